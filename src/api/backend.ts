@@ -1,0 +1,63 @@
+/**
+ * The backend trait. A backend owns the storage of series ("cells"); the core
+ * engine in front of it owns names, labels, validation, cardinality limits
+ * and exposition, so every backend behaves identically at the API.
+ */
+import type { MetricType, SeriesSnapshot } from './snapshot.js';
+
+/** Everything a backend needs to know about a metric family. */
+export interface FamilyDescriptor {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly unit: string;
+  /** All label names of the family's series, default labels first. */
+  readonly labelNames: readonly string[];
+  readonly buckets?: readonly number[];
+  readonly quantiles?: readonly number[];
+  /** Summary sliding window. */
+  readonly maxAgeSeconds?: number;
+  readonly ageBuckets?: number;
+}
+
+/** What a cell reports at collection time. */
+export type CellReading = Omit<SeriesSnapshot, 'labels' | 'createdMs'>;
+
+/** Cells receive values the core has already validated. */
+export interface CounterCell {
+  add(value: number): void;
+  read(): CellReading;
+}
+
+export interface GaugeCell {
+  set(value: number): void;
+  add(value: number): void;
+  read(): CellReading;
+}
+
+export interface HistogramCell {
+  observe(value: number): void;
+  read(): CellReading;
+}
+
+export interface SummaryCell {
+  observe(value: number): void;
+  read(): CellReading;
+}
+
+export type Cell = CounterCell | GaugeCell | HistogramCell | SummaryCell;
+
+export interface MetricsBackend {
+  /** Short identifier, e.g. "native" or "wasm-component". */
+  readonly id: string;
+  counterCell(family: FamilyDescriptor, labelValues: readonly string[]): CounterCell;
+  gaugeCell(family: FamilyDescriptor, labelValues: readonly string[]): GaugeCell;
+  histogramCell(family: FamilyDescriptor, labelValues: readonly string[]): HistogramCell;
+  summaryCell(family: FamilyDescriptor, labelValues: readonly string[]): SummaryCell;
+  /** The series behind `cell` was removed (reset, expiry); free its storage. */
+  release(cell: Cell): void;
+  /** Called once before each collection, so batching backends can sync. */
+  beforeCollect?(): void | Promise<void>;
+  /** Flush and free everything; the backend is not used afterwards. */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,85 @@
+import type { MetricsBackend } from './backend.js';
+import type { Counter, Gauge, Histogram, Summary, Timer } from './instruments.js';
+import type { FamilySnapshot } from './snapshot.js';
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+export interface MetricOptions<N extends string> {
+  help: string;
+  labelNames?: readonly N[];
+  /** Unit suffix of the name (OpenMetrics `# UNIT`), e.g. "seconds" for `x_seconds`. */
+  unit?: string;
+}
+
+export type CounterOptions<N extends string> = MetricOptions<N>;
+
+export interface GaugeOptions<N extends string> extends MetricOptions<N> {
+  /** Called before every collection to refresh values (pull-style gauge). */
+  collect?: (this: Gauge<N>, gauge: Gauge<N>) => void | Promise<void>;
+}
+
+export interface HistogramOptions<N extends string> extends MetricOptions<N> {
+  /** Finite, strictly ascending upper bounds; +Inf is implicit. Default: DEFAULT_BUCKETS. */
+  buckets?: readonly number[];
+}
+
+export interface SummaryOptions<N extends string> extends MetricOptions<N> {
+  /** Quantiles in [0, 1]. Default [0.5, 0.9, 0.95, 0.99]. */
+  quantiles?: readonly number[];
+  /** Sliding window length. Default 600 s. */
+  maxAgeSeconds?: number;
+  /** Window granularity: the window advances in maxAgeSeconds/ageBuckets steps. Default 5. */
+  ageBuckets?: number;
+}
+
+export interface TimerOptions<N extends string> extends HistogramOptions<N>, SummaryOptions<N> {
+  /** Where durations go. Default "histogram" (aggregatable by Prometheus). */
+  type?: 'histogram' | 'summary';
+}
+
+export interface MetricsRegistry {
+  /** Runs collect callbacks and returns a consistent copy of every family. */
+  collect(): Promise<FamilySnapshot[]>;
+  /** Renders the registry; yields to the event loop between slices on large registries. */
+  expose(format?: ExpositionFormat): Promise<string>;
+  contentType(format?: ExpositionFormat): string;
+  /**
+   * Runs `hook` before every collection (to refresh pull-style values); a
+   * hook that throws is counted in omnimeter_collect_errors_total under
+   * `name`. Returns a function that removes the hook.
+   */
+  addCollectHook(name: string, hook: () => void | Promise<void>): () => void;
+}
+
+export interface MetricsOptions {
+  /** false: every instrument is a shared no-op. Default true. */
+  enabled?: boolean;
+  /** Prepended to every metric name (not to omnimeter's self-metrics). */
+  prefix?: string;
+  /** Labels added to every series, self-metrics included. */
+  defaultLabels?: Readonly<Record<string, string>>;
+  /** Series per metric before new label sets go to the overflow series. Default 2000. */
+  maxSeriesPerMetric?: number;
+  /** Expire series not recorded into for this long. Default: never. */
+  seriesTtlSeconds?: number;
+  /** "strict" throws on invalid values and labels; "lenient" drops and counts them. Default "strict". */
+  mode?: 'strict' | 'lenient';
+  /** Where series are stored. Default: the native in-process backend. */
+  backend?: MetricsBackend;
+  /** Monotonic millisecond clock (timers, windows, expiry). Default: performance.now. */
+  clock?: { now(): number };
+}
+
+export interface Metrics {
+  readonly enabled: boolean;
+  readonly registry: MetricsRegistry;
+  counter<N extends string = never>(name: string, options: CounterOptions<N>): Counter<N>;
+  gauge<N extends string = never>(name: string, options: GaugeOptions<N>): Gauge<N>;
+  histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N>;
+  summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N>;
+  timer<N extends string = never>(name: string, options: TimerOptions<N>): Timer<N>;
+  /** Method decorator (TC39 or legacy) timing every call into `timer(name)`. */
+  timed(name: string, options?: Partial<TimerOptions<never>>): (...args: any[]) => any;
+  /** Stops background work and releases the backend. Idempotent. */
+  shutdown(): Promise<void>;
+}

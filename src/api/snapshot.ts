@@ -1,0 +1,40 @@
+/**
+ * The data model every collection produces and every exporter consumes.
+ * Plain data only: snapshots are copied out of live series, so an exporter
+ * may hold them across awaits.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+export interface FamilySnapshot {
+  /**
+   * Family name. Counters carry it without the `_total` suffix (OpenMetrics
+   * family naming); exporters append the suffix on samples.
+   */
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  /** Unit suffix of the name ("seconds", "bytes"), or "" for none. */
+  readonly unit: string;
+  readonly series: readonly SeriesSnapshot[];
+  /** Histogram upper bounds (finite, ascending; +Inf implicit). */
+  readonly buckets?: readonly number[];
+  /** Summary quantiles in [0, 1], ascending. */
+  readonly quantiles?: readonly number[];
+}
+
+export interface SeriesSnapshot {
+  /** Label names and values, default labels first, in declaration order. */
+  readonly labels: readonly (readonly [name: string, value: string])[];
+  /** Counter or gauge value. */
+  readonly value?: number;
+  /** Histogram and summary: number of observations and their sum. */
+  readonly count?: number;
+  readonly sum?: number;
+  /** Histogram: non-cumulative counts, one per bucket plus the +Inf bucket last. */
+  readonly bucketCounts?: readonly number[];
+  /** Summary: one value per family quantile, NaN when the window is empty. */
+  readonly quantileValues?: readonly number[];
+  /** Creation time of the series in milliseconds since the epoch (counters, histograms, summaries). */
+  readonly createdMs?: number;
+}

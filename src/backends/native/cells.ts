@@ -1,0 +1,85 @@
+import type { CellReading, CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../../api/backend.js';
+import type { CoarseClock } from '../../core/clock.js';
+import { SlidingWindow } from '../../core/window.js';
+
+export class NativeCounter implements CounterCell {
+  value = 0;
+  add(value: number): void {
+    this.value += value;
+  }
+  read(): CellReading {
+    return { value: this.value };
+  }
+}
+
+export class NativeGauge implements GaugeCell {
+  value = 0;
+  set(value: number): void {
+    this.value = value;
+  }
+  add(value: number): void {
+    this.value += value;
+  }
+  read(): CellReading {
+    return { value: this.value };
+  }
+}
+
+/** Non-cumulative bucket counts; exposition makes them cumulative. */
+export class NativeHistogram implements HistogramCell {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(private readonly bounds: Float64Array) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    if (bounds.length <= 16) {
+      while (i < bounds.length && value > bounds[i]!) i++;
+    } else {
+      let hi = bounds.length;
+      while (i < hi) {
+        const mid = (i + hi) >>> 1;
+        if (value > bounds[mid]!) i = mid + 1;
+        else hi = mid;
+      }
+    }
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  read(): CellReading {
+    return { count: this.count, sum: this.sum, bucketCounts: Array.from(this.counts) };
+  }
+}
+
+export class NativeSummary implements SummaryCell {
+  private readonly window: SlidingWindow;
+  private sum = 0;
+  private count = 0;
+
+  constructor(
+    private readonly quantiles: readonly number[],
+    maxAgeSeconds: number,
+    ageBuckets: number,
+    clock: CoarseClock,
+  ) {
+    this.window = new SlidingWindow(maxAgeSeconds, ageBuckets, clock);
+  }
+
+  observe(value: number): void {
+    this.window.observe(value);
+    this.sum += value;
+    this.count++;
+  }
+
+  read(): CellReading {
+    const sketch = this.window.current();
+    return { count: this.count, sum: this.sum, quantileValues: this.quantiles.map((q) => sketch.quantile(q)) };
+  }
+}

@@ -1,0 +1,27 @@
+import type { Cell, FamilyDescriptor, MetricsBackend } from '../../api/backend.js';
+import { type Clock, coarseClockFor, performanceClock } from '../../core/clock.js';
+import { NativeCounter, NativeGauge, NativeHistogram, NativeSummary } from './cells.js';
+
+/** The in-process backend: plain JS objects and typed arrays. */
+export function nativeBackend(options: { clock?: Clock } = {}): MetricsBackend {
+  const clock = coarseClockFor(options.clock ?? performanceClock);
+  const bounds = new WeakMap<readonly number[], Float64Array>();
+  return {
+    id: 'native',
+    counterCell: () => new NativeCounter(),
+    gaugeCell: () => new NativeGauge(),
+    histogramCell(family: FamilyDescriptor) {
+      const buckets = family.buckets ?? [];
+      let b = bounds.get(buckets);
+      if (!b) bounds.set(buckets, (b = Float64Array.from(buckets)));
+      return new NativeHistogram(b);
+    },
+    summaryCell(family: FamilyDescriptor) {
+      clock.retain();
+      return new NativeSummary(family.quantiles ?? [], family.maxAgeSeconds ?? 600, family.ageBuckets ?? 5, clock);
+    },
+    release(cell: Cell) {
+      if (cell instanceof NativeSummary) clock.release();
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import type { Cell, FamilyDescriptor, MetricsBackend } from '../api/backend.js';
+import type { Counter, Gauge, Histogram, LabelValue, Labels, Summary } from '../api/instruments.js';
+import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+import type { Clock } from './clock.js';
+import { MetricsError } from './errors.js';
+import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, SummarySeries, type ValueGuard } from './series.js';
+import { SeriesTable } from './series-table.js';
+
+/** The label every overflow series carries instead of the metric's own labels. */
+export const OVERFLOW_LABEL = 'omnimeter_overflow';
+
+/** What families need from the engine that owns them. */
+export interface EngineContext {
+  readonly backend: MetricsBackend;
+  readonly clock: Clock;
+  readonly defaultLabels: readonly (readonly [string, string])[];
+  readonly maxSeries: number;
+  readonly lenient: boolean;
+  /** Counts a recording redirected to `metric`'s overflow series. */
+  onOverflow(metric: string): void;
+  /** Counts a recording dropped in lenient mode. */
+  onDrop(metric: string, reason: 'invalid_value' | 'invalid_labels'): void;
+}
+
+type AnyLabels = Readonly<Record<string, LabelValue>>;
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const _ in value) return false;
+  return true;
+}
+
+/**
+ * One metric family: its descriptor, its series table and the label
+ * plumbing shared by every instrument type.
+ */
+export abstract class Family<S extends AnySeries> implements ValueGuard {
+  readonly table: SeriesTable<S>;
+  readonly labelNames: readonly string[];
+  /** The series of an unlabelled metric: created eagerly so it is exposed as 0. */
+  protected readonly root: S | undefined;
+  private readonly overflowDescriptor: FamilyDescriptor;
+
+  constructor(
+    protected readonly ctx: EngineContext,
+    readonly descriptor: FamilyDescriptor,
+    labelNames: readonly string[],
+    /** Identity used to decide whether a re-registration matches. */
+    readonly shape: string,
+  ) {
+    this.labelNames = labelNames;
+    const defaults = ctx.defaultLabels;
+    this.overflowDescriptor = { ...descriptor, labelNames: [...defaults.map(([n]) => n), OVERFLOW_LABEL] };
+    const defaultValues = defaults.map(([, v]) => v);
+    this.table = new SeriesTable<S>({
+      metric: descriptor.name,
+      labelNames,
+      maxSeries: ctx.maxSeries,
+      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values])),
+      createOverflow: () => this.makeSeries([], this.makeCell(this.overflowDescriptor, [...defaultValues, 'true'])),
+      onOverflow: () => ctx.onOverflow(descriptor.name),
+      destroy: (series) => ctx.backend.release(series.cell),
+    });
+    this.root = labelNames.length === 0 ? this.table.unlabelled() : undefined;
+  }
+
+  get name(): string {
+    return this.descriptor.name;
+  }
+
+  get help(): string {
+    return this.descriptor.help;
+  }
+
+  protected abstract makeCell(descriptor: FamilyDescriptor, labelValues: readonly string[]): Cell;
+  protected abstract makeSeries(labelValues: readonly string[], cell: Cell): S;
+
+  protected seriesArgs(labelValues: readonly string[]): [readonly string[], number, number, ValueGuard] {
+    return [labelValues, Date.now(), this.ctx.clock.now(), this];
+  }
+
+  /** The series for `labels`; in lenient mode bad labels yield a discarding series. */
+  protected resolve(labels: AnyLabels | undefined): S {
+    if (this.root) {
+      if (labels === undefined || isEmptyObject(labels)) return this.root;
+      return this.badArity();
+    }
+    if (!this.ctx.lenient) return this.table.get(labels as AnyLabels);
+    try {
+      return this.table.get(labels as AnyLabels);
+    } catch (error) {
+      if (!(error instanceof MetricsError)) throw error;
+      this.ctx.onDrop(this.name, 'invalid_labels');
+      return this.discard;
+    }
+  }
+
+  /** A detached series that is never exposed: where lenient mode sends bad recordings. */
+  private get discard(): S {
+    const series = this.makeSeries([], this.makeCell(this.descriptor, []));
+    Object.defineProperty(this, 'discard', { value: series });
+    return series;
+  }
+
+  private badArity(): never {
+    throw new MetricsError('INVALID_LABELS', `${this.name}: declares no labels, so pass only the value`);
+  }
+
+  labels(labels: Labels<string>): S {
+    const series = this.resolve(labels);
+    series.bound = true;
+    return series;
+  }
+
+  remove(labels: Labels<string>): void {
+    this.table.remove(labels);
+  }
+
+  reset(): void {
+    this.table.clear();
+    if (this.root) {
+      // The unlabelled series stays the same object: handles to it keep working.
+      this.root.cell = this.makeCell(this.descriptor, this.ctx.defaultLabels.map(([, v]) => v)) as never;
+      this.table.adopt(this.root);
+    }
+  }
+
+  rejectValue(value: unknown, rule: string): void {
+    if (this.ctx.lenient) this.ctx.onDrop(this.name, 'invalid_value');
+    else throw new MetricsError('INVALID_VALUE', `${this.name}: ${rule}, got ${String(value)}`);
+  }
+
+  /** Reads every series; `nowMs` drives idle expiry when `ttlMs` is set. */
+  collect(nowMs: number, ttlMs: number | undefined): FamilySnapshot {
+    if (ttlMs !== undefined) this.table.sweep(nowMs, ttlMs);
+    const defaults = this.ctx.defaultLabels;
+    const names = this.labelNames;
+    const overflowLabels = [...defaults, [OVERFLOW_LABEL, 'true'] as const];
+    const series: SeriesSnapshot[] = [];
+    for (const s of this.table.series()) {
+      const isOverflow = s.labelValues.length !== names.length;
+      const labels = isOverflow ? overflowLabels : [...defaults, ...names.map((n, i) => [n, s.labelValues[i]!] as const)];
+      const reading = s.cell.read();
+      series.push(this.descriptor.type === 'gauge' ? { labels, ...reading } : { labels, ...reading, createdMs: s.createdMs });
+    }
+    const d = this.descriptor;
+    return {
+      name: d.name,
+      type: d.type,
+      help: d.help,
+      unit: d.unit,
+      series,
+      ...(d.buckets ? { buckets: d.buckets } : {}),
+      ...(d.quantiles ? { quantiles: d.quantiles } : {}),
+    };
+  }
+}
+
+export class CounterFamily<N extends string> extends Family<CounterSeries> implements Counter<N> {
+  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
+    return this.ctx.backend.counterCell(d, values);
+  }
+  protected makeSeries(values: readonly string[], cell: Cell) {
+    return new CounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell']);
+  }
+  inc(a?: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.inc(a as number | undefined);
+    else this.resolve(a as AnyLabels).inc(b);
+  }
+  override labels(labels: Labels<N>): CounterSeries {
+    return super.labels(labels);
+  }
+}
+
+export class GaugeFamily<N extends string> extends Family<GaugeSeries> implements Gauge<N> {  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
+    return this.ctx.backend.gaugeCell(d, values);
+  }
+  protected makeSeries(values: readonly string[], cell: Cell) {
+    return new GaugeSeries(...this.seriesArgs(values), cell as GaugeSeries['cell']);
+  }
+  set(a: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.set(a as number);
+    else this.resolve(a as AnyLabels).set(b as number);
+  }
+  inc(a?: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.inc(a as number | undefined);
+    else this.resolve(a as AnyLabels).inc(b);
+  }
+  dec(a?: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.dec(a as number | undefined);
+    else this.resolve(a as AnyLabels).dec(b);
+  }
+  setToCurrentTime(labels?: unknown): void {
+    this.resolve(labels as AnyLabels | undefined).setToCurrentTime();
+  }
+  override labels(labels: Labels<N>): GaugeSeries {
+    return super.labels(labels);
+  }
+}
+
+export class HistogramFamily<N extends string> extends Family<HistogramSeries> implements Histogram<N> {
+  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
+    return this.ctx.backend.histogramCell(d, values);
+  }
+  protected makeSeries(values: readonly string[], cell: Cell) {
+    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell']);
+  }
+  observe(a: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
+    else this.resolve(a as AnyLabels).observe(b as number);
+  }
+  override labels(labels: Labels<N>): HistogramSeries {
+    return super.labels(labels);
+  }
+}
+
+export class SummaryFamily<N extends string> extends Family<SummarySeries> implements Summary<N> {
+  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
+    return this.ctx.backend.summaryCell(d, values);
+  }
+  protected makeSeries(values: readonly string[], cell: Cell) {
+    return new SummarySeries(...this.seriesArgs(values), cell as SummarySeries['cell']);
+  }
+  observe(a: unknown, b?: number): void {
+    if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
+    else this.resolve(a as AnyLabels).observe(b as number);
+  }
+  override labels(labels: Labels<N>): SummarySeries {
+    return super.labels(labels);
+  }
+}
+
+export type AnyFamily = CounterFamily<string> | GaugeFamily<string> | HistogramFamily<string> | SummaryFamily<string>;

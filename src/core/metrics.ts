@@ -1,0 +1,224 @@
+import type { FamilyDescriptor, MetricsBackend } from '../api/backend.js';
+import type { Counter, Gauge, Histogram, Summary, Timer } from '../api/instruments.js';
+import type {
+  CounterOptions,
+  GaugeOptions,
+  HistogramOptions,
+  Metrics,
+  MetricsOptions,
+  MetricOptions,
+  SummaryOptions,
+  TimerOptions,
+} from '../api/metrics.js';
+import type { MetricType } from '../api/snapshot.js';
+import { type Clock, performanceClock } from './clock.js';
+import { MetricsError, describeValue } from './errors.js';
+import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily } from './families.js';
+import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
+import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
+import { positiveInteger, positiveNumber, resolveOptions, validateBuckets, validateQuantiles } from './options.js';
+import { Registry } from './registry.js';
+import { TimerImpl, timedDecorator } from './timer.js';
+
+/** Self-metrics: how omnimeter itself is doing, exposed next to the user's metrics. */
+const SELF = {
+  overflow: 'omnimeter_cardinality_overflow',
+  dropped: 'omnimeter_dropped_recordings',
+  collectErrors: 'omnimeter_collect_errors',
+} as const;
+
+interface Common {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  unit: string;
+}
+
+/**
+ * The engine behind `createMetrics`: validates registrations, builds
+ * families over the chosen backend and owns the registry. Entry points
+ * (`omnimeter`, `omnimeter/node`, ...) choose the default backend.
+ */
+class Engine implements Metrics {
+  readonly enabled = true;
+  readonly registry: Registry;
+  private readonly ctx: EngineContext;
+  private readonly prefix: string;
+  private readonly defaultLabelNames: readonly string[];
+  private closed = false;
+  private readonly overflowCounter: Counter<'metric'>;
+  private readonly droppedCounter: Counter<'metric' | 'reason'>;
+  private readonly collectErrors: Counter<'metric'>;
+
+  constructor(
+    options: ReturnType<typeof resolveOptions>,
+    private readonly backend: MetricsBackend,
+    private readonly clock: Clock,
+  ) {
+    this.prefix = options.prefix;
+    this.defaultLabelNames = options.defaultLabels.map(([n]) => n);
+    this.ctx = {
+      backend,
+      clock,
+      defaultLabels: options.defaultLabels,
+      maxSeries: options.maxSeries,
+      lenient: options.lenient,
+      onOverflow: (metric) => this.overflowCounter.inc({ metric }),
+      onDrop: (metric, reason) => this.droppedCounter.inc({ metric, reason }),
+    };
+    this.registry = new Registry({
+      clock,
+      ttlMs: options.ttlMs,
+      beforeCollect: () => backend.beforeCollect?.(),
+      onCollectError: (metric) => this.collectErrors.inc({ metric }),
+    });
+    const self = { prefixed: false };
+    this.overflowCounter = this.counterFamily(SELF.overflow, {
+      help: 'Recordings sent to the overflow series because the metric reached its series limit.',
+      labelNames: ['metric'],
+    }, self);
+    this.droppedCounter = this.counterFamily(SELF.dropped, {
+      help: 'Recordings dropped in lenient mode because of an invalid value or label set.',
+      labelNames: ['metric', 'reason'],
+    }, self);
+    this.collectErrors = this.counterFamily(SELF.collectErrors, {
+      help: 'Collect callbacks that threw; the metric kept its previous values.',
+      labelNames: ['metric'],
+    }, self);
+  }
+
+  counter<N extends string = never>(name: string, options: CounterOptions<N>): Counter<N> {
+    return this.counterFamily(name, options, { prefixed: true });
+  }
+
+  gauge<N extends string = never>(name: string, options: GaugeOptions<N>): Gauge<N> {
+    const c = this.common(name, 'gauge', options, true);
+    if (options.collect !== undefined && typeof options.collect !== 'function') {
+      this.fail(c.name, 'collect', 'a function', options.collect);
+    }
+    const d = this.descriptor(c, 'gauge');
+    const shape = this.shape(c);
+    return this.registry.register(c.name, 'gauge', shape, () => {
+      const family = new GaugeFamily<N>(this.ctx, d, c.labelNames, shape);
+      const collect = options.collect;
+      if (collect) this.registry.addCollectHook(c.name, () => collect.call(family, family));
+      return family;
+    }) as unknown as Gauge<N>;
+  }
+
+  histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N> {
+    const c = this.common(name, 'histogram', options, true);
+    const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
+    const d = this.descriptor(c, 'histogram', { buckets });
+    const shape = this.shape(c, { buckets });
+    return this.registry.register(c.name, 'histogram', shape, () =>
+      new HistogramFamily<N>(this.ctx, d, c.labelNames, shape),
+    ) as unknown as Histogram<N>;
+  }
+
+  summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N> {
+    const c = this.common(name, 'summary', options, true);
+    const where = `summary "${c.name}"`;
+    const window = {
+      quantiles: validateQuantiles(`${where}: quantiles`, options.quantiles),
+      maxAgeSeconds: positiveNumber(`${where}: maxAgeSeconds`, options.maxAgeSeconds, 600),
+      ageBuckets: positiveInteger(`${where}: ageBuckets`, options.ageBuckets, 5),
+    };
+    const d = this.descriptor(c, 'summary', window);
+    const shape = this.shape(c, window);
+    return this.registry.register(c.name, 'summary', shape, () =>
+      new SummaryFamily<N>(this.ctx, d, c.labelNames, shape),
+    ) as unknown as Summary<N>;
+  }
+
+  timer<N extends string = never>(name: string, options: TimerOptions<N>): Timer<N> {
+    const type = options.type ?? 'histogram';
+    if (type !== 'histogram' && type !== 'summary') this.fail(name, 'type', '"histogram" or "summary"', type);
+    const unit = options.unit ?? (name.endsWith('_seconds') ? 'seconds' : undefined);
+    const { type: _type, ...rest } = options;
+    const target = type === 'histogram' ? this.histogram<N>(name, { ...rest, unit }) : this.summary<N>(name, { ...rest, unit });
+    return new TimerImpl<N>(target as unknown as HistogramFamily<N>, this.clock);
+  }
+
+  timed(name: string, options: Partial<TimerOptions<never>> = {}) {
+    return timedDecorator(() => this.timer(name, { help: `Duration of ${name} calls in seconds.`, ...options }));
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close?.();
+  }
+
+  private counterFamily<N extends string>(name: string, options: CounterOptions<N>, { prefixed }: { prefixed: boolean }): Counter<N> {
+    const c = this.common(name, 'counter', options, prefixed);
+    const d = this.descriptor(c, 'counter');
+    const shape = this.shape(c);
+    return this.registry.register(c.name, 'counter', shape, () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape)) as unknown as Counter<N>;
+  }
+
+  /** Validation every metric type shares; names the metric in every error. */
+  private common(name: string, type: MetricType, options: MetricOptions<string>, prefixed: boolean): Common {
+    if (this.closed) throw new MetricsError('CLOSED', `cannot register "${name}": metrics were shut down`);
+    const full = prefixed ? this.prefix + name : name;
+    assertMetricName(full);
+    if (typeof options !== 'object' || options === null) this.fail(full, 'options', 'an options object with help', options);
+    if (typeof options.help !== 'string') this.fail(full, 'help', 'a string', options.help);
+    const family = type === 'counter' ? counterFamilyName(full) : full;
+    const labelNames = assertLabelNames(options.labelNames, family, type);
+    for (const label of labelNames) {
+      if (this.defaultLabelNames.includes(label)) {
+        throw new MetricsError('INVALID_LABEL_NAME', `${family}: label "${label}" is already a default label`);
+      }
+    }
+    return { name: family, help: options.help, labelNames, unit: assertUnit(options.unit, family) };
+  }
+
+  private descriptor(c: Common, type: MetricType, extra: Partial<FamilyDescriptor> = {}): FamilyDescriptor {
+    return Object.freeze({
+      name: c.name,
+      type,
+      help: c.help,
+      unit: c.unit,
+      labelNames: Object.freeze([...this.defaultLabelNames, ...c.labelNames]),
+      ...extra,
+    });
+  }
+
+  private shape(c: Common, extra: object = {}): string {
+    return JSON.stringify({ labelNames: c.labelNames, unit: c.unit, ...extra });
+  }
+
+  private fail(metric: string, option: string, expected: string, got: unknown): never {
+    throw new MetricsError('INVALID_OPTIONS', `${metric}: ${option}: expected ${expected}, got ${describeValue(got)}`);
+  }
+}
+
+/** Metrics that record nothing: what `enabled: false` returns. */
+class DisabledMetrics implements Metrics {
+  readonly enabled = false;
+  readonly registry = {
+    collect: async () => [],
+    expose: async (format: 'prometheus' | 'openmetrics' = 'prometheus') => (format === 'openmetrics' ? '# EOF\n' : ''),
+    addCollectHook: () => () => {},
+    contentType: (format: 'prometheus' | 'openmetrics' = 'prometheus') =>
+      format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8',
+  };
+  counter = () => noopCounter;
+  gauge = () => noopGauge;
+  histogram = () => noopHistogram;
+  summary = () => noopSummary;
+  timer = () => noopTimer;
+  timed() {
+    return timedDecorator(() => noopTimer as Timer<never>);
+  }
+  async shutdown() {}
+}
+
+/** Builds a Metrics over `options.backend` or, if absent, `defaultBackend()`. */
+export function createMetricsWith(options: MetricsOptions, defaultBackend: (clock: Clock) => MetricsBackend): Metrics {
+  const resolved = resolveOptions(options);
+  if (!resolved.enabled) return new DisabledMetrics();
+  const clock = options.clock ?? performanceClock;
+  return new Engine(resolved, options.backend ?? defaultBackend(clock), clock);
+}

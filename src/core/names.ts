@@ -1,0 +1,85 @@
+import { MetricsError, describeValue } from './errors.js';
+import type { MetricType } from '../api/snapshot.js';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const UNIT = /^[a-zA-Z0-9_]+$/;
+
+export function assertMetricName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
+    throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: expected [a-zA-Z_:][a-zA-Z0-9_:]*`);
+  }
+  if (name.startsWith('__')) {
+    throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: names starting with "__" are reserved`);
+  }
+}
+
+/** Label names a metric type reserves for its own samples. */
+function reservedLabel(type: MetricType): string | undefined {
+  if (type === 'histogram') return 'le';
+  if (type === 'summary') return 'quantile';
+  return undefined;
+}
+
+export function assertLabelName(label: unknown, metric: string, type: MetricType): asserts label is string {
+  if (typeof label !== 'string' || !LABEL_NAME.test(label)) {
+    throw new MetricsError(
+      'INVALID_LABEL_NAME',
+      `${metric}: label name ${describeValue(label)} is invalid: expected [a-zA-Z_][a-zA-Z0-9_]*`,
+    );
+  }
+  if (label.startsWith('__')) {
+    throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is invalid: names starting with "__" are reserved`);
+  }
+  if (label === reservedLabel(type)) {
+    throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is reserved for ${type === 'summary' ? 'summaries' : 'histograms'}`);
+  }
+}
+
+export function assertLabelNames(labels: unknown, metric: string, type: MetricType): readonly string[] {
+  if (labels === undefined) return [];
+  if (!Array.isArray(labels)) {
+    throw new MetricsError('INVALID_LABEL_NAME', `${metric}: labelNames must be an array of strings, got ${describeValue(labels)}`);
+  }
+  const seen = new Set<string>();
+  for (const label of labels) {
+    assertLabelName(label, metric, type);
+    if (seen.has(label)) throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is declared twice`);
+    seen.add(label);
+  }
+  return Object.freeze([...labels] as string[]);
+}
+
+/**
+ * Splits a counter name into its family name: OpenMetrics names the family
+ * without `_total` and the sample with it, so `x` and `x_total` are one counter.
+ */
+export function counterFamilyName(name: string): string {
+  return name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+}
+
+export function assertUnit(unit: unknown, family: string): string {
+  if (unit === undefined || unit === '') return '';
+  if (typeof unit !== 'string' || !UNIT.test(unit)) {
+    throw new MetricsError('INVALID_OPTIONS', `${family}: unit ${describeValue(unit)} is invalid: expected [a-zA-Z0-9_]+`);
+  }
+  // OpenMetrics requires the unit to be a suffix of the family name.
+  if (!family.endsWith(`_${unit}`)) {
+    throw new MetricsError('INVALID_OPTIONS', `${family}: unit "${unit}" must be the suffix of the metric name (e.g. "${family}_${unit}")`);
+  }
+  return unit;
+}
+
+/** Sample names a family writes, used to refuse families that would collide. */
+export function sampleNames(family: string, type: MetricType): string[] {
+  switch (type) {
+    case 'counter':
+      return [`${family}_total`, `${family}_created`, family];
+    case 'gauge':
+      return [family];
+    case 'histogram':
+      return [family, `${family}_bucket`, `${family}_count`, `${family}_sum`, `${family}_created`];
+    case 'summary':
+      return [family, `${family}_count`, `${family}_sum`, `${family}_created`];
+  }
+}

@@ -1,0 +1,92 @@
+import type { MetricsOptions } from '../api/metrics.js';
+import { MetricsError, describeValue } from './errors.js';
+import { assertLabelName, assertMetricName } from './names.js';
+
+/** Prometheus client defaults: 11 buckets from 5 ms to 10 s. */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const DEFAULT_QUANTILES: readonly number[] = Object.freeze([0.5, 0.9, 0.95, 0.99]);
+export const DEFAULT_MAX_SERIES = 2000;
+
+function fail(where: string, expected: string, got: unknown): never {
+  throw new MetricsError('INVALID_OPTIONS', `${where}: expected ${expected}, got ${describeValue(got)}`);
+}
+
+export function positiveNumber(where: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) fail(where, 'a finite number > 0', value);
+  return value;
+}
+
+export function positiveInteger(where: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(where, 'an integer >= 1', value);
+  return value;
+}
+
+export function validateBuckets(where: string, value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_BUCKETS;
+  if (!Array.isArray(value)) fail(where, 'an array of ascending finite numbers', value);
+  const buckets = value[value.length - 1] === Infinity ? value.slice(0, -1) : [...value];
+  if (buckets.length === 0) fail(where, 'at least one finite bucket bound', value);
+  for (let i = 0; i < buckets.length; i++) {
+    const b: unknown = buckets[i];
+    if (typeof b !== 'number' || !Number.isFinite(b)) fail(`${where}[${i}]`, 'a finite number', b);
+    if (i > 0 && !(b > buckets[i - 1])) fail(where, 'strictly ascending bucket bounds', value);
+  }
+  return Object.freeze(buckets as number[]);
+}
+
+export function validateQuantiles(where: string, value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_QUANTILES;
+  if (!Array.isArray(value) || value.length === 0) fail(where, 'a non-empty array of numbers in [0, 1]', value);
+  value.forEach((q: unknown, i) => {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) fail(`${where}[${i}]`, 'a number in [0, 1]', q);
+  });
+  const sorted = [...new Set(value as number[])].sort((a, b) => a - b);
+  return Object.freeze(sorted);
+}
+
+export interface ResolvedOptions {
+  enabled: boolean;
+  prefix: string;
+  defaultLabels: readonly (readonly [string, string])[];
+  maxSeries: number;
+  ttlMs: number | undefined;
+  lenient: boolean;
+}
+
+const KNOWN = new Set(['enabled', 'prefix', 'defaultLabels', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'mode', 'backend', 'clock']);
+
+/** Checks createMetrics options; every error names the option and the value. */
+export function resolveOptions(options: MetricsOptions): ResolvedOptions {
+  const where = (key: string) => `createMetrics: ${key}`;
+  if (typeof options !== 'object' || options === null) fail('createMetrics', 'an options object', options);
+  for (const key of Object.keys(options)) if (!KNOWN.has(key)) fail(where(key), `one of ${[...KNOWN].join(', ')}`, key);
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') fail(where('enabled'), 'a boolean', options.enabled);
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') fail(where('prefix'), 'a string', prefix);
+  if (prefix) assertMetricName(prefix);
+  const defaults = options.defaultLabels ?? {};
+  if (typeof defaults !== 'object' || defaults === null) fail(where('defaultLabels'), 'an object of label name to string', defaults);
+  const defaultLabels = Object.entries(defaults).map(([name, value]) => {
+    assertLabelName(name, 'createMetrics: defaultLabels', 'gauge');
+    if (typeof value !== 'string') fail(where(`defaultLabels.${name}`), 'a string', value);
+    return Object.freeze([name, value.toWellFormed()] as const);
+  });
+  if (options.mode !== undefined && options.mode !== 'strict' && options.mode !== 'lenient') {
+    fail(where('mode'), '"strict" or "lenient"', options.mode);
+  }
+  if (options.backend !== undefined && typeof options.backend?.counterCell !== 'function') {
+    fail(where('backend'), 'a MetricsBackend', options.backend);
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') fail(where('clock'), 'an object with now()', options.clock);
+  const ttl = options.seriesTtlSeconds;
+  return {
+    enabled: options.enabled ?? true,
+    prefix,
+    defaultLabels: Object.freeze(defaultLabels),
+    maxSeries: positiveInteger(where('maxSeriesPerMetric'), options.maxSeriesPerMetric, DEFAULT_MAX_SERIES),
+    ttlMs: ttl === undefined ? undefined : positiveNumber(where('seriesTtlSeconds'), ttl, 0) * 1000,
+    lenient: options.mode === 'lenient',
+  };
+}

@@ -1,0 +1,117 @@
+import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
+import type { FamilySnapshot } from '../api/snapshot.js';
+import { CONTENT_TYPES, renderChunks } from '../exposition/text.js';
+import type { Clock } from './clock.js';
+import { MetricsError } from './errors.js';
+import type { AnyFamily } from './families.js';
+import { sampleNames } from './names.js';
+
+/** Longest stretch expose() renders before yielding to the event loop. */
+const SLICE_MS = 8;
+
+// setImmediate (Node) runs after pending I/O without setTimeout's 1 ms floor.
+const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+const yieldToEventLoop: () => Promise<void> = immediate
+  ? () => new Promise((resolve) => immediate(resolve))
+  : () => new Promise((resolve) => setTimeout(resolve, 0));
+
+export interface RegistryHooks {
+  clock: Clock;
+  ttlMs: number | undefined;
+  /** Runs before each collection (backend sync). */
+  beforeCollect(): void | Promise<void>;
+  /** A gauge's collect callback threw; the family keeps its last values. */
+  onCollectError(metric: string, error: unknown): void;
+}
+
+/** Owns the families of one Metrics instance, their names, and exposition. */
+export class Registry implements MetricsRegistry {
+  private readonly families = new Map<string, AnyFamily>();
+  /** Every sample name in use, with the family that writes it. */
+  private readonly samples = new Map<string, string>();
+  private readonly collectHooks: { name: string; run: () => void | Promise<void> }[] = [];
+
+  constructor(private readonly hooks: RegistryHooks) {}
+
+  /** The family registered under `name`, if any. */
+  get(name: string): AnyFamily | undefined {
+    return this.families.get(name);
+  }
+
+  /**
+   * Registers a family built by `create`, or returns the one already there if
+   * it has the same shape. A different shape, or a name another family's
+   * samples already use, is an error: one label schema per name.
+   */
+  register<F extends AnyFamily>(name: string, type: string, shape: string, create: () => F): F {
+    const existing = this.families.get(name);
+    if (existing) {
+      if (existing.descriptor.type === type && existing.shape === shape) return existing as F;
+      throw new MetricsError(
+        'CONFLICT',
+        `metric "${name}" is already registered as ${existing.descriptor.type} ${existing.shape}; cannot register it again as ${type} ${shape}`,
+      );
+    }
+    const names = sampleNames(name, type as AnyFamily['descriptor']['type']);
+    for (const sample of names) {
+      const owner = this.samples.get(sample);
+      if (owner !== undefined) {
+        throw new MetricsError('CONFLICT', `metric "${name}" would write samples named "${sample}", which metric "${owner}" already writes`);
+      }
+    }
+    const family = create();
+    this.families.set(name, family);
+    for (const sample of names) this.samples.set(sample, name);
+    return family;
+  }
+
+  /**
+   * Runs `run` before every collection, to refresh pull-style values (gauge
+   * callbacks, process metrics). A hook that throws is counted under `name`
+   * and the others still run. Returns a function that removes the hook.
+   */
+  addCollectHook(name: string, run: () => void | Promise<void>): () => void {
+    const hook = { name, run };
+    this.collectHooks.push(hook);
+    return () => {
+      const i = this.collectHooks.indexOf(hook);
+      if (i >= 0) this.collectHooks.splice(i, 1);
+    };
+  }
+
+  async collect(): Promise<FamilySnapshot[]> {
+    for (const hook of [...this.collectHooks]) {
+      try {
+        await hook.run();
+      } catch (error) {
+        this.hooks.onCollectError(hook.name, error);
+      }
+    }
+    await this.hooks.beforeCollect();
+    const now = this.hooks.clock.now();
+    const snapshots: FamilySnapshot[] = [];
+    for (const family of this.families.values()) snapshots.push(family.collect(now, this.hooks.ttlMs));
+    return snapshots;
+  }
+
+  async expose(format: ExpositionFormat = 'prometheus', sliceMs = SLICE_MS): Promise<string> {
+    if (format !== 'prometheus' && format !== 'openmetrics') {
+      throw new MetricsError('INVALID_OPTIONS', `expose: format must be "prometheus" or "openmetrics", got ${String(format)}`);
+    }
+    const families = await this.collect();
+    const parts: string[] = [];
+    let sliceStart = performance.now();
+    for (const chunk of renderChunks(families, format)) {
+      parts.push(chunk);
+      if (performance.now() - sliceStart >= sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+    return parts.join('');
+  }
+
+  contentType(format: ExpositionFormat = 'prometheus'): string {
+    return CONTENT_TYPES[format];
+  }
+}

@@ -1,0 +1,250 @@
+import type { LabelValue } from '../api/instruments.js';
+import { MetricsError, describeValue } from './errors.js';
+
+/** What the table needs of a series; instruments extend it. */
+export interface SeriesBase {
+  /** User label values in labelNames order (well-formed unicode). */
+  readonly labelValues: readonly string[];
+  /** Set on every recording; cleared by the idle sweep. */
+  touched: boolean;
+  /** Handed out through `labels()`: the user may keep recording into it. */
+  bound: boolean;
+  /** Clock reading when the series was last seen active by the sweep. */
+  activeAtMs: number;
+}
+
+export interface SeriesTableOptions<S extends SeriesBase> {
+  metric: string;
+  labelNames: readonly string[];
+  /** Series beyond this count go to the overflow series. */
+  maxSeries: number;
+  create(labelValues: readonly string[]): S;
+  createOverflow(): S;
+  /** Called once per recording redirected to the overflow series. */
+  onOverflow(): void;
+  destroy(series: S): void;
+}
+
+const KEY_SEPARATOR = '\u0000';
+
+type Node<S> = Map<string, Node<S> | S>;
+
+/**
+ * Maps label sets to series. Lookup walks one Map per label, keyed by the
+ * values in declared order: no key string is built on the hot path. A miss
+ * validates the label object fully and creates the series.
+ */
+export class SeriesTable<S extends SeriesBase> {
+  private readonly names: readonly string[];
+  private root: Node<S> = new Map();
+  private single: S | undefined;
+  private overflow: S | undefined;
+  /** Every live series, in creation order (exposition order). */
+  readonly all = new Set<S>();
+  /** Expired series a user still holds a handle to, by label key. */
+  private retired = new Map<string, WeakRef<S>>();
+
+  constructor(private readonly options: SeriesTableOptions<S>) {
+    this.names = options.labelNames;
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** The series of a metric without labels. */
+  unlabelled(): S {
+    return (this.single ??= this.insert([]));
+  }
+
+  get(labels: Readonly<Record<string, LabelValue>>): S {
+    const names = this.names;
+    if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
+    let node: Node<S> | S = this.root;
+    for (let i = 0; i < names.length; i++) {
+      let value = labels[names[i]!];
+      if (typeof value !== 'string') value = this.coerce(value, names[i]!, labels);
+      const next: Node<S> | S | undefined = (node as Node<S>).get(value);
+      if (next === undefined) return this.miss(labels);
+      node = next;
+    }
+    if (countKeys(labels) !== names.length) this.badLabels(labels);
+    return node as S;
+  }
+
+  remove(labels: Readonly<Record<string, LabelValue>>): void {
+    const values = this.valuesOf(labels);
+    const series = this.find(values);
+    if (series) this.delete(series);
+    this.retired.delete(values.join(KEY_SEPARATOR));
+  }
+
+  clear(): void {
+    for (const series of this.all) this.options.destroy(series);
+    if (this.overflow) this.options.destroy(this.overflow);
+    this.all.clear();
+    this.root = new Map();
+    this.single = undefined;
+    this.overflow = undefined;
+    this.retired.clear();
+  }
+
+  /** Re-inserts a series object the caller kept (an unlabelled root after reset). */
+  adopt(series: S): void {
+    this.link(series);
+  }
+
+  /** Every series to report, the overflow series last. */
+  *series(): IterableIterator<S> {
+    yield* this.all;
+    if (this.overflow) yield this.overflow;
+  }
+
+  /**
+   * Drops series not recorded into for `ttlMs`. A series whose handle the
+   * user kept is only parked: recording into it again brings it back.
+   */
+  sweep(nowMs: number, ttlMs: number): void {
+    for (const [key, ref] of this.retired) {
+      const series = ref.deref();
+      if (series === undefined) this.retired.delete(key);
+      else if (series.touched) {
+        this.retired.delete(key);
+        this.reinstate(series);
+      }
+    }
+    for (const series of this.all) {
+      if (series.touched) {
+        series.touched = false;
+        series.activeAtMs = nowMs;
+      } else if (nowMs - series.activeAtMs >= ttlMs) {
+        this.delete(series);
+        if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
+      }
+    }
+  }
+
+  private miss(labels: Readonly<Record<string, LabelValue>>): S {
+    const values = this.valuesOf(labels);
+    if (this.retired.size > 0) {
+      const key = values.join(KEY_SEPARATOR);
+      const parked = this.retired.get(key)?.deref();
+      this.retired.delete(key);
+      if (parked) return this.reinstate(parked);
+    }
+    // A raw value that is not well-formed unicode misses the hot path but
+    // must still land on the series its well-formed spelling names.
+    const existing = this.find(values);
+    if (existing) return existing;
+    if (this.all.size >= this.options.maxSeries) {
+      this.options.onOverflow();
+      return (this.overflow ??= this.options.createOverflow());
+    }
+    return this.insert(values);
+  }
+
+  private insert(values: readonly string[]): S {
+    const series = this.options.create(values);
+    this.link(series);
+    return series;
+  }
+
+  private reinstate(series: S): S {
+    series.activeAtMs = Number.NEGATIVE_INFINITY;
+    this.link(series);
+    return series;
+  }
+
+  private link(series: S): void {
+    const values = series.labelValues;
+    this.all.add(series);
+    if (values.length === 0) {
+      this.single = series;
+      return;
+    }
+    let node = this.root;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = node.get(values[i]!) as Node<S> | undefined;
+      if (!next) node.set(values[i]!, (next = new Map()));
+      node = next;
+    }
+    node.set(values[values.length - 1]!, series);
+  }
+
+  private find(values: readonly string[]): S | undefined {
+    if (values.length === 0) return this.single;
+    let node: Node<S> | S | undefined = this.root;
+    for (const value of values) {
+      node = (node as Node<S>).get(value);
+      if (node === undefined) return undefined;
+    }
+    return node as S;
+  }
+
+  private delete(series: S): void {
+    this.all.delete(series);
+    this.options.destroy(series);
+    const values = series.labelValues;
+    if (values.length === 0) {
+      this.single = undefined;
+      return;
+    }
+    // Unlink and prune maps left empty, so churn does not leak memory.
+    const path: Node<S>[] = [this.root];
+    for (let i = 0; i < values.length - 1; i++) {
+      const next = path[i]!.get(values[i]!) as Node<S> | undefined;
+      if (!next) return;
+      path.push(next);
+    }
+    for (let i = values.length - 1; i >= 0; i--) {
+      path[i]!.delete(values[i]!);
+      if (path[i]!.size > 0 || i === 0) break;
+    }
+  }
+
+  /** Full validation, used off the hot path: exact key set, string-able values. */
+  private valuesOf(labels: Readonly<Record<string, LabelValue>>): string[] {
+    if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
+    const names = this.names;
+    const values: string[] = [];
+    for (const name of names) {
+      const value = labels[name];
+      values.push(typeof value === 'string' ? value.toWellFormed() : this.coerce(value, name, labels));
+    }
+    for (const key in labels) {
+      if (!names.includes(key)) {
+        throw new MetricsError(
+          'INVALID_LABELS',
+          `${this.options.metric}: unknown label "${key}" (declared: ${names.map((n) => `"${n}"`).join(', ') || 'none'})`,
+        );
+      }
+    }
+    return values;
+  }
+
+  private coerce(value: unknown, name: string, labels: unknown): string {
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (typeof value === 'string') return value;
+    if (value === undefined) {
+      throw new MetricsError('INVALID_LABELS', `${this.options.metric}: missing label "${name}" in ${describeValue(labels)}`);
+    }
+    throw new MetricsError(
+      'INVALID_LABELS',
+      `${this.options.metric}: label "${name}" must be a string, number or boolean, got ${describeValue(value)}`,
+    );
+  }
+
+  private badLabels(labels: unknown): never {
+    if (typeof labels === 'object' && labels !== null) this.valuesOf(labels as Record<string, LabelValue>);
+    throw new MetricsError(
+      'INVALID_LABELS',
+      `${this.options.metric}: expected a labels object with ${this.names.map((n) => `"${n}"`).join(', ') || 'no labels'}, got ${describeValue(labels)}`,
+    );
+  }
+}
+
+function countKeys(object: object): number {
+  let n = 0;
+  for (const _ in object) n++;
+  return n;
+}

@@ -1,0 +1,119 @@
+import type { CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../api/backend.js';
+import type { CounterHandle, GaugeHandle, HistogramHandle, SummaryHandle } from '../api/instruments.js';
+import type { SeriesBase } from './series-table.js';
+
+/** Receives values the instruments refuse: throws (strict) or counts a drop (lenient). */
+export interface ValueGuard {
+  rejectValue(value: unknown, rule: string): void;
+}
+
+/**
+ * A series is the bound handle users hold: validation happens here, storage
+ * in the backend's cell, so every backend gets the same checks.
+ */
+abstract class Series implements SeriesBase {
+  touched = false;
+  bound = false;
+  constructor(
+    readonly labelValues: readonly string[],
+    readonly createdMs: number,
+    public activeAtMs: number,
+    protected readonly guard: ValueGuard,
+  ) {}
+  abstract cell: CounterCell | GaugeCell | HistogramCell | SummaryCell;
+}
+
+export class CounterSeries extends Series implements CounterHandle {
+  constructor(
+    labelValues: readonly string[],
+    createdMs: number,
+    activeAtMs: number,
+    guard: ValueGuard,
+    public cell: CounterCell,
+  ) {
+    super(labelValues, createdMs, activeAtMs, guard);
+  }
+
+  inc(value = 1): void {
+    // One comparison pair rejects negatives, NaN (fails >=) and +Infinity.
+    if (value >= 0 && value < Infinity) {
+      this.cell.add(value);
+      this.touched = true;
+    } else this.guard.rejectValue(value, 'counter increments must be finite and >= 0');
+  }
+}
+
+export class GaugeSeries extends Series implements GaugeHandle {
+  constructor(
+    labelValues: readonly string[],
+    createdMs: number,
+    activeAtMs: number,
+    guard: ValueGuard,
+    public cell: GaugeCell,
+  ) {
+    super(labelValues, createdMs, activeAtMs, guard);
+  }
+
+  set(value: number): void {
+    if (Number.isFinite(value)) {
+      this.cell.set(value);
+      this.touched = true;
+    } else this.guard.rejectValue(value, 'gauge values must be finite numbers');
+  }
+
+  inc(value = 1): void {
+    if (Number.isFinite(value)) {
+      this.cell.add(value);
+      this.touched = true;
+    } else this.guard.rejectValue(value, 'gauge increments must be finite numbers');
+  }
+
+  dec(value = 1): void {
+    this.inc(typeof value === 'number' ? -value : value);
+  }
+
+  setToCurrentTime(): void {
+    this.set(Date.now() / 1000);
+  }
+}
+
+export class HistogramSeries extends Series implements HistogramHandle {
+  constructor(
+    labelValues: readonly string[],
+    createdMs: number,
+    activeAtMs: number,
+    guard: ValueGuard,
+    public cell: HistogramCell,
+  ) {
+    super(labelValues, createdMs, activeAtMs, guard);
+  }
+
+  observe(value: number): void {
+    if (Number.isFinite(value)) {
+      this.cell.observe(value);
+      this.touched = true;
+    } else this.guard.rejectValue(value, 'observed values must be finite numbers');
+  }
+}
+
+export class SummarySeries extends Series implements SummaryHandle {
+  constructor(
+    labelValues: readonly string[],
+    createdMs: number,
+    activeAtMs: number,
+    guard: ValueGuard,
+    public cell: SummaryCell,
+  ) {
+    super(labelValues, createdMs, activeAtMs, guard);
+  }
+
+  observe(value: number): void {
+    // OpenMetrics forbids negative quantiles and sums: summaries track magnitudes.
+    if (value >= 0 && value < Infinity) {
+      this.cell.observe(value);
+      this.touched = true;
+    } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0');
+  }
+}
+
+export type AnySeries = CounterSeries | GaugeSeries | HistogramSeries | SummarySeries;

@@ -1,0 +1,52 @@
+import type { CoarseClock } from './clock.js';
+import { LogLinearSketch } from './sketch.js';
+
+/**
+ * Observations of the last `maxAgeSeconds`, kept in `ageBuckets` sketches
+ * that rotate. Each observation goes into the current sketch only (one
+ * insert, not one per bucket as in prom-client); reads merge the ring.
+ * The window therefore spans between (ageBuckets-1)/ageBuckets and all of
+ * maxAgeSeconds, the same granularity the bucket count implies.
+ */
+export class SlidingWindow {
+  private readonly ring: LogLinearSketch[];
+  private readonly periodMs: number;
+  private head = 0;
+  private rotateAtMs: number;
+  private readonly merged = new LogLinearSketch();
+
+  constructor(
+    maxAgeSeconds: number,
+    ageBuckets: number,
+    private readonly clock: CoarseClock,
+  ) {
+    this.ring = Array.from({ length: ageBuckets }, () => new LogLinearSketch());
+    this.periodMs = (maxAgeSeconds * 1000) / ageBuckets;
+    this.rotateAtMs = clock.nowMs + this.periodMs;
+  }
+
+  observe(value: number): void {
+    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
+    this.ring[this.head]!.add(value);
+  }
+
+  /** The merged sketch of the whole window; valid until the next call. */
+  current(): LogLinearSketch {
+    this.clock.refresh();
+    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
+    const merged = this.merged;
+    merged.clear();
+    for (const sketch of this.ring) merged.merge(sketch);
+    return merged;
+  }
+
+  private rotate(): void {
+    const now = this.clock.nowMs;
+    const steps = Math.floor((now - this.rotateAtMs) / this.periodMs) + 1;
+    for (let i = 0; i < Math.min(steps, this.ring.length); i++) {
+      this.head = (this.head + 1) % this.ring.length;
+      this.ring[this.head]!.clear();
+    }
+    this.rotateAtMs += steps * this.periodMs;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Prometheus text 0.0.4 and OpenMetrics 1.0.0 exposition of snapshots.
+ *
+ * The two formats differ in exactly these places:
+ * - counters: OpenMetrics names the family without `_total` (samples keep it);
+ *   0.0.4 names family and sample `x_total` so PromQL sees the same series;
+ * - HELP escaping: OpenMetrics also escapes `"`;
+ * - `# UNIT` and `_created` samples exist only in OpenMetrics;
+ * - OpenMetrics ends with `# EOF`.
+ */
+import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
+  prometheus: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+};
+
+/** Series rendered between two chances for the caller to yield. */
+const SERIES_PER_CHUNK = 256;
+
+/** A sample value: shortest round-trip decimal, with the spellings both formats use for specials. */
+export function formatValue(value: number): string {
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  if (value !== value) return 'NaN';
+  return String(value);
+}
+
+/**
+ * Canonical float for `le` and `quantile` label values, as the Go and Python
+ * clients write them: `1.0`, `0.25`, `1e+06`, `1e-05`, `+Inf`. Dashboards
+ * match these strings literally, so there is exactly one spelling per value.
+ */
+export function canonicalFloat(value: number): string {
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  if (value !== value) return 'NaN';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const digits = String(Math.abs(exponent)).padStart(2, '0');
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${digits}`;
+  }
+  const plain = String(value);
+  return plain.includes('.') ? plain : `${plain}.0`;
+}
+
+const LABEL_ESCAPES = /[\\"\n]/;
+
+export function escapeLabelValue(value: string): string {
+  if (!LABEL_ESCAPES.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export function escapeHelp(help: string, format: ExpositionFormat): string {
+  const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
+}
+
+function labelText(series: SeriesSnapshot): string {
+  let text = '';
+  for (const [name, value] of series.labels) {
+    text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
+  }
+  return text;
+}
+
+function braces(labels: string, extra?: string): string {
+  if (extra === undefined) return labels ? `{${labels}}` : '';
+  return labels ? `{${labels},${extra}}` : `{${extra}}`;
+}
+
+/** Renders one family's metadata and samples in chunks of a few hundred series. */
+function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Generator<string> {
+  const om = format === 'openmetrics';
+  const name = family.name;
+  const metaName = family.type === 'counter' && !om ? `${name}_total` : name;
+  let out = `# HELP ${metaName} ${escapeHelp(family.help, format)}\n# TYPE ${metaName} ${family.type}\n`;
+  if (om && family.unit) out += `# UNIT ${metaName} ${family.unit}\n`;
+  const les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"`), 'le="+Inf"'] : [];
+  const qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"`) : [];
+  const negativeBuckets = (family.buckets ?? []).some((b) => b < 0);
+  let inChunk = 0;
+  for (const series of family.series) {
+    const labels = labelText(series);
+    const plain = braces(labels);
+    const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
+    switch (family.type) {
+      case 'counter':
+        out += `${name}_total${plain} ${formatValue(series.value ?? 0)}\n${created}`;
+        break;
+      case 'gauge':
+        out += `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
+        break;
+      case 'histogram': {
+        const counts = series.bucketCounts ?? [];
+        let cumulative = 0;
+        for (let i = 0; i < les.length; i++) {
+          cumulative += counts[i] ?? 0;
+          out += `${name}_bucket${braces(labels, les[i])} ${formatValue(cumulative)}\n`;
+        }
+        // OpenMetrics makes _sum a counter: with negative buckets or a negative
+        // sum it must be left out, and _count goes with it.
+        if (!om || (!negativeBuckets && (series.sum ?? 0) >= 0)) {
+          out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
+        }
+        out += created;
+        break;
+      }
+      case 'summary': {
+        const values = series.quantileValues ?? [];
+        for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
+        out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
+        out += created;
+        break;
+      }
+    }
+    if (++inChunk === SERIES_PER_CHUNK) {
+      yield out;
+      out = '';
+      inChunk = 0;
+    }
+  }
+  if (out) yield out;
+}
+
+/** The exposition as a sequence of chunks: a caller may yield to the event loop between them. */
+export function* renderChunks(families: Iterable<FamilySnapshot>, format: ExpositionFormat): Generator<string> {
+  for (const family of families) yield* renderFamily(family, format);
+  if (format === 'openmetrics') yield '# EOF\n';
+}
+
+export function render(families: Iterable<FamilySnapshot>, format: ExpositionFormat): string {
+  let out = '';
+  for (const chunk of renderChunks(families, format)) out += chunk;
+  return out;
+}

@@ -1,0 +1,96 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
+import { CONTENT_TYPES } from '../exposition/text.js';
+import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
+
+const gzipAsync = promisify(gzip);
+
+export interface ServeOptions {
+  /** Default 9464 (the port registered for Prometheus exporters of OpenTelemetry); 0 picks a free one. */
+  port?: number;
+  /** Default 127.0.0.1: metrics are not published beyond the machine unless asked. */
+  host?: string;
+  /** Default /metrics. */
+  path?: string;
+  /** "auto" negotiates from Accept (default); the others force one format. */
+  format?: 'auto' | ExpositionFormat;
+}
+
+export interface MetricsServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Bodies at least this large are worth gzipping when the client allows it. */
+const GZIP_MIN_BYTES = 1024;
+
+function formatFor(req: IncomingMessage, url: URL, forced: ServeOptions['format']): ExpositionFormat {
+  const query = url.searchParams.get('format');
+  if (query === 'openmetrics' || query === 'prometheus') return query;
+  if (forced && forced !== 'auto') return forced;
+  return negotiateFormat(req.headers.accept);
+}
+
+async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Required<ServeOptions>) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname !== options.path) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+    return;
+  }
+  const format = formatFor(req, url, options.format);
+  let body: Buffer = Buffer.from(await registry.expose(format), 'utf8');
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'Accept, Accept-Encoding' };
+  if (body.length >= GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
+    body = await gzipAsync(body); // zlib's thread pool: the event loop stays free
+    headers['content-encoding'] = 'gzip';
+  }
+  headers['content-length'] = String(body.length);
+  res.writeHead(200, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Serves the registry over HTTP; resolves once listening. */
+export async function serveMetrics(registry: MetricsRegistry, options: ServeOptions = {}): Promise<MetricsServer> {
+  const resolved: Required<ServeOptions> = {
+    port: options.port ?? 9464,
+    host: options.host ?? '127.0.0.1',
+    path: options.path ?? '/metrics',
+    format: options.format ?? 'auto',
+  };
+  if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
+    throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);
+  }
+  if (!resolved.path.startsWith('/')) throw new RangeError(`serve: path: expected a path starting with "/", got ${JSON.stringify(resolved.path)}`);
+  const server: Server = createServer((req, res) => {
+    respond(registry, req, res, resolved).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  return {
+    url: `http://${host}:${port}${resolved.path}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
