@@ -133,16 +133,23 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   /** Reads every series; `nowMs` drives idle expiry when `ttlMs` is set. */
   collect(nowMs: number, ttlMs: number | undefined): FamilySnapshot {
     if (ttlMs !== undefined) this.table.sweep(nowMs, ttlMs);
-    const defaults = this.ctx.defaultLabels;
-    const names = this.labelNames;
-    const overflowLabels = [...defaults, [OVERFLOW_LABEL, 'true'] as const];
+    const withCreated = this.descriptor.type !== 'gauge';
     const series: SeriesSnapshot[] = [];
-    for (const s of this.table.series()) {
-      const isOverflow = s.labelValues.length !== names.length;
-      const labels = isOverflow ? overflowLabels : [...defaults, ...names.map((n, i) => [n, s.labelValues[i]!] as const)];
-      const reading = s.cell.read();
-      series.push(this.descriptor.type === 'gauge' ? { labels, ...reading } : { labels, ...reading, createdMs: s.createdMs });
-    }
+    const read = (s: S) => {
+      const r = s.cell.read();
+      series.push({
+        labels: this.labelPairs(s),
+        value: r.value,
+        count: r.count,
+        sum: r.sum,
+        bucketCounts: r.bucketCounts,
+        quantileValues: r.quantileValues,
+        createdMs: withCreated ? s.createdMs : undefined,
+      });
+    };
+    for (const s of this.table.all) read(s);
+    const overflow = this.table.overflowSeries;
+    if (overflow) read(overflow); // reported last
     const d = this.descriptor;
     return {
       name: d.name,
@@ -153,6 +160,20 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       ...(d.buckets ? { buckets: d.buckets } : {}),
       ...(d.quantiles ? { quantiles: d.quantiles } : {}),
     };
+  }
+
+  /**
+   * A series' label pairs, built once: the same frozen array every
+   * collection, which lets exposition cache the rendered text by identity.
+   */
+  private labelPairs(s: S): SeriesSnapshot['labels'] {
+    if (s.labelPairs) return s.labelPairs;
+    const defaults = this.ctx.defaultLabels;
+    const isOverflow = s.labelValues.length !== this.labelNames.length;
+    const pairs = isOverflow
+      ? [...defaults, [OVERFLOW_LABEL, 'true'] as const]
+      : [...defaults, ...this.labelNames.map((n, i) => Object.freeze([n, s.labelValues[i]!] as const))];
+    return (s.labelPairs = Object.freeze(pairs));
   }
 }
 

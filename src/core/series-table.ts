@@ -44,8 +44,12 @@ export class SeriesTable<S extends SeriesBase> {
   /** Expired series a user still holds a handle to, by label key. */
   private retired = new Map<string, WeakRef<S>>();
 
+  /** The hot-path lookup, specialised to this table's label names when possible. */
+  readonly get: (labels: Readonly<Record<string, LabelValue>>) => S;
+
   constructor(private readonly options: SeriesTableOptions<S>) {
     this.names = options.labelNames;
+    this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
@@ -57,7 +61,8 @@ export class SeriesTable<S extends SeriesBase> {
     return (this.single ??= this.insert([]));
   }
 
-  get(labels: Readonly<Record<string, LabelValue>>): S {
+  /** The generic lookup: used when code generation is unavailable, and for every miss. */
+  lookup(labels: Readonly<Record<string, LabelValue>>): S {
     const names = this.names;
     if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
     let node: Node<S> | S = this.root;
@@ -94,10 +99,9 @@ export class SeriesTable<S extends SeriesBase> {
     this.link(series);
   }
 
-  /** Every series to report, the overflow series last. */
-  *series(): IterableIterator<S> {
-    yield* this.all;
-    if (this.overflow) yield this.overflow;
+  /** The overflow series, once something overflowed. */
+  get overflowSeries(): S | undefined {
+    return this.overflow;
   }
 
   /**
@@ -122,6 +126,11 @@ export class SeriesTable<S extends SeriesBase> {
         if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }
     }
+  }
+
+  /** @internal the root map, read by compiled lookups. */
+  get rootMap(): Node<S> {
+    return this.root;
   }
 
   private miss(labels: Readonly<Record<string, LabelValue>>): S {
@@ -240,6 +249,33 @@ export class SeriesTable<S extends SeriesBase> {
       'INVALID_LABELS',
       `${this.options.metric}: expected a labels object with ${this.names.map((n) => `"${n}"`).join(', ') || 'no labels'}, got ${describeValue(labels)}`,
     );
+  }
+}
+
+/**
+ * Builds a lookup with the label names as constant property accesses.
+ * `labels[name]` with a variable `name` makes V8's property-load cache
+ * megamorphic (~80 ns for two labels here); `labels.name` stays monomorphic
+ * (~30 ns). Anything unusual (non-string values, misses, extra keys) falls
+ * back to the generic path, so behaviour is identical. Returns undefined
+ * where code generation is forbidden (CSP), and the generic loop serves.
+ */
+function compileLookup<S extends SeriesBase>(
+  table: SeriesTable<S>,
+  names: readonly string[],
+): ((labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
+  if (names.length === 0 || names.length > 8) return undefined;
+  // Label names are validated identifiers ([a-zA-Z_][a-zA-Z0-9_]*): safe to inline.
+  let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet node = t.rootMap;\n`;
+  names.forEach((name, i) => {
+    body += `const v${i} = labels.${name};\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
+    body += `node = node.get(v${i});\nif (node === undefined) return t.lookup(labels);\n`;
+  });
+  body += `let keys = 0;\nfor (const _ in labels) keys++;\nreturn keys === ${names.length} ? node : t.lookup(labels);`;
+  try {
+    return new Function('t', `return function lookup(labels) {\n${body}\n};`)(table) as (labels: Readonly<Record<string, LabelValue>>) => S;
+  } catch {
+    return undefined;
   }
 }
 

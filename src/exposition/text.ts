@@ -60,11 +60,16 @@ export function escapeHelp(help: string, format: ExpositionFormat): string {
   return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
 }
 
+/** Rendered `a="x",b="y"` by label array: engines hand out the same frozen array per series. */
+const labelTextCache = new WeakMap<object, string>();
+
 function labelText(series: SeriesSnapshot): string {
-  let text = '';
-  for (const [name, value] of series.labels) {
-    text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
-  }
+  const labels = series.labels;
+  let text = labelTextCache.get(labels);
+  if (text !== undefined) return text;
+  text = '';
+  for (const [name, value] of labels) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
+  if (Object.isFrozen(labels)) labelTextCache.set(labels, text);
   return text;
 }
 
@@ -97,10 +102,11 @@ function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Genera
         break;
       case 'histogram': {
         const counts = series.bucketCounts ?? [];
+        const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
         let cumulative = 0;
         for (let i = 0; i < les.length; i++) {
           cumulative += counts[i] ?? 0;
-          out += `${name}_bucket${braces(labels, les[i])} ${formatValue(cumulative)}\n`;
+          out += head + les[i] + '} ' + formatValue(cumulative) + '\n';
         }
         // OpenMetrics makes _sum a counter: with negative buckets or a negative
         // sum it must be left out, and _count goes with it.

@@ -146,19 +146,35 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     help: 'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.',
     labelNames: ['type'],
   });
+  // prom-client's names, "_total" gauges included: dashboards query them as is.
   const resourcesTotal = metrics.gauge(`${p}nodejs_active_resources_total`, { help: 'Total number of active resources.' });
+  const handles = metrics.gauge(`${p}nodejs_active_handles`, {
+    help: 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.',
+    labelNames: ['type'],
+  });
   const handlesTotal = metrics.gauge(`${p}nodejs_active_handles_total`, { help: 'Total number of active handles.' });
+  const requests = metrics.gauge(`${p}nodejs_active_requests`, {
+    help: 'Number of active libuv requests grouped by request type. Every request type is C++ class name.',
+    labelNames: ['type'],
+  });
   const requestsTotal = metrics.gauge(`${p}nodejs_active_requests_total`, { help: 'Total number of active requests.' });
   const internals = process as unknown as { _getActiveHandles?: () => unknown[]; _getActiveRequests?: () => unknown[] };
-  hook('nodejs_active_resources', () => {
-    const info = process.getActiveResourcesInfo();
+  const setByType = (gauge: typeof resources, types: Iterable<string>): number => {
     const byType = new Map<string, number>();
-    for (const type of info) byType.set(type, (byType.get(type) ?? 0) + 1);
-    resources.reset();
-    for (const [type, count] of byType) resources.set({ type }, count);
-    resourcesTotal.set(info.length);
-    if (internals._getActiveHandles) handlesTotal.set(internals._getActiveHandles().length);
-    if (internals._getActiveRequests) requestsTotal.set(internals._getActiveRequests().length);
+    for (const type of types) byType.set(type, (byType.get(type) ?? 0) + 1);
+    gauge.reset();
+    let total = 0;
+    for (const [type, count] of byType) {
+      gauge.set({ type }, count);
+      total += count;
+    }
+    return total;
+  };
+  const typeOf = (o: unknown) => (o as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'unknown';
+  hook('nodejs_active_resources', () => {
+    resourcesTotal.set(setByType(resources, process.getActiveResourcesInfo()));
+    if (internals._getActiveHandles) handlesTotal.set(setByType(handles, internals._getActiveHandles().map(typeOf)));
+    if (internals._getActiveRequests) requestsTotal.set(setByType(requests, internals._getActiveRequests().map(typeOf)));
   });
 
   // V8 heap.

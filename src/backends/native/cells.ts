@@ -54,7 +54,10 @@ export class NativeHistogram implements HistogramCell {
   }
 
   read(): CellReading {
-    return { count: this.count, sum: this.sum, bucketCounts: Array.from(this.counts) };
+    const counts = this.counts;
+    const copy: number[] = new Array(counts.length);
+    for (let i = 0; i < counts.length; i++) copy[i] = counts[i]!; // several times faster than Array.from
+    return { count: this.count, sum: this.sum, bucketCounts: copy };
   }
 }
 

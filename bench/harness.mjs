@@ -1,0 +1,58 @@
+// Micro-benchmark harness: each case is `(n) => void` running n operations
+// in its own loop. Cases of one group run interleaved, round after round, so
+// drift on a noisy machine hits them alike; the median round is reported.
+
+const now = () => process.hrtime.bigint();
+
+/** Finds an n that makes one round last about `targetMs`. */
+function calibrate(fn, targetMs) {
+  let n = 1_000;
+  for (;;) {
+    const start = now();
+    fn(n);
+    const ms = Number(now() - start) / 1e6;
+    if (ms >= targetMs / 4 || n >= 1e9) return Math.max(1, Math.round((n * targetMs) / Math.max(ms, 0.001)));
+    n *= 4;
+  }
+}
+
+/**
+ * Runs every case of a group and returns ns/op (median of rounds) by name.
+ * @param {Record<string, (n: number) => void>} cases
+ */
+export function measure(cases, { rounds = 9, targetMs = 60 } = {}) {
+  const names = Object.keys(cases);
+  const sizes = {};
+  for (const name of names) {
+    cases[name](1_000); // warm up: let the JIT see the loop
+    sizes[name] = calibrate(cases[name], targetMs);
+  }
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      globalThis.gc?.();
+      const start = now();
+      cases[name](sizes[name]);
+      samples[name].push(Number(now() - start) / sizes[name]);
+    }
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+}
+
+/** Times an async operation (ms per call), median over rounds. */
+export async function measureAsync(cases, { rounds = 9 } = {}) {
+  const names = Object.keys(cases);
+  for (const name of names) await cases[name](); // warm up
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      globalThis.gc?.();
+      const start = now();
+      await cases[name]();
+      samples[name].push(Number(now() - start) / 1e6);
+    }
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+}

@@ -1,0 +1,184 @@
+// `npm run bench`: omnimeter against prom-client, the OpenTelemetry SDK and
+// the raw floor, side by side in one process. `-- --write` also updates the
+// table in docs/benchmarks.md.
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import hdr from 'hdr-histogram-js';
+import promClient from 'prom-client';
+import { createMetrics } from '../dist/index.js';
+import { measure, measureAsync } from './harness.mjs';
+
+const WRITE = process.argv.includes('--write');
+const rows = []; // [group, case, ns/op or ms, unit]
+const targets = []; // [target, measured, goal, met]
+
+function record(group, results, unit = 'ns/op') {
+  for (const [name, v] of Object.entries(results)) rows.push([group, name, v, unit]);
+}
+function target(name, measured, goal, met) {
+  targets.push([name, measured, goal, met ? 'yes' : '**no**']);
+}
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+
+// --- peers -----------------------------------------------------------------
+class PullReader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+const otelReader = new PullReader();
+const meter = new MeterProvider({ readers: [otelReader] }).getMeter('bench');
+const promRegistry = new promClient.Registry();
+const prom = (Type, config) => new Type({ ...config, registers: [promRegistry] });
+
+const om = createMetrics();
+const disabled = createMetrics({ enabled: false });
+const LABELS = ['search', 'fetch', 'write', 'read'].flatMap((tool) => ['ok', 'error'].map((status) => ({ tool_name: tool, status })));
+
+// --- counters --------------------------------------------------------------
+{
+  const floor = new Float64Array(1);
+  const omBound = om.counter('bound_total', { help: 'b', labelNames: ['tool_name', 'status'] }).labels(LABELS[0]);
+  const omPlain = om.counter('plain_total', { help: 'p' });
+  const promPlain = prom(promClient.Counter, { name: 'p_plain', help: 'p' });
+  const promBound = prom(promClient.Counter, { name: 'p_bound', help: 'b', labelNames: ['tool_name', 'status'] }).labels(LABELS[0]);
+  const otelPlain = meter.createCounter('o_plain');
+  const empty = () => {};
+  const disabledCounter = disabled.counter('d_total', { help: 'd' });
+  const r = measure({
+    'raw Float64Array increment (floor)': (n) => { for (let i = 0; i < n; i++) floor[0] += 1; },
+    'empty function call': (n) => { for (let i = 0; i < n; i++) empty(); },
+    'omnimeter bound counter inc()': (n) => { for (let i = 0; i < n; i++) omBound.inc(); },
+    'omnimeter unlabelled counter inc()': (n) => { for (let i = 0; i < n; i++) omPlain.inc(); },
+    'omnimeter disabled counter inc()': (n) => { for (let i = 0; i < n; i++) disabledCounter.inc(); },
+    'prom-client unlabelled inc()': (n) => { for (let i = 0; i < n; i++) promPlain.inc(); },
+    'prom-client bound child inc()': (n) => { for (let i = 0; i < n; i++) promBound.inc(); },
+    'OTel SDK counter.add(1)': (n) => { for (let i = 0; i < n; i++) otelPlain.add(1); },
+  });
+  record('counter, no label lookup', r);
+  const bound = r['omnimeter bound counter inc()'];
+  // Both sit on the floor (a dependent FP add); rounds vary by a few percent, so a tie within 5% counts as "no slower".
+  target('bound `inc()` vs prom-client unlabelled `inc()`', ratio(bound, r['prom-client unlabelled inc()']), '<= 1x (5% noise band)', bound <= 1.05 * r['prom-client unlabelled inc()']);
+  target('bound `inc()` vs raw floor', ratio(bound, r['raw Float64Array increment (floor)']), '<= 3x', bound <= 3 * r['raw Float64Array increment (floor)']);
+  const off = r['omnimeter disabled counter inc()'];
+  target('disabled `inc()` vs empty function call', ratio(off, r['empty function call']), '<= 1.5x', off <= 1.5 * r['empty function call']);
+}
+
+// --- labelled counters -----------------------------------------------------
+{
+  const omc = om.counter('labelled_total', { help: 'l', labelNames: ['tool_name', 'status'] });
+  const pc = prom(promClient.Counter, { name: 'p_labelled', help: 'l', labelNames: ['tool_name', 'status'] });
+  const oc = meter.createCounter('o_labelled');
+  const r = measure({
+    'omnimeter inc(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) omc.inc(LABELS[i & 7]); },
+    'omnimeter inc(fresh literal), 2 labels': (n) => { for (let i = 0; i < n; i++) omc.inc({ tool_name: LABELS[i & 7].tool_name, status: LABELS[i & 7].status }); },
+    'prom-client inc(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) pc.inc(LABELS[i & 7]); },
+    'OTel SDK add(1, attrs), 2 attributes': (n) => { for (let i = 0; i < n; i++) oc.add(1, LABELS[i & 7]); },
+  });
+  record('counter with labels (8 label sets)', r);
+  const ours = r['omnimeter inc(labels), 2 labels'];
+  target('`inc(labels)` speed-up over prom-client', ratio(r['prom-client inc(labels), 2 labels'], ours), '>= 5x', r['prom-client inc(labels), 2 labels'] >= 5 * ours);
+  target('`inc(labels)` speed-up over OTel `add(1, attrs)`', ratio(r['OTel SDK add(1, attrs), 2 attributes'], ours), '>= 2x', r['OTel SDK add(1, attrs), 2 attributes'] >= 2 * ours);
+}
+
+// --- histograms and summaries ----------------------------------------------
+const VALUES = new Float64Array(4096);
+{
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  for (let i = 0; i < VALUES.length; i++) VALUES[i] = Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand()));
+}
+{
+  const omh = om.histogram('h_seconds', { help: 'h' }); // 11 default buckets
+  const ph = prom(promClient.Histogram, { name: 'p_h', help: 'h' });
+  const ph2 = prom(promClient.Histogram, { name: 'p_h2', help: 'h', labelNames: ['tool_name', 'status'] });
+  const omh2 = om.histogram('h2_seconds', { help: 'h', labelNames: ['tool_name', 'status'] });
+  const oh = meter.createHistogram('o_h', { advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] } });
+  const oms = om.summary('s_seconds', { help: 's', quantiles: [0.5, 0.9, 0.99], maxAgeSeconds: 600, ageBuckets: 5 });
+  const ps = prom(promClient.Summary, { name: 'p_s', help: 's', percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 600, ageBuckets: 5 });
+  const hdrHistogram = hdr.build();
+  const r = measure({
+    'omnimeter histogram observe (11 buckets)': (n) => { for (let i = 0; i < n; i++) omh.observe(VALUES[i & 4095]); },
+    'prom-client histogram observe (11 buckets)': (n) => { for (let i = 0; i < n; i++) ph.observe(VALUES[i & 4095]); },
+    'OTel SDK histogram record (11 buckets)': (n) => { for (let i = 0; i < n; i++) oh.record(VALUES[i & 4095]); },
+    'omnimeter histogram observe(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) omh2.observe(LABELS[i & 7], VALUES[i & 4095]); },
+    'prom-client histogram observe(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) ph2.observe(LABELS[i & 7], VALUES[i & 4095]); },
+    'omnimeter summary observe (600 s window)': (n) => { for (let i = 0; i < n; i++) oms.observe(VALUES[i & 4095]); },
+    'prom-client summary observe (600 s window)': (n) => { for (let i = 0; i < n; i++) ps.observe(VALUES[i & 4095]); },
+    'hdr-histogram-js recordValue (µs, JS)': (n) => { for (let i = 0; i < n; i++) hdrHistogram.recordValue(Math.round(VALUES[i & 4095] * 1e6)); },
+  });
+  record('histogram and summary', r);
+  const h = r['omnimeter histogram observe (11 buckets)'];
+  target('histogram `observe` speed-up over prom-client', ratio(r['prom-client histogram observe (11 buckets)'], h), '>= 5x', r['prom-client histogram observe (11 buckets)'] >= 5 * h);
+  const s = r['omnimeter summary observe (600 s window)'];
+  target('summary `observe` speed-up over prom-client', ratio(r['prom-client summary observe (600 s window)'], s), '>= 10x', r['prom-client summary observe (600 s window)'] >= 10 * s);
+}
+
+// --- summary accuracy -------------------------------------------------------
+{
+  const m = createMetrics();
+  const s = m.summary('acc_seconds', { help: 'a', quantiles: [0.5, 0.9, 0.99, 0.999] });
+  const p = new promClient.Summary({ name: 'acc', help: 'a', percentiles: [0.5, 0.9, 0.99, 0.999], registers: [] });
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const values = Array.from({ length: 100_000 }, () => Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand())));
+  for (const v of values) {
+    s.observe(v);
+    p.observe(v);
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const exact = (q) => sorted[Math.floor(q * (sorted.length - 1))];
+  const ours = (await m.registry.collect()).find((f) => f.name === 'acc_seconds').series[0].quantileValues;
+  const theirs = (await p.get()).values.filter((v) => v.labels.quantile !== undefined).map((v) => v.value);
+  const qs = [0.5, 0.9, 0.99, 0.999];
+  const err = (vals) => Math.max(...qs.map((q, i) => Math.abs(vals[i] - exact(q)) / exact(q)));
+  rows.push(['summary accuracy (100k log-normal values)', 'omnimeter max relative quantile error', err(ours) * 100, '%']);
+  rows.push(['summary accuracy (100k log-normal values)', 'prom-client max relative quantile error', err(theirs) * 100, '%']);
+  target('summary max relative quantile error (q = .5 … .999)', `${(err(ours) * 100).toFixed(3)}%`, '<= 1%', err(ours) <= 0.01);
+}
+
+// --- exposition ---------------------------------------------------------------
+{
+  const m = createMetrics();
+  const h = m.histogram('expo_seconds', { help: 'e', labelNames: ['route'] });
+  const ph = prom(promClient.Histogram, { name: 'expo_seconds', help: 'e', labelNames: ['route'] });
+  const promOnly = new promClient.Registry();
+  promOnly.registerMetric(ph);
+  for (let i = 0; i < 1000; i++) {
+    for (let j = 0; j < 5; j++) {
+      h.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
+      ph.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
+    }
+  }
+  const r = await measureAsync({
+    'omnimeter expose, 1,000 histogram series (text)': () => m.registry.expose('prometheus'),
+    'omnimeter expose, 1,000 histogram series (OpenMetrics)': () => m.registry.expose('openmetrics'),
+    'prom-client registry.metrics(), 1,000 histogram series': () => promOnly.metrics(),
+  });
+  record('exposition', r, 'ms');
+  const ours = r['omnimeter expose, 1,000 histogram series (text)'];
+  const theirs = r['prom-client registry.metrics(), 1,000 histogram series'];
+  target('exposition of 1,000 histogram series, speed-up over prom-client', ratio(theirs, ours), '>= 5x', theirs >= 5 * ours);
+}
+
+// --- report -------------------------------------------------------------------
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+const fmt = (v, unit) => (unit === 'ns/op' ? v.toFixed(v < 10 ? 2 : 1) : unit === 'ms' ? v.toFixed(2) : v.toFixed(3));
+let table = `Machine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`npm run bench\` (median of 9 interleaved rounds)\n\n`;
+table += '| group | case | result | unit |\n|---|---|---:|---|\n';
+for (const [group, name, v, unit] of rows) table += `| ${group} | ${name} | ${fmt(v, unit)} | ${unit} |\n`;
+table += '\n| target (issue #2) | measured | goal | met |\n|---|---:|---|---|\n';
+for (const t of targets) table += `| ${t.join(' | ')} |\n`;
+console.log(table);
+
+if (WRITE) {
+  const path = new URL('../docs/benchmarks.md', import.meta.url);
+  const doc = readFileSync(path, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const updated = doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}${end}`);
+  writeFileSync(path, updated);
+  console.log('docs/benchmarks.md updated');
+}
+await om.shutdown();

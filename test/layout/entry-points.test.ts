@@ -1,0 +1,64 @@
+/**
+ * Architecture rules, checked rather than promised: the core entry point
+ * bundles for browsers with no Node module, and inner layers never import
+ * outer ones.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const SRC = new URL('../../src/', import.meta.url).pathname;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]!);
+}
+
+describe('entry points', () => {
+  it('bundles `omnimeter` (core) for the browser platform without any Node module', async () => {
+    const result = await build({
+      entryPoints: [join(SRC, 'index.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((i) => i.startsWith('node:') || i.includes('node_modules'))).toEqual([]);
+    expect(result.errors).toEqual([]);
+  });
+});
+
+describe('layering', () => {
+  const layerOf = (file: string) => relative(SRC, file).split('/')[0]!;
+  // Which folders each layer may import from. Inner layers know nothing of outer ones.
+  const allowed: Record<string, string[]> = {
+    api: ['api'],
+    core: ['api', 'core', 'exposition'],
+    exposition: ['api', 'exposition'],
+    backends: ['api', 'core', 'backends'],
+    node: ['api', 'core', 'exposition', 'backends', 'node', 'index.ts'],
+    'index.ts': ['api', 'core', 'exposition', 'backends'],
+  };
+
+  it.each(sources(SRC).map((f) => [relative(SRC, f), f]))('%s imports only inward', (_, file) => {
+    const layer = layerOf(file);
+    for (const spec of importsOf(file)) {
+      if (!spec.startsWith('.')) {
+        if (layer !== 'node' && layer !== 'cli') expect(spec, `${file} imports a package`).not.toMatch(/^node:/);
+        continue;
+      }
+      const target = layerOf(join(file, '..', spec).replace(/\.js$/, '.ts'));
+      expect(allowed[layer] ?? [], `${relative(SRC, file)} → ${spec}`).toContain(target);
+    }
+  });
+});
