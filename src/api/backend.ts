@@ -36,12 +36,13 @@ export interface GaugeCell {
 }
 
 export interface HistogramCell {
-  observe(value: number): void;
+  /** `weight` > 1 when sampling: the observation stands for that many. */
+  observe(value: number, weight: number): void;
   read(): CellReading;
 }
 
 export interface SummaryCell {
-  observe(value: number): void;
+  observe(value: number, weight: number): void;
   read(): CellReading;
 }
 

@@ -18,12 +18,18 @@ export interface GaugeOptions<N extends string> extends MetricOptions<N> {
   collect?: (this: Gauge<N>, gauge: Gauge<N>) => void | Promise<void>;
 }
 
-export interface HistogramOptions<N extends string> extends MetricOptions<N> {
+/** Sampling for high-volume observations: record 1 in round(1/rate), each standing for round(1/rate). */
+export interface SamplingOptions {
+  /** In (0, 1]. Default: the instance's samplingRate (1). */
+  sampleRate?: number;
+}
+
+export interface HistogramOptions<N extends string> extends MetricOptions<N>, SamplingOptions {
   /** Finite, strictly ascending upper bounds; +Inf is implicit. Default: DEFAULT_BUCKETS. */
   buckets?: readonly number[];
 }
 
-export interface SummaryOptions<N extends string> extends MetricOptions<N> {
+export interface SummaryOptions<N extends string> extends MetricOptions<N>, SamplingOptions {
   /** Quantiles in [0, 1]. Default [0.5, 0.9, 0.95, 0.99]. */
   quantiles?: readonly number[];
   /** Sliding window length. Default 600 s. */
@@ -68,6 +74,13 @@ export interface MetricsOptions {
   backend?: MetricsBackend;
   /** Monotonic millisecond clock (timers, windows, expiry). Default: performance.now. */
   clock?: { now(): number };
+  /**
+   * Decides at registration: returns the name to register under, or null to
+   * hand out a no-op instead (deny). Config filters compile to this.
+   */
+  filter?: (name: string, type: 'counter' | 'gauge' | 'histogram' | 'summary') => string | null;
+  /** Default sampling rate of histograms, summaries and timers. Default 1. */
+  samplingRate?: number;
 }
 
 export interface Metrics {

@@ -3,7 +3,7 @@ import type { Counter, Gauge, Histogram, LabelValue, Labels, Summary } from '../
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { Clock } from './clock.js';
 import { MetricsError } from './errors.js';
-import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, SummarySeries, type ValueGuard } from './series.js';
+import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, SummarySeries, type ValueGuard } from './series.js';
 import { SeriesTable } from './series-table.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
@@ -47,6 +47,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     labelNames: readonly string[],
     /** Identity used to decide whether a re-registration matches. */
     readonly shape: string,
+    /** Histograms and summaries: record 1 in `sampleEvery` observations. */
+    protected readonly sampleEvery = 1,
   ) {
     this.labelNames = labelNames;
     const defaults = ctx.defaultLabels;
@@ -224,7 +226,7 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     return this.ctx.backend.histogramCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
-    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell']);
+    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined);
   }
   observe(a: unknown, b?: number): void {
     if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
@@ -240,7 +242,7 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
     return this.ctx.backend.summaryCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
-    return new SummarySeries(...this.seriesArgs(values), cell as SummarySeries['cell']);
+    return new SummarySeries(...this.seriesArgs(values), cell as SummarySeries['cell'], this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined);
   }
   observe(a: unknown, b?: number): void {
     if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);

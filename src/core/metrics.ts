@@ -44,6 +44,8 @@ class Engine implements Metrics {
   readonly registry: Registry;
   private readonly ctx: EngineContext;
   private readonly prefix: string;
+  private readonly filter: MetricsOptions['filter'];
+  private readonly samplingRate: number;
   private readonly defaultLabelNames: readonly string[];
   private closed = false;
   private readonly overflowCounter: Counter<'metric'>;
@@ -56,6 +58,8 @@ class Engine implements Metrics {
     private readonly clock: Clock,
   ) {
     this.prefix = options.prefix;
+    this.filter = options.filter;
+    this.samplingRate = options.samplingRate;
     this.defaultLabelNames = options.defaultLabels.map(([n]) => n);
     this.ctx = {
       backend,
@@ -73,6 +77,7 @@ class Engine implements Metrics {
       onCollectError: (metric) => this.collectErrors.inc({ metric }),
     });
     const self = { prefixed: false };
+    // Self-metrics bypass the filter: they are never denied or renamed.
     this.overflowCounter = this.counterFamily(SELF.overflow, {
       help: 'Recordings sent to the overflow series because the metric reached its series limit.',
       labelNames: ['metric'],
@@ -93,6 +98,7 @@ class Engine implements Metrics {
 
   gauge<N extends string = never>(name: string, options: GaugeOptions<N>): Gauge<N> {
     const c = this.common(name, 'gauge', options, true);
+    if (!c) return noopGauge;
     if (options.collect !== undefined && typeof options.collect !== 'function') {
       this.fail(c.name, 'collect', 'a function', options.collect);
     }
@@ -108,16 +114,20 @@ class Engine implements Metrics {
 
   histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N> {
     const c = this.common(name, 'histogram', options, true);
+    if (!c) return noopHistogram;
+    const every = this.sampleEvery(c.name, options.sampleRate);
     const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
     const d = this.descriptor(c, 'histogram', { buckets });
     const shape = this.shape(c, { buckets });
     return this.registry.register(c.name, 'histogram', shape, () =>
-      new HistogramFamily<N>(this.ctx, d, c.labelNames, shape),
+      new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every),
     ) as unknown as Histogram<N>;
   }
 
   summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N> {
     const c = this.common(name, 'summary', options, true);
+    if (!c) return noopSummary;
+    const every = this.sampleEvery(c.name, options.sampleRate);
     const where = `summary "${c.name}"`;
     const window = {
       quantiles: validateQuantiles(`${where}: quantiles`, options.quantiles),
@@ -127,7 +137,7 @@ class Engine implements Metrics {
     const d = this.descriptor(c, 'summary', window);
     const shape = this.shape(c, window);
     return this.registry.register(c.name, 'summary', shape, () =>
-      new SummaryFamily<N>(this.ctx, d, c.labelNames, shape),
+      new SummaryFamily<N>(this.ctx, d, c.labelNames, shape, every),
     ) as unknown as Summary<N>;
   }
 
@@ -137,6 +147,7 @@ class Engine implements Metrics {
     const unit = options.unit ?? (name.endsWith('_seconds') ? 'seconds' : undefined);
     const { type: _type, ...rest } = options;
     const target = type === 'histogram' ? this.histogram<N>(name, { ...rest, unit }) : this.summary<N>(name, { ...rest, unit });
+    if ((target as unknown) === noopHistogram || (target as unknown) === noopSummary) return noopTimer; // filtered out
     return new TimerImpl<N>(target as unknown as HistogramFamily<N>, this.clock);
   }
 
@@ -152,16 +163,33 @@ class Engine implements Metrics {
 
   private counterFamily<N extends string>(name: string, options: CounterOptions<N>, { prefixed }: { prefixed: boolean }): Counter<N> {
     const c = this.common(name, 'counter', options, prefixed);
+    if (!c) return noopCounter;
     const d = this.descriptor(c, 'counter');
     const shape = this.shape(c);
     return this.registry.register(c.name, 'counter', shape, () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape)) as unknown as Counter<N>;
   }
 
-  /** Validation every metric type shares; names the metric in every error. */
-  private common(name: string, type: MetricType, options: MetricOptions<string>, prefixed: boolean): Common {
+  /** 1-in-N sampling from a rate in (0, 1]. */
+  private sampleEvery(metric: string, rate: number | undefined): number {
+    const r = rate ?? this.samplingRate;
+    if (typeof r !== 'number' || !(r > 0 && r <= 1)) this.fail(metric, 'sampleRate', 'a number in (0, 1]', r);
+    return Math.max(1, Math.round(1 / r));
+  }
+
+  /**
+   * Validation every metric type shares; names the metric in every error.
+   * Undefined when the filter denies the metric (it becomes a no-op).
+   */
+  private common(name: string, type: MetricType, options: MetricOptions<string>, prefixed: boolean): Common | undefined {
     if (this.closed) throw new MetricsError('CLOSED', `cannot register "${name}": metrics were shut down`);
-    const full = prefixed ? this.prefix + name : name;
+    let full = prefixed ? this.prefix + name : name;
     assertMetricName(full);
+    if (prefixed && this.filter) {
+      const filtered = this.filter(full, type);
+      if (filtered === null) return undefined;
+      full = filtered;
+      assertMetricName(full);
+    }
     if (typeof options !== 'object' || options === null) this.fail(full, 'options', 'an options object with help', options);
     if (typeof options.help !== 'string') this.fail(full, 'help', 'a string', options.help);
     const family = type === 'counter' ? counterFamilyName(full) : full;

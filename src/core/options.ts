@@ -53,9 +53,11 @@ export interface ResolvedOptions {
   maxSeries: number;
   ttlMs: number | undefined;
   lenient: boolean;
+  filter: MetricsOptions['filter'];
+  samplingRate: number;
 }
 
-const KNOWN = new Set(['enabled', 'prefix', 'defaultLabels', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'mode', 'backend', 'clock']);
+const KNOWN = new Set(['enabled', 'prefix', 'defaultLabels', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'mode', 'backend', 'clock', 'filter', 'samplingRate']);
 
 /** Checks createMetrics options; every error names the option and the value. */
 export function resolveOptions(options: MetricsOptions): ResolvedOptions {
@@ -80,6 +82,9 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
     fail(where('backend'), 'a MetricsBackend', options.backend);
   }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') fail(where('clock'), 'an object with now()', options.clock);
+  if (options.filter !== undefined && typeof options.filter !== 'function') fail(where('filter'), 'a function', options.filter);
+  const rate = options.samplingRate ?? 1;
+  if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) fail(where('samplingRate'), 'a number in (0, 1]', rate);
   const ttl = options.seriesTtlSeconds;
   return {
     enabled: options.enabled ?? true,
@@ -88,5 +93,7 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
     maxSeries: positiveInteger(where('maxSeriesPerMetric'), options.maxSeriesPerMetric, DEFAULT_MAX_SERIES),
     ttlMs: ttl === undefined ? undefined : positiveNumber(where('seriesTtlSeconds'), ttl, 0) * 1000,
     lenient: options.mode === 'lenient',
+    filter: options.filter,
+    samplingRate: rate,
   };
 }

@@ -79,6 +79,23 @@ export class GaugeSeries extends Series implements GaugeHandle {
   }
 }
 
+/**
+ * Deterministic 1-in-N sampling: the Nth observation is recorded with
+ * weight N, so counts and sums stay unbiased and integral.
+ */
+export class Sampler {
+  private countdown: number;
+  constructor(readonly every: number) {
+    this.countdown = every;
+  }
+  /** True when this observation is the one recorded. */
+  take(): boolean {
+    if (--this.countdown > 0) return false;
+    this.countdown = this.every;
+    return true;
+  }
+}
+
 export class HistogramSeries extends Series implements HistogramHandle {
   constructor(
     labelValues: readonly string[],
@@ -86,13 +103,15 @@ export class HistogramSeries extends Series implements HistogramHandle {
     activeAtMs: number,
     guard: ValueGuard,
     public cell: HistogramCell,
+    private readonly sampler: Sampler | undefined,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
   }
 
   observe(value: number): void {
     if (Number.isFinite(value)) {
-      this.cell.observe(value);
+      if (this.sampler === undefined) this.cell.observe(value, 1);
+      else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.touched = true;
     } else this.guard.rejectValue(value, 'observed values must be finite numbers');
   }
@@ -105,6 +124,7 @@ export class SummarySeries extends Series implements SummaryHandle {
     activeAtMs: number,
     guard: ValueGuard,
     public cell: SummaryCell,
+    private readonly sampler: Sampler | undefined,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
   }
@@ -112,7 +132,8 @@ export class SummarySeries extends Series implements SummaryHandle {
   observe(value: number): void {
     // OpenMetrics forbids negative quantiles and sums: summaries track magnitudes.
     if (value >= 0 && value < Infinity) {
-      this.cell.observe(value);
+      if (this.sampler === undefined) this.cell.observe(value, 1);
+      else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.touched = true;
     } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0');
   }

@@ -25,9 +25,9 @@ export class SlidingWindow {
     this.rotateAtMs = clock.nowMs + this.periodMs;
   }
 
-  observe(value: number): void {
+  observe(value: number, weight = 1): void {
     if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
-    this.ring[this.head]!.add(value);
+    this.ring[this.head]!.add(value, weight);
   }
 
   /** The merged sketch of the whole window; valid until the next call. */

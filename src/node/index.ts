@@ -1,8 +1,14 @@
 /**
  * `omnimeter/node` (and `omnimeter` when imported from Node): the core plus
- * what only Node has: an HTTP endpoint and process metrics.
+ * what only Node has: configuration, exporters, an HTTP endpoint and
+ * process metrics.
  */
 import type { Metrics, MetricsOptions } from '../api/metrics.js';
+import { ConfigError } from '../config/errors.js';
+import { compileFilters } from '../config/filters.js';
+import { applyEnvironment, parseConfig } from '../config/load.js';
+import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../config/schema.js';
+import { ExportPipeline, buildPushExporter } from '../exporters/index.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
@@ -11,20 +17,121 @@ export * from '../index.js';
 export { serveMetrics, type MetricsServer, type ServeOptions } from './server.js';
 export { collectDefaultMetrics, type DefaultMetricsOptions, type DefaultMetricsHandle } from './process-metrics.js';
 export { negotiateFormat, acceptsGzip } from '../exposition/negotiate.js';
+export { ConfigError } from '../config/errors.js';
+export { loadConfig, parseConfig, CONFIG_FILES } from '../config/load.js';
+export { MetricsConfigSchema, type MetricsConfig, type MetricsConfigInput, type ExporterConfig } from '../config/schema.js';
+export { toJsonSnapshot, type JsonSnapshot } from '../exposition/json.js';
+export type { PushExporter, ExportBatch } from '../api/exporter.js';
 
 export interface NodeMetrics extends Metrics {
+  /** The validated configuration this instance runs with. */
+  readonly config: MetricsConfig;
   /** Serves `/metrics` (127.0.0.1:9464 by default); closed by shutdown(). */
   serve(options?: ServeOptions): Promise<MetricsServer>;
   /** Registers the process and Node.js runtime metrics; stopped by shutdown(). */
   collectDefaultMetrics(options?: DefaultMetricsOptions): DefaultMetricsHandle;
+  /** Resolves once configured endpoints listen; rejects if one could not start. */
+  ready(): Promise<void>;
+  /** Collects now and waits until every push exporter has delivered it. */
+  flush(): Promise<void>;
 }
 
-export function createMetrics(options: MetricsOptions = {}): NodeMetrics {
-  const metrics = createCoreMetrics(options);
+/** Options only code can pass (functions, objects), beside the configuration. */
+type ProgrammaticOnly = Pick<MetricsOptions, 'backend' | 'clock' | 'filter' | 'maxSeriesPerMetric' | 'seriesTtlSeconds'>;
+export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
+
+const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds'] as const;
+
+/**
+ * Builds metrics from a configuration (see docs/configuration.md) plus
+ * programmatic options. Code that calls this has asked for metrics, so
+ * `enabled` defaults to true here; a config file (loadConfig) is inert until
+ * it says `enabled: true`. OMNIMETER_ENABLED and OMNIMETER_PROMETHEUS_PORT
+ * override both. The whole configuration is validated before anything
+ * starts: an invalid one throws a ConfigError and opens nothing.
+ */
+export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
+  const configInput: Record<string, unknown> = { ...input };
+  const programmatic: ProgrammaticOnly = {};
+  for (const key of PROGRAMMATIC) {
+    if (key in configInput) {
+      (programmatic as Record<string, unknown>)[key] = configInput[key];
+      delete configInput[key];
+    }
+  }
+  if (programmatic.maxSeriesPerMetric !== undefined && (input.retention as { maxSeries?: number } | undefined)?.maxSeries !== undefined) {
+    throw new ConfigError('createMetrics', ['maxSeriesPerMetric: conflicts with retention.maxSeries; set one']);
+  }
+  const config = parseConfig(applyEnvironment({ enabled: true, ...(configInput as MetricsConfigInput) }, env), 'createMetrics');
+  const filters = compileFilters(config.filters);
+  const userFilter = programmatic.filter;
+  const filter =
+    filters.filter && userFilter
+      ? (name: string, type: Parameters<typeof userFilter>[1]) => {
+          const renamed = filters.filter!(name);
+          return renamed === null ? null : userFilter(renamed, type);
+        }
+      : (filters.filter ?? userFilter);
+  const maxAge = config.retention.maxSeriesAge === undefined ? undefined : parseDuration(config.retention.maxSeriesAge)! / 1000;
+  const metrics = createCoreMetrics({
+    enabled: config.enabled,
+    prefix: config.prefix,
+    defaultLabels: { ...config.defaultLabels, ...filters.commonLabels },
+    mode: config.mode,
+    maxSeriesPerMetric: programmatic.maxSeriesPerMetric ?? config.retention.maxSeries,
+    seriesTtlSeconds: programmatic.seriesTtlSeconds ?? maxAge,
+    samplingRate: config.samplingRate,
+    ...(programmatic.backend ? { backend: programmatic.backend } : {}),
+    ...(programmatic.clock ? { clock: programmatic.clock } : {}),
+    ...(filter ? { filter } : {}),
+  });
+
+  // Disabled: no exporter is built, no port opened, no timer started.
+  const exporters = config.enabled ? config.exporters : [];
+  const count = new Map<string, number>();
+  const nameOf = (type: string) => {
+    const n = (count.get(type) ?? 0) + 1;
+    count.set(type, n);
+    return n === 1 ? type : `${type}#${n}`;
+  };
+  const push = exporters.flatMap((e) => (e.type === 'prometheus' ? [] : [buildPushExporter(e, nameOf(e.type))]));
+  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, { intervalMs: parseDuration(config.collectionInterval)! });
+
   const servers: MetricsServer[] = [];
   const collectors: DefaultMetricsHandle[] = [];
-  const shutdown = metrics.shutdown.bind(metrics);
+  const starting = exporters.flatMap((e) =>
+    e.type === 'prometheus'
+      ? [serveMetrics(metrics.registry, { host: e.host, port: e.port, path: e.path, format: e.format, auth: e.auth }).then((s) => void servers.push(s))]
+      : [],
+  );
+  const started = Promise.allSettled(starting).then((results) => {
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new Error(`omnimeter: ${failed.length} endpoint(s) failed to start: ${failed.map((f) => (f.reason as Error).message).join('; ')}`);
+  });
+  started.catch((error: Error) => console.warn(error.message));
+  pipeline.start();
+
+  const coreShutdown = metrics.shutdown.bind(metrics);
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      for (const collector of collectors.splice(0)) collector.stop();
+      await pipeline.close(); // final collection, delivered to every push exporter
+      await started.catch(() => {});
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+      await coreShutdown();
+    })());
+
+  if (config.handleSignals && config.enabled) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      void shutdown().finally(() => process.kill(process.pid, signal));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
   return Object.assign(metrics, {
+    config,
     async serve(serveOptions?: ServeOptions) {
       const server = await serveMetrics(metrics.registry, serveOptions);
       servers.push(server);
@@ -35,10 +142,8 @@ export function createMetrics(options: MetricsOptions = {}): NodeMetrics {
       collectors.push(handle);
       return handle;
     },
-    async shutdown() {
-      for (const collector of collectors.splice(0)) collector.stop();
-      await Promise.all(servers.splice(0).map((s) => s.close()));
-      await shutdown();
-    },
+    ready: () => started,
+    flush: () => pipeline.flush(),
+    shutdown,
   });
 }

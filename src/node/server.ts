@@ -1,9 +1,11 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
 import { CONTENT_TYPES } from '../exposition/text.js';
+import { toJsonSnapshot } from '../exposition/json.js';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
 
 const gzipAsync = promisify(gzip);
@@ -17,6 +19,8 @@ export interface ServeOptions {
   path?: string;
   /** "auto" negotiates from Accept (default); the others force one format. */
   format?: 'auto' | ExpositionFormat;
+  /** Require a bearer token or basic-auth credentials on every request. */
+  auth?: { bearerToken: string } | { username: string; password: string };
 }
 
 export interface MetricsServer {
@@ -35,9 +39,27 @@ function formatFor(req: IncomingMessage, url: URL, forced: ServeOptions['format'
   return negotiateFormat(req.headers.accept);
 }
 
-async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Required<ServeOptions>) {
+/** Constant-time comparison, so a wrong credential reveals nothing through timing. */
+function same(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function authorized(req: IncomingMessage, auth: ServeOptions['auth']): boolean {
+  if (!auth) return true;
+  const header = req.headers.authorization ?? '';
+  if ('bearerToken' in auth) return header.startsWith('Bearer ') && same(header.slice(7), auth.bearerToken);
+  if (!header.startsWith('Basic ')) return false;
+  return same(Buffer.from(header.slice(6), 'base64').toString('utf8'), `${auth.username}:${auth.password}`);
+}
+
+type Resolved = Required<Omit<ServeOptions, 'auth'>> & Pick<ServeOptions, 'auth'>;
+
+async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Resolved) {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname !== options.path) {
+  const json = url.pathname === `${options.path}.json`;
+  if (url.pathname !== options.path && !json) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     return;
   }
@@ -45,9 +67,18 @@ async function respond(registry: MetricsRegistry, req: IncomingMessage, res: Ser
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
     return;
   }
+  if (!authorized(req, options.auth)) {
+    const scheme = options.auth && 'bearerToken' in options.auth ? 'Bearer' : 'Basic realm="metrics"';
+    res.writeHead(401, { 'www-authenticate': scheme, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
+    return;
+  }
   const format = formatFor(req, url, options.format);
-  let body: Buffer = Buffer.from(await registry.expose(format), 'utf8');
-  const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'Accept, Accept-Encoding' };
+  const text = json ? JSON.stringify(toJsonSnapshot(await registry.collect(), Date.now())) : await registry.expose(format);
+  let body: Buffer = Buffer.from(text, 'utf8');
+  const headers: Record<string, string> = {
+    'content-type': json ? 'application/json; charset=utf-8' : CONTENT_TYPES[format],
+    vary: 'Accept, Accept-Encoding',
+  };
   if (body.length >= GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
     body = await gzipAsync(body); // zlib's thread pool: the event loop stays free
     headers['content-encoding'] = 'gzip';
@@ -59,11 +90,12 @@ async function respond(registry: MetricsRegistry, req: IncomingMessage, res: Ser
 
 /** Serves the registry over HTTP; resolves once listening. */
 export async function serveMetrics(registry: MetricsRegistry, options: ServeOptions = {}): Promise<MetricsServer> {
-  const resolved: Required<ServeOptions> = {
+  const resolved: Resolved = {
     port: options.port ?? 9464,
     host: options.host ?? '127.0.0.1',
     path: options.path ?? '/metrics',
     format: options.format ?? 'auto',
+    auth: options.auth,
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);

@@ -384,3 +384,37 @@ describe.each(backends)('$name backend', (backend) => {
     });
   });
 });
+
+describe.each(backends)('$name backend: sampling and filters', (backend) => {
+  it('records 1 in N observations with weight N, so counts and sums stay exact', async () => {
+    const m = metricsOn(backend, { samplingRate: 0.25 });
+    const h = m.histogram('sampled_seconds', { help: 's', buckets: [1, 10] });
+    const s = m.summary('sampled_summary', { help: 's', quantiles: [0.5] });
+    const all = m.histogram('unsampled', { help: 'u', buckets: [1], sampleRate: 1 });
+    for (let i = 0; i < 400; i++) {
+      h.observe(5);
+      s.observe(5);
+      all.observe(0.5);
+    }
+    const hs = await series(m, 'sampled_seconds');
+    expect(hs.count).toBe(400);
+    expect(hs.bucketCounts).toEqual([0, 400, 0]);
+    expect(hs.sum).toBe(2000);
+    expect((await series(m, 'sampled_summary')).count).toBe(400);
+    expect((await series(m, 'unsampled')).count).toBe(400);
+    expect(() => m.histogram('bad_rate', { help: 'b', sampleRate: 0 })).toThrowError(/bad_rate: sampleRate: expected a number in \(0, 1\], got 0/);
+  });
+
+  it('asks the filter at registration: deny hands out a no-op, a new name is used', async () => {
+    const m = metricsOn(backend, {
+      filter: (name) => (name.startsWith('debug_') ? null : name.replace(/^legacy_/, 'app_')),
+    });
+    const denied = m.counter('debug_hits_total', { help: 'd' });
+    denied.inc();
+    m.counter('legacy_calls_total', { help: 'c' }).inc(2);
+    const names = (await m.registry.collect()).map((f) => f.name);
+    expect(names).not.toContain('debug_hits');
+    expect(await value(m, 'app_calls')).toBe(2);
+    expect(m.timer('debug_work_seconds', { help: 'w' }).start()()).toBe(0);
+  });
+});

@@ -35,7 +35,7 @@ export class NativeHistogram implements HistogramCell {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
-  observe(value: number): void {
+  observe(value: number, weight: number): void {
     const bounds = this.bounds;
     let i = 0;
     if (bounds.length <= 16) {
@@ -48,9 +48,9 @@ export class NativeHistogram implements HistogramCell {
         else hi = mid;
       }
     }
-    this.counts[i]!++;
-    this.sum += value;
-    this.count++;
+    this.counts[i]! += weight;
+    this.sum += value * weight;
+    this.count += weight;
   }
 
   read(): CellReading {
@@ -75,10 +75,10 @@ export class NativeSummary implements SummaryCell {
     this.window = new SlidingWindow(maxAgeSeconds, ageBuckets, clock);
   }
 
-  observe(value: number): void {
-    this.window.observe(value);
-    this.sum += value;
-    this.count++;
+  observe(value: number, weight: number): void {
+    this.window.observe(value, weight);
+    this.sum += value * weight;
+    this.count += weight;
   }
 
   read(): CellReading {

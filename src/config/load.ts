@@ -1,0 +1,76 @@
+/**
+ * Where a configuration comes from: an object, `omnimeter.config.json` /
+ * `.yaml` in the working directory, or the file named by OMNIMETER_CONFIG;
+ * then the few environment overrides operators change at deploy time.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, formatIssues } from './errors.js';
+import { type MetricsConfig, type MetricsConfigInput, MetricsConfigSchema } from './schema.js';
+
+export const CONFIG_FILES = ['omnimeter.config.json', 'omnimeter.config.yaml', 'omnimeter.config.yml'];
+
+/** Validates `input`; throws a ConfigError naming every bad path and value. */
+export function parseConfig(input: unknown, source = 'config'): MetricsConfig {
+  const result = MetricsConfigSchema.safeParse(input, { reportInput: true });
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** Reads a JSON or YAML file into a plain value (not yet validated). */
+export function readConfigFile(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [`cannot parse ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`]);
+  }
+}
+
+export interface Environment {
+  readonly [name: string]: string | undefined;
+}
+
+/**
+ * OMNIMETER_ENABLED (true/false/1/0) and OMNIMETER_PROMETHEUS_PORT override
+ * the configuration; a bad value is a configuration error like any other.
+ */
+export function applyEnvironment(config: MetricsConfigInput, env: Environment): MetricsConfigInput {
+  const out: MetricsConfigInput = { ...config };
+  const enabled = env.OMNIMETER_ENABLED;
+  if (enabled !== undefined && enabled !== '') {
+    const value = { true: true, '1': true, false: false, '0': false }[enabled.toLowerCase()];
+    if (value === undefined) throw new ConfigError('environment', [`OMNIMETER_ENABLED: expected true, false, 1 or 0, got ${JSON.stringify(enabled)}`]);
+    out.enabled = value;
+  }
+  const port = env.OMNIMETER_PROMETHEUS_PORT;
+  if (port !== undefined && port !== '') {
+    const value = Number(port);
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new ConfigError('environment', [`OMNIMETER_PROMETHEUS_PORT: expected an integer 1-65535, got ${JSON.stringify(port)}`]);
+    }
+    const exporters = out.exporters ?? [];
+    out.exporters = exporters.some((e) => e.type === 'prometheus')
+      ? exporters.map((e) => (e.type === 'prometheus' ? { ...e, port: value } : e))
+      : [...exporters, { type: 'prometheus', port: value }];
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  /** A file to read; default: OMNIMETER_CONFIG, then omnimeter.config.{json,yaml,yml} in `cwd`. */
+  path?: string;
+  cwd?: string;
+  env?: Environment;
+}
+
+/** Finds, reads, overrides from the environment and validates the configuration. No file: the defaults (disabled). */
+export function loadConfig(options: LoadOptions = {}): MetricsConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const path = options.path ?? env.OMNIMETER_CONFIG ?? CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  const raw = path ? readConfigFile(resolve(cwd, path)) : {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(path ?? 'config', ['(root): expected an object']);
+  return parseConfig(applyEnvironment(raw as MetricsConfigInput, env), path ?? 'defaults');
+}

@@ -1,0 +1,245 @@
+/**
+ * The configuration schema: one zod schema is the single source of truth for
+ * validation, the TypeScript types, the published JSON Schema
+ * (docs/config.schema.json) and the reference (docs/configuration.md).
+ * Messages are written as "expected ..." so errors read
+ * `exporters[1].port: expected an integer 1-65535, got "abc"`.
+ */
+import { z } from 'zod';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds from a number of seconds or a string such as "500ms", "10s", "1m". */
+export function parseDuration(value: number | string): number | undefined {
+  if (typeof value === 'number') return value > 0 && Number.isFinite(value) ? value * 1000 : undefined;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  return ms > 0 ? ms : undefined;
+}
+
+const duration = (description: string) =>
+  z
+    .union([z.number(), z.string()], { error: 'expected a duration: seconds as a number, or a string like "500ms", "10s", "1m"' })
+    .refine((v) => parseDuration(v) !== undefined, { error: 'expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h"' })
+    .meta({ description });
+
+const port = (description: string) =>
+  z
+    .int({ error: 'expected an integer 1-65535' })
+    .min(1, { error: 'expected an integer 1-65535' })
+    .max(65535, { error: 'expected an integer 1-65535' })
+    .meta({ description });
+
+const host = (description: string) => z.string({ error: 'expected a host name or IP address' }).min(1, { error: 'expected a host name or IP address' }).meta({ description });
+
+const rate = (description: string) =>
+  z
+    .number({ error: 'expected a number in (0, 1]' })
+    .gt(0, { error: 'expected a number in (0, 1]' })
+    .max(1, { error: 'expected a number in (0, 1]' })
+    .meta({ description });
+
+const labelMap = (description: string) =>
+  z
+    .record(z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' }), z.string({ error: 'expected a string label value' }))
+    .meta({ description });
+
+const pattern = z.string({ error: 'expected a metric name pattern (* matches any run of characters)' }).min(1);
+
+const regex = z
+  .string({ error: 'expected a regular expression' })
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected a valid regular expression' },
+  );
+
+/** Fields every push exporter shares. */
+const pushCommon = {
+  maxQueue: z
+    .int({ error: 'expected an integer >= 1' })
+    .min(1, { error: 'expected an integer >= 1' })
+    .default(10)
+    .meta({ description: 'Batches queued while the receiver is failing; beyond it the oldest is dropped and counted.' }),
+  retry: z
+    .strictObject({
+      initialBackoff: duration('Wait before the first retry.').default('500ms'),
+      maxBackoff: duration('Upper bound of the doubling backoff.').default('30s'),
+    })
+    .default({ initialBackoff: '500ms', maxBackoff: '30s' })
+    .meta({ description: 'Retry with capped exponential backoff after a failed export.' }),
+};
+
+export const PrometheusExporterSchema = z
+  .strictObject({
+    type: z.literal('prometheus'),
+    host: host('Interface to listen on. Only loopback unless you say otherwise.').default('127.0.0.1'),
+    port: port('TCP port of the scrape endpoint.').default(9464),
+    path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/metrics').meta({ description: 'Scrape path; the JSON snapshot is served at <path>.json.' }),
+    format: z.enum(['auto', 'prometheus', 'openmetrics'], { error: 'expected "auto", "prometheus" or "openmetrics"' }).default('auto').meta({ description: '"auto" negotiates from the Accept header.' }),
+    auth: z
+      .union(
+        [
+          z.strictObject({ bearerToken: z.string().min(1).meta({ description: 'Required `Authorization: Bearer` token.' }) }),
+          z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).meta({ description: 'HTTP basic auth credentials.' }),
+        ],
+        { error: 'expected { bearerToken } or { username, password }' },
+      )
+      .optional()
+      .meta({ description: 'Require credentials on every request.' }),
+  })
+  .meta({ title: 'prometheus', description: 'Pull endpoint for Prometheus (text 0.0.4 and OpenMetrics) and JSON.' });
+
+export const StatsdExporterSchema = z
+  .strictObject({
+    type: z.literal('statsd'),
+    host: host('StatsD daemon host; resolved once, not per packet.').default('127.0.0.1'),
+    port: port('StatsD daemon port.').default(8125),
+    protocol: z.enum(['udp', 'tcp'], { error: 'expected "udp" or "tcp"' }).default('udp').meta({ description: 'Transport.' }),
+    flavor: z
+      .enum(['etsy', 'dogstatsd', 'telegraf'], { error: 'expected "etsy", "dogstatsd" or "telegraf"' })
+      .default('etsy')
+      .meta({ description: 'Tag syntax: etsy `name;k=v`, dogstatsd `|#k:v`, telegraf `name,k=v`.' }),
+    prefix: z.string().default('').meta({ description: 'Prepended to every StatsD name.' }),
+    mtu: z
+      .int({ error: 'expected an integer 64-65507' })
+      .min(64, { error: 'expected an integer 64-65507' })
+      .max(65507, { error: 'expected an integer 64-65507' })
+      .default(1432)
+      .meta({ description: 'Maximum datagram payload in bytes; lines are packed up to it.' }),
+    ...pushCommon,
+  })
+  .meta({ title: 'statsd', description: 'Pushes deltas to a StatsD daemon over UDP or TCP.' });
+
+export const JsonExporterSchema = z
+  .strictObject({
+    type: z.literal('json'),
+    path: z.string({ error: 'expected a file path' }).min(1, { error: 'expected a file path' }).meta({ description: 'Output file.' }),
+    mode: z
+      .enum(['snapshot', 'ndjson'], { error: 'expected "snapshot" or "ndjson"' })
+      .default('snapshot')
+      .meta({ description: '"snapshot" rewrites the file atomically each interval; "ndjson" appends one snapshot per line.' }),
+    maxBytes: z
+      .int({ error: 'expected an integer >= 1024' })
+      .min(1024, { error: 'expected an integer >= 1024' })
+      .default(10 * 1024 * 1024)
+      .meta({ description: 'ndjson: rotate the file when it would grow past this size.' }),
+    maxFiles: z
+      .int({ error: 'expected an integer 1-100' })
+      .min(1, { error: 'expected an integer 1-100' })
+      .max(100, { error: 'expected an integer 1-100' })
+      .default(5)
+      .meta({ description: 'ndjson: rotated files kept (path.1 is the newest).' }),
+    ...pushCommon,
+  })
+  .meta({ title: 'json', description: 'Writes the documented JSON snapshot (docs/snapshot.schema.json) to a file.' });
+
+export const ConsoleExporterSchema = z
+  .strictObject({
+    type: z.literal('console'),
+    format: z.enum(['table', 'logfmt', 'json'], { error: 'expected "table", "logfmt" or "json"' }).default('table').meta({ description: 'A readable table, logfmt lines or JSON lines.' }),
+    stream: z.enum(['stdout', 'stderr'], { error: 'expected "stdout" or "stderr"' }).default('stdout').meta({ description: 'Where to write.' }),
+    colors: z.enum(['auto', 'always', 'never'], { error: 'expected "auto", "always" or "never"' }).default('auto').meta({ description: '"auto": only on a TTY.' }),
+    ...pushCommon,
+  })
+  .meta({ title: 'console', description: 'Prints metrics periodically for development.' });
+
+export const OtlpExporterSchema = z
+  .strictObject({
+    type: z.literal('otlp'),
+    endpoint: z
+      .url({ error: 'expected an http(s) URL' })
+      .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
+      .default('http://127.0.0.1:4318/v1/metrics')
+      .meta({ description: 'OTLP/HTTP metrics endpoint.' }),
+    encoding: z.enum(['protobuf', 'json'], { error: 'expected "protobuf" or "json"' }).default('protobuf').meta({ description: 'Request body encoding.' }),
+    temporality: z.enum(['cumulative', 'delta'], { error: 'expected "cumulative" or "delta"' }).default('cumulative').meta({ description: 'Aggregation temporality of sums and histograms.' }),
+    headers: z.record(z.string(), z.string({ error: 'expected a string header value' })).default({}).meta({ description: 'Extra HTTP headers (e.g. authentication).' }),
+    resource: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
+      .default({})
+      .meta({ description: 'Resource attributes, e.g. { "service.name": "api" }.' }),
+    timeout: duration('Request timeout.').default('10s'),
+    ...pushCommon,
+  })
+  .meta({ title: 'otlp', description: 'Pushes OTLP/HTTP (protobuf or JSON) to an OpenTelemetry receiver.' });
+
+export const ExporterSchema = z.discriminatedUnion('type', [PrometheusExporterSchema, StatsdExporterSchema, JsonExporterSchema, ConsoleExporterSchema, OtlpExporterSchema], {
+  error: 'expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp"',
+});
+
+export const FilterSchema = z
+  .union(
+    [
+      z.strictObject({ accept: pattern.meta({ description: 'Keep metrics matching this pattern; later filters are not consulted.' }) }),
+      z.strictObject({ deny: pattern.meta({ description: 'Drop metrics matching this pattern (they become no-ops).' }) }),
+      z.strictObject({
+        rename: z.strictObject({
+          pattern: regex.meta({ description: 'Regular expression matched against the whole name.' }),
+          replacement: z.string().meta({ description: 'Replacement; $1 etc. refer to groups.' }),
+        }),
+      }),
+      z.strictObject({ commonLabels: labelMap('Labels added to every series.') }),
+    ],
+    { error: 'expected one of { accept }, { deny }, { rename: { pattern, replacement } }, { commonLabels }' },
+  )
+  .meta({ description: 'Applied in order at registration, as Micrometer MeterFilters are.' });
+
+export const ComponentSchema = z.strictObject({
+  enabled: z.boolean({ error: 'expected true or false' }).default(true).meta({ description: "Record this component's metrics at all." }),
+  labels: labelMap("Extra labels on this component's series.").default({}),
+  include: z.array(pattern).default([]).meta({ description: 'Only metric names matching one of these (empty: all).' }),
+  exclude: z.array(pattern).default([]).meta({ description: 'Never these metric names.' }),
+  samplingRate: rate("Sampling rate of this component's histograms and summaries.").optional(),
+});
+
+export const MetricsConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Editor hint: path or URL of docs/config.schema.json.' }),
+    enabled: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .meta({ description: 'Off by default: nothing is collected, no port opened, no timer started until true (or OMNIMETER_ENABLED=true).' }),
+    collectionInterval: duration('How often push exporters collect and send.').default('10s'),
+    prefix: z
+      .string()
+      .refine((p) => p === '' || METRIC_NAME.test(p), { error: 'expected a metric name prefix [a-zA-Z_:][a-zA-Z0-9_:]*' })
+      .default('')
+      .meta({ description: 'Prepended to every metric name.' }),
+    defaultLabels: labelMap('Labels on every series.').default({}),
+    mode: z.enum(['strict', 'lenient'], { error: 'expected "strict" or "lenient"' }).default('strict').meta({ description: '"lenient" drops and counts invalid values instead of throwing.' }),
+    exporters: z.array(ExporterSchema, { error: 'expected a list of exporters' }).default([]).meta({ description: 'Where metrics go.' }),
+    retention: z
+      .strictObject({
+        maxSeries: z
+          .int({ error: 'expected an integer >= 1' })
+          .min(1, { error: 'expected an integer >= 1' })
+          .default(2000)
+          .meta({ description: 'Series per metric; more go to the omnimeter_overflow series.' }),
+        maxSeriesAge: duration('Drop series not updated for this long (off when absent).').optional(),
+      })
+      .default({ maxSeries: 2000 })
+      .meta({ description: 'Limits on stored series.' }),
+    samplingRate: rate('Fraction of histogram/summary observations recorded (1-in-round(1/rate)); recorded ones count for the skipped, so counts and sums stay correct.').default(1),
+    components: z.record(z.string(), ComponentSchema).default({}).meta({ description: 'Per-WASM-component settings, by component name.' }),
+    filters: z.array(FilterSchema, { error: 'expected a list of filters' }).default([]).meta({ description: 'Accept / deny / rename / common labels, applied in order.' }),
+    handleSignals: z.boolean({ error: 'expected true or false' }).default(false).meta({ description: 'Flush and shut down on SIGTERM/SIGINT.' }),
+  })
+  .meta({ title: 'omnimeter configuration' });
+
+/** A configuration as written (defaults optional). */
+export type MetricsConfigInput = z.input<typeof MetricsConfigSchema>;
+/** A validated configuration with every default filled in. */
+export type MetricsConfig = z.output<typeof MetricsConfigSchema>;
+export type ExporterConfig = z.output<typeof ExporterSchema>;
+export type FilterConfig = z.output<typeof FilterSchema>;
