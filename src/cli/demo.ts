@@ -75,7 +75,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-async function main(): Promise<void> {
+export async function runDemo(): Promise<void> {
   const port = process.env.OMNIMETER_PORT === undefined ? 9464 : Number(process.env.OMNIMETER_PORT);
   const demo = await startDemo({ port, host: process.env.OMNIMETER_HOST ?? '127.0.0.1' }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
@@ -96,4 +96,4 @@ Ctrl-C stops it.`);
   process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runDemo();

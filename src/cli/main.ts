@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `omnimeter` command.
+ *   omnimeter validate-config <file>   check a configuration file; exit 1 on errors
+ *   omnimeter demo                     the `npm start` demo
+ */
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../config/errors.js';
+import { parseConfig, readConfigFile } from '../config/load.js';
+
+const USAGE = `usage:
+  omnimeter validate-config <file>   check a JSON or YAML configuration; exit status 1 if invalid
+  omnimeter demo                     run the live demo (as npm start)`;
+
+export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === 'validate-config') {
+    const file = args[0];
+    if (!file || args.length > 1) {
+      err.write(`${USAGE}\n`);
+      return 2;
+    }
+    try {
+      const config = parseConfig(readConfigFile(file), file);
+      out.write(`${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${config.exporters.map((e) => e.type).join(', ') || 'none'})\n`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        err.write(`${file}: invalid configuration\n${error.issues.map((i) => `  ${i}`).join('\n')}\n`);
+        return 1;
+      }
+      err.write(`${file}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (command === 'demo') {
+    await import('./demo.js').then((m) => m.runDemo());
+    return -1; // keeps running
+  }
+  err.write(`${USAGE}\n`);
+  return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exitCode = code;
+}

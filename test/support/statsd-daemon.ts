@@ -1,0 +1,153 @@
+/**
+ * The real Etsy StatsD daemon (npm statsd@0.9.0) on loopback, flushing
+ * through its graphite backend into a TCP sink we read: counter and timer
+ * counts summed over flushes, the last value of each gauge.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, type Server, connect, createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface StatsdTotals {
+  counters: Map<string, number>;
+  timers: Map<string, number>;
+  gauges: Map<string, number>;
+}
+
+export class StatsdDaemon {
+  readonly totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map() };
+  private constructor(
+    readonly port: number,
+    private readonly process: ChildProcess,
+    private readonly sink: Server,
+    private readonly dir: string,
+  ) {}
+
+  static async start(server: 'udp' | 'tcp' = 'udp'): Promise<StatsdDaemon> {
+    const daemonDir = join(require.resolve('statsd/package.json'), '..');
+    let buffer = '';
+    const totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map() };
+    const sink = createServer((socket) => {
+      socket.on('data', (data: Buffer) => {
+        buffer += data.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        for (const line of lines) record(totals, line);
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const sinkPort = (sink.address() as AddressInfo).port;
+    const port = await freeUdpPort();
+    const dir = mkdtempSync(join(tmpdir(), 'omnimeter-statsd-'));
+    const config = {
+      address: '127.0.0.1',
+      port,
+      mgmt_address: '127.0.0.1',
+      mgmt_port: 0,
+      flushInterval: 200,
+      server: `./servers/${server}`,
+      backends: ['./backends/graphite'],
+      graphiteHost: '127.0.0.1',
+      graphitePort: sinkPort,
+      graphite: { legacyNamespace: false, globalPrefix: 's' },
+    };
+    writeFileSync(join(dir, 'config.js'), JSON.stringify(config));
+    const child = spawn(process.execPath, [join(daemonDir, 'stats.js'), join(dir, 'config.js')], { cwd: daemonDir });
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`statsd did not start:\n${log}`)), 10_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('server is up')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      child.once('exit', () => reject(new Error(`statsd exited:\n${log}`)));
+    });
+    const daemon = new StatsdDaemon(port, child, sink, dir);
+    Object.assign(daemon, { totals });
+    await daemon.probe(server);
+    return daemon;
+  }
+
+  /**
+   * "server is up" is logged before the socket is bound: packets sent right
+   * after it are lost. Send a probe until it comes back through a flush.
+   */
+  private async probe(server: 'udp' | 'tcp'): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    const send = async () => {
+      if (server === 'udp') {
+        const s = createSocket('udp4');
+        await new Promise<void>((r) => s.send('omnimeter_probe:1|c', this.port, '127.0.0.1', () => r()));
+        s.close();
+      } else {
+        await new Promise<void>((resolve) => {
+          const c = connect(this.port, '127.0.0.1', () => c.end('omnimeter_probe:1|c\n', () => resolve()));
+          c.on('error', () => resolve());
+        });
+      }
+    };
+    while (!this.totals.counters.has('omnimeter_probe')) {
+      if (Date.now() > deadline) throw new Error('statsd never answered the probe');
+      await send();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.totals.counters.clear();
+    this.totals.timers.clear();
+    this.totals.gauges.clear();
+  }
+
+  /** Waits (bounded) until `check` holds on what the daemon has flushed. */
+  async until(check: (t: StatsdTotals) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this.totals)) {
+      if (Date.now() > deadline) return; // the assertions that follow report what arrived
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 450)); // two more flushes: nothing extra may arrive
+  }
+
+  async stop(): Promise<void> {
+    this.process.kill('SIGKILL'); // it renames itself to "statsd": keep the pid from spawn
+    await new Promise<void>((r) => this.sink.close(() => r()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `s.counters.name.count;k=v 3 1700000000` → totals. */
+function record(totals: StatsdTotals, line: string): void {
+  const [path, raw] = line.split(' ');
+  if (!path || raw === undefined) return;
+  const value = Number(raw);
+  const [base, ...tags] = path.split(';');
+  const counter = /^s\.counters\.(.+)\.count(;.*)?$/.exec(path);
+  if (counter) {
+    const k = counter[1]! + (counter[2] ?? '');
+    if (!k.startsWith('statsd.')) totals.counters.set(k, (totals.counters.get(k) ?? 0) + value);
+    return;
+  }
+  const timer = /^s\.timers\.(.+)\.count(;.*)?$/.exec(path);
+  if (timer) {
+    const k = timer[1]! + (timer[2] ?? '');
+    totals.timers.set(k, (totals.timers.get(k) ?? 0) + value);
+    return;
+  }
+  const gauge = /^s\.gauges\.(.+)$/.exec(base!);
+  if (gauge && !gauge[1]!.startsWith('statsd.')) totals.gauges.set(gauge[1]! + (tags.length ? `;${tags.join(';')}` : ''), value);
+}
