@@ -3,12 +3,21 @@
  * server is instrumented with every instrument type and serves its metrics
  * (with Node process metrics) on http://127.0.0.1:9464/metrics.
  */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { type MetricsServer, type NodeMetrics, createMetrics } from '../node/index.js';
+import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
+
+/** The embedded defaults: Prometheus on 127.0.0.1:9464, nothing else. */
+export const DEMO_CONFIG: MetricsConfigInput = {
+  enabled: true,
+  prefix: 'mcp_',
+  defaultLabels: { service: 'omnimeter-demo' },
+  exporters: [{ type: 'prometheus', host: '127.0.0.1', port: 9464 }],
+};
 
 export interface DemoOptions {
-  port?: number;
-  host?: string;
+  /** Configuration to run with; default DEMO_CONFIG. */
+  config?: MetricsConfigInput;
   /** Simulated tool calls per second. */
   rate?: number;
   /** Fraction of calls that fail. */
@@ -17,7 +26,6 @@ export interface DemoOptions {
 
 export interface Demo {
   metrics: NodeMetrics;
-  server: MetricsServer;
   stop(): Promise<void>;
 }
 
@@ -30,7 +38,8 @@ function latency(median: number): number {
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const metrics = createMetrics({ prefix: 'mcp_', defaultLabels: { service: 'omnimeter-demo' } });
+  const metrics = createMetrics(options.config ?? DEMO_CONFIG);
+  await metrics.ready();
   metrics.collectDefaultMetrics();
   const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
   const duration = metrics.timer('tool_execution_seconds', { help: 'Tool execution time.', labelNames: ['tool_name'] as const });
@@ -64,10 +73,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     }, seconds * 1000).unref();
   }, 1000 / rate);
 
-  const server = await metrics.serve({ port: options.port ?? 9464, host: options.host ?? '127.0.0.1' });
   return {
     metrics,
-    server,
     async stop() {
       clearInterval(timer);
       await metrics.shutdown();
@@ -75,19 +82,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-export async function runDemo(): Promise<void> {
+/** The configuration `npm start` runs: OMNIMETER_CONFIG or omnimeter.config.* if present, else DEMO_CONFIG. */
+function demoConfig(): { config: MetricsConfigInput; source: string } {
+  const file = process.env.OMNIMETER_CONFIG ?? CONFIG_FILES.find((f) => existsSync(f));
+  if (file) return { config: loadConfig(), source: file };
   const port = process.env.OMNIMETER_PORT === undefined ? 9464 : Number(process.env.OMNIMETER_PORT);
-  const demo = await startDemo({ port, host: process.env.OMNIMETER_HOST ?? '127.0.0.1' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE') {
-      console.error(`port ${port} is in use: set OMNIMETER_PORT to another port (0 picks a free one)`);
-      process.exit(1);
-    }
-    throw error;
+  return { config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port }] }, source: 'embedded defaults' };
+}
+
+export async function runDemo(): Promise<void> {
+  const { config, source } = demoConfig();
+  const demo = await startDemo({ config }).catch((error: Error) => {
+    console.error(`omnimeter demo: ${error.message}`);
+    if (/EADDRINUSE/.test(error.message)) console.error('set OMNIMETER_PORT to another port');
+    process.exit(1);
   });
-  console.log(`omnimeter demo: simulated MCP tool server, instrumented
-  metrics (Prometheus text):  curl ${demo.server.url}
-  metrics (OpenMetrics):      curl -H 'Accept: application/openmetrics-text; version=1.0.0' ${demo.server.url}
-Ctrl-C stops it.`);
+  const endpoints = demo.metrics.config.exporters.map((e) =>
+    e.type === 'prometheus' ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json)` : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
+  );
+  console.log(`omnimeter demo: a simulated MCP tool server, instrumented (config: ${source})
+${endpoints.join('\n')}
+  metrics are ${demo.metrics.enabled ? 'enabled' : 'DISABLED (set enabled: true or OMNIMETER_ENABLED=true)'}; Ctrl-C flushes every exporter and stops.`);
   const stop = async () => {
     await demo.stop();
     process.exit(0);

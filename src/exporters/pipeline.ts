@@ -47,15 +47,25 @@ function selfMetrics(metrics: Metrics): SelfMetrics {
   };
 }
 
-const sleep = (ms: number, timers: Set<ReturnType<typeof setTimeout>>) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      resolve();
-    }, ms);
-    (t as { unref?: () => void }).unref?.();
-    timers.add(t);
-  });
+/** A backoff wait that `wake()` can end early (a shutdown retries at once). */
+class Backoff {
+  private pending = new Set<() => void>();
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pending.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      (timer as { unref?: () => void }).unref?.();
+      this.pending.add(done);
+    });
+  }
+  wake(): void {
+    for (const done of [...this.pending]) done();
+  }
+}
 
 class Worker {
   private readonly queue: ExportBatch[] = [];
@@ -64,7 +74,7 @@ class Worker {
   private failing = false;
   /** Past this time (close), a failing batch is dropped instead of retried. */
   private giveUpAt = Infinity;
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly backoff = new Backoff();
   private readonly labels: { exporter: string };
 
   constructor(
@@ -94,10 +104,7 @@ class Worker {
   /** Resolves when the queue is empty; past `deadline`, failures drop instead of retrying. */
   async settle(deadline: number): Promise<void> {
     this.giveUpAt = deadline;
-    for (const t of this.timers) {
-      clearTimeout(t); // cut a pending backoff short: retry once more now
-      this.timers.delete(t);
-    }
+    this.backoff.wake(); // cut a pending backoff short: retry now
     while (this.running) await this.running;
   }
 
@@ -138,7 +145,7 @@ class Worker {
           this.warn(`omnimeter: exporter ${this.exporter.name} could not deliver its final batch; dropped`);
           return;
         }
-        await sleep(Math.min(this.backoffMs, Math.max(0, this.giveUpAt - Date.now())), this.timers);
+        await this.backoff.wait(Math.min(this.backoffMs, Math.max(0, this.giveUpAt - Date.now())));
         this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs);
       }
     }

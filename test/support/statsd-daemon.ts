@@ -29,6 +29,8 @@ export interface StatsdTotals {
 
 export class StatsdDaemon {
   readonly totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map() };
+  /** The daemon's own output, for failure messages. */
+  log = '';
   private constructor(
     readonly port: number,
     private readonly process: ChildProcess,
@@ -81,6 +83,11 @@ export class StatsdDaemon {
     });
     const daemon = new StatsdDaemon(port, child, sink, dir);
     Object.assign(daemon, { totals });
+    child.stdout!.on('data', (d: Buffer) => (daemon.log += d.toString()));
+    // A daemon outliving its test (a timeout, a crash) would keep taking packets meant for the next one.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     await daemon.probe(server);
     return daemon;
   }
@@ -104,7 +111,7 @@ export class StatsdDaemon {
       }
     };
     while (!this.totals.counters.has('omnimeter_probe')) {
-      if (Date.now() > deadline) throw new Error('statsd never answered the probe');
+      if (Date.now() > deadline) throw new Error(`statsd never answered the probe: ${JSON.stringify([...this.totals.counters])} \n${this.log}`);
       await send();
       await new Promise((r) => setTimeout(r, 100));
     }
