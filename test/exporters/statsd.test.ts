@@ -3,6 +3,7 @@
  * recorded, across several flushes and at shutdown, for every transport and
  * tag flavour the daemon understands.
  */
+import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exactParts, packLines, sanitizeName, statsdLine } from '../../src/exposition/statsd.js';
@@ -43,6 +44,35 @@ describe('StatsD encoding', () => {
         for (const p of packets) if (p.includes('\n')) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(mtu);
       }),
     );
+  });
+});
+
+describe('every StatsD type the encoder writes', () => {
+  it('c, g, ms, h and s lines with sample rates arrive as the Etsy daemon defines them', async () => {
+    const daemon = await StatsdDaemon.start();
+    try {
+      const lines = [
+        statsdLine('hits', 2, 'c', [], 'etsy', 0.5), // counts as 4
+        statsdLine('temp', 0, 'g', [], 'etsy'),
+        statsdLine('temp', -3, 'g', [], 'etsy'),
+        statsdLine('rt', 120, 'ms', [], 'etsy', 0.25), // counts as 4 timings
+        statsdLine('size', 5, 'h', [], 'etsy'), // the Etsy daemon treats h as a counter
+        statsdLine('users', 'alice', 's', [], 'etsy'),
+        statsdLine('users', 'bob', 's', [], 'etsy'),
+        statsdLine('users', 'alice', 's', [], 'etsy'),
+      ];
+      const socket = createSocket('udp4');
+      await new Promise<void>((r) => socket.send(packLines(lines, 1432)[0]!, daemon.port, '127.0.0.1', () => r()));
+      socket.close();
+      await daemon.until((t) => t.sets.get('users') === 2 && t.timers.get('rt') === 4);
+      expect(daemon.totals.counters.get('hits')).toBe(4);
+      expect(daemon.totals.gauges.get('temp')).toBe(-3);
+      expect(daemon.totals.timers.get('rt')).toBe(4);
+      expect(daemon.totals.counters.get('size')).toBe(5);
+      expect(daemon.totals.sets.get('users')).toBe(2);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 

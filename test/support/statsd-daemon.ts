@@ -25,10 +25,12 @@ export interface StatsdTotals {
   counters: Map<string, number>;
   timers: Map<string, number>;
   gauges: Map<string, number>;
+  /** Distinct members per flush, summed over flushes. */
+  sets: Map<string, number>;
 }
 
 export class StatsdDaemon {
-  readonly totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map() };
+  readonly totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map(), sets: new Map() };
   /** The daemon's own output, for failure messages. */
   log = '';
   private constructor(
@@ -41,7 +43,7 @@ export class StatsdDaemon {
   static async start(server: 'udp' | 'tcp' = 'udp'): Promise<StatsdDaemon> {
     const daemonDir = join(require.resolve('statsd/package.json'), '..');
     let buffer = '';
-    const totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map() };
+    const totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map(), sets: new Map() };
     const sink = createServer((socket) => {
       socket.on('data', (data: Buffer) => {
         buffer += data.toString();
@@ -118,6 +120,7 @@ export class StatsdDaemon {
     this.totals.counters.clear();
     this.totals.timers.clear();
     this.totals.gauges.clear();
+    this.totals.sets.clear();
   }
 
   /** Waits (bounded) until `check` holds on what the daemon has flushed. */
@@ -153,6 +156,12 @@ function record(totals: StatsdTotals, line: string): void {
   if (timer) {
     const k = timer[1]! + (timer[2] ?? '');
     totals.timers.set(k, (totals.timers.get(k) ?? 0) + value);
+    return;
+  }
+  const set = /^s\.sets\.(.+)\.count(;.*)?$/.exec(path);
+  if (set) {
+    const k = set[1]! + (set[2] ?? '');
+    totals.sets.set(k, (totals.sets.get(k) ?? 0) + value);
     return;
   }
   const gauge = /^s\.gauges\.(.+)$/.exec(base!);
