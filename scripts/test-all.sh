@@ -21,4 +21,5 @@ fi
 node scripts/ensure-deps.mjs
 npm run typecheck
 npm run build
+npm run build:wasm
 npx vitest run

@@ -38,11 +38,18 @@ export interface GaugeCell {
 export interface HistogramCell {
   /** `weight` > 1 when sampling: the observation stands for that many. */
   observe(value: number, weight: number): void;
+  /** Merges pre-aggregated data: `count` more observations in bucket `index` (last = +Inf). */
+  addBucket(index: number, count: number): void;
+  /** Merges pre-aggregated data: adds to the sum of observations. */
+  addSum(value: number): void;
   read(): CellReading;
 }
 
 export interface SummaryCell {
   observe(value: number, weight: number): void;
+  /** Merges pre-aggregated data: `count` more observations in log-linear sketch bucket `index`. */
+  addSketchBucket(index: number, count: number): void;
+  addSum(value: number): void;
   read(): CellReading;
 }
 

@@ -153,6 +153,20 @@ export class LogLinearSketch {
     if (value > this.max) this.max = value;
   }
 
+  /**
+   * Adds `weight` observations known only by their bucket (from another
+   * sketch of the same layout, e.g. a WASM guest's). Min and max widen to
+   * the bucket's bounds.
+   */
+  addBucket(index: number, weight: number): void {
+    this.positive.add(index, weight);
+    this.count += weight;
+    const low = bucketLowerBound(index);
+    const high = bucketLowerBound(index + 1);
+    if (low < this.min) this.min = low;
+    if (high > this.max) this.max = high;
+  }
+
   merge(other: LogLinearSketch): void {
     if (other.count === 0) return;
     this.positive.merge(other.positive);

@@ -30,6 +30,12 @@ export class SlidingWindow {
     this.ring[this.head]!.add(value, weight);
   }
 
+  /** Merges `weight` observations already bucketed (a guest's sketch). */
+  observeBucket(index: number, weight: number): void {
+    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
+    this.ring[this.head]!.addBucket(index, weight);
+  }
+
   /** The merged sketch of the whole window; valid until the next call. */
   current(): LogLinearSketch {
     this.clock.refresh();

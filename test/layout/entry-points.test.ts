@@ -49,7 +49,8 @@ describe('layering', () => {
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
     node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'node', 'index.ts'],
-    cli: ['api', 'core', 'config', 'exporters', 'node', 'cli'],
+    host: ['api', 'core', 'host'],
+    cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'cli'],
     'index.ts': ['api', 'core', 'exposition', 'backends'],
   };
 
@@ -57,7 +58,7 @@ describe('layering', () => {
     const layer = layerOf(file);
     for (const spec of importsOf(file)) {
       if (!spec.startsWith('.')) {
-        const nodeOnly = ['node', 'cli', 'config', 'exporters'];
+        const nodeOnly = ['node', 'cli', 'config', 'exporters', 'host'];
         if (!nodeOnly.includes(layer)) expect(spec, `${file} imports a Node module`).not.toMatch(/^node:/);
         continue;
       }

@@ -53,6 +53,15 @@ export class NativeHistogram implements HistogramCell {
     this.count += weight;
   }
 
+  addBucket(index: number, count: number): void {
+    this.counts[Math.min(index, this.counts.length - 1)]! += count;
+    this.count += count;
+  }
+
+  addSum(value: number): void {
+    this.sum += value;
+  }
+
   read(): CellReading {
     const counts = this.counts;
     const copy: number[] = new Array(counts.length);
@@ -79,6 +88,15 @@ export class NativeSummary implements SummaryCell {
     this.window.observe(value, weight);
     this.sum += value * weight;
     this.count += weight;
+  }
+
+  addSketchBucket(index: number, count: number): void {
+    this.window.observeBucket(index, count);
+    this.count += count;
+  }
+
+  addSum(value: number): void {
+    this.sum += value;
   }
 
   read(): CellReading {

@@ -1,0 +1,231 @@
+/**
+ * Loads transpiled components, instantiates them against the recorder, and
+ * runs their exports under runtime telemetry: invocations by status, their
+ * duration, host calls, metric operations per invocation, memory size,
+ * optional trace spans (from an injected TracerProvider, never the global)
+ * and structured logs that carry the component's sha256 but never payloads.
+ * A guest that traps is marked unhealthy and isolated; others carry on.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
+import type { Counter, Gauge, Histogram } from '../api/instruments.js';
+import type { Metrics } from '../api/metrics.js';
+import { DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
+
+export interface HostOptions {
+  /** Where guest metrics and runtime metrics go. */
+  metrics: Metrics;
+  /** Label names for the component and instance, or false to leave one out (instances then merge). */
+  labels?: { component?: string | false; instance?: string | false };
+  limits?: Partial<GuestLimits>;
+  /** Invocations slower than this are reported with status "timeout". Default 30 s. */
+  invocationBudgetMs?: number;
+  /** Spans per invocation, with child spans for host calls. Never the global provider. */
+  tracerProvider?: TracerProvider;
+  /** Structured log records (start, finish, error). Default: none. */
+  log?: (record: LogRecord) => void;
+}
+
+export interface LogRecord {
+  event: 'invocation.start' | 'invocation.finish' | 'invocation.error' | 'component.load' | 'instance.unhealthy';
+  component: string;
+  sha256: string;
+  instance?: string;
+  export?: string;
+  durationMs?: number;
+  hostCalls?: number;
+  status?: InvocationStatus;
+  error?: string;
+}
+
+export type InvocationStatus = 'success' | 'error' | 'trap' | 'timeout';
+
+interface Transpiled {
+  instantiate(
+    getCoreModule: (path: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+  ): Record<string, (...args: never[]) => unknown>;
+}
+
+export interface LoadedComponent {
+  readonly name: string;
+  readonly sha256: string;
+  /** Compiles and links a new instance. */
+  instantiate(instanceName?: string): ComponentInstance;
+}
+
+export interface ComponentInstance {
+  readonly component: string;
+  readonly instance: string;
+  readonly healthy: boolean;
+  /** The export names the component offers. */
+  readonly exports: readonly string[];
+  /** Calls an export (camelCase or kebab-case name) under telemetry. */
+  call(exportName: string, ...args: unknown[]): unknown;
+}
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Telemetry about the components themselves, registered once per host. */
+class RuntimeMetrics {
+  readonly compile: Histogram<'component'>;
+  readonly instantiate: Histogram<'component'>;
+  readonly invocations: Counter<'component' | 'export' | 'status'>;
+  readonly duration: Histogram<'component' | 'export'>;
+  readonly hostCalls: Counter<'component' | 'import'>;
+  readonly ops: Histogram<'component' | 'export'>;
+  readonly memory: Gauge<'component' | 'instance'>;
+  readonly healthy: Gauge<'component' | 'instance'>;
+  readonly rejected: Counter<'component' | 'reason'>;
+
+  constructor(m: Metrics) {
+    const fast = [0.0001, 0.001, 0.01, 0.1, 1];
+    this.compile = m.histogram('omnimeter_wasm_compile_seconds', { help: 'Time to compile a component.', labelNames: ['component'], unit: 'seconds', buckets: fast });
+    this.instantiate = m.histogram('omnimeter_wasm_instantiate_seconds', { help: 'Time to instantiate a component.', labelNames: ['component'], unit: 'seconds', buckets: fast });
+    this.invocations = m.counter('omnimeter_wasm_invocations_total', { help: 'Export invocations by outcome (success, error, trap, timeout).', labelNames: ['component', 'export', 'status'] });
+    this.duration = m.histogram('omnimeter_wasm_invocation_seconds', { help: 'Duration of export invocations.', labelNames: ['component', 'export'], unit: 'seconds' });
+    this.hostCalls = m.counter('omnimeter_wasm_host_calls_total', { help: 'Calls from guests into host imports.', labelNames: ['component', 'import'] });
+    this.ops = m.histogram('omnimeter_wasm_metric_operations', { help: 'Metric operations applied per invocation.', labelNames: ['component', 'export'], buckets: [1, 10, 100, 1000, 10000] });
+    this.memory = m.gauge('omnimeter_wasm_memory_bytes', { help: 'Linear memory size of each instance.', labelNames: ['component', 'instance'], unit: 'bytes' });
+    this.healthy = m.gauge('omnimeter_wasm_instance_healthy', { help: '1 while an instance is healthy, 0 once isolated after a trap.', labelNames: ['component', 'instance'] });
+    this.rejected = m.counter('omnimeter_wasm_guest_rejected_total', { help: 'Guest metric calls refused by the host, by reason.', labelNames: ['component', 'reason'] });
+  }
+}
+
+const runtimeByMetrics = new WeakMap<Metrics, RuntimeMetrics>();
+
+export class ComponentHost {
+  private readonly runtime: RuntimeMetrics;
+  private readonly limits: GuestLimits;
+  private readonly componentLabel: string | undefined;
+  private readonly instanceLabel: string | undefined;
+  private instances = 0;
+
+  constructor(private readonly options: HostOptions) {
+    let runtime = runtimeByMetrics.get(options.metrics);
+    if (!runtime) runtimeByMetrics.set(options.metrics, (runtime = new RuntimeMetrics(options.metrics)));
+    this.runtime = runtime;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const labels = options.labels ?? {};
+    this.componentLabel = labels.component === false ? undefined : (labels.component ?? 'component');
+    this.instanceLabel = labels.instance === false ? undefined : (labels.instance ?? 'instance');
+  }
+
+  /**
+   * Loads a component transpiled by `jco transpile --instantiation sync`: the
+   * folder holds `<name>.js` and its core modules; `componentWasm` (for the
+   * sha256 in logs) defaults to `<folder>/../<name>.component.wasm`.
+   */
+  async load(transpiledDir: string, options: { name?: string; componentWasm?: string } = {}): Promise<LoadedComponent> {
+    const files = await readdir(transpiledDir);
+    const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))!.replace(/\.js$/, '');
+    const module = (await import(pathToFileURL(join(transpiledDir, `${name}.js`)).href)) as Transpiled;
+    const wasmPath = options.componentWasm ?? join(transpiledDir, '..', `${name}.component.wasm`);
+    const sha256 = createHash('sha256')
+      .update(await readFile(wasmPath).catch(() => readFile(join(transpiledDir, `${name}.core.wasm`))))
+      .digest('hex');
+    const start = performance.now();
+    const cores = new Map<string, WebAssembly.Module>();
+    for (const file of files.filter((f) => f.endsWith('.wasm'))) cores.set(file, await WebAssembly.compile(await readFile(join(transpiledDir, file))));
+    this.runtime.compile.observe({ component: name }, (performance.now() - start) / 1000);
+    this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: performance.now() - start });
+    return {
+      name,
+      sha256,
+      instantiate: (instanceName) => this.instantiate(name, sha256, module, cores, instanceName ?? String(++this.instances)),
+    };
+  }
+
+  private instantiate(component: string, sha256: string, module: Transpiled, cores: Map<string, WebAssembly.Module>, instance: string): ComponentInstance {
+    const runtime = this.runtime;
+    const hostCalls = { count: 0 };
+    let span: Span | undefined;
+    const tracer = this.options.tracerProvider?.getTracer('omnimeter-host');
+    const session = new GuestSession({
+      metrics: this.options.metrics,
+      component,
+      instance,
+      componentLabel: this.componentLabel,
+      instanceLabel: this.instanceLabel,
+      limits: this.limits,
+      rejected: runtime.rejected,
+      onHostCall: (name) => {
+        hostCalls.count++;
+        runtime.hostCalls.inc({ component, import: name });
+        if (span && tracer && name !== 'now') {
+          tracer.startSpan(`host ${name}`, {}, trace.setSpan(context.active(), span)).end();
+        }
+      },
+    });
+    const recorder = session.imports();
+    const memories: WebAssembly.Memory[] = [];
+    const start = performance.now();
+    const exportsObject = module.instantiate(
+      (path) => cores.get(basename(path))!,
+      // jco names the import with and without the version depending on the release: give both.
+      { 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
+      (core, imports) => {
+        const inst = new WebAssembly.Instance(core, imports);
+        for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
+        return inst;
+      },
+    );
+    runtime.instantiate.observe({ component }, (performance.now() - start) / 1000);
+    runtime.healthy.set({ component, instance }, 1);
+    const memoryBytes = () => memories.reduce((n, m) => n + m.buffer.byteLength, 0);
+    runtime.memory.set({ component, instance }, memoryBytes());
+    const budget = this.options.invocationBudgetMs ?? 30_000;
+    const log = this.options.log;
+
+    const call = (exportName: string, ...args: unknown[]): unknown => {
+      const fn = exportsObject[camel(exportName)] as ((...a: unknown[]) => unknown) | undefined;
+      if (typeof fn !== 'function') throw new TypeError(`${component} has no export "${exportName}"`);
+      if (!session.healthy) throw new Error(`${component} instance ${instance} is unhealthy (it trapped) and is isolated`);
+      const labels = { component, export: exportName };
+      span = tracer?.startSpan(`${component} ${exportName}`, { attributes: { 'wasm.component': component, 'wasm.component.sha256': sha256, 'wasm.instance': instance } });
+      hostCalls.count = 0;
+      log?.({ event: 'invocation.start', component, sha256, instance, export: exportName });
+      const started = performance.now();
+      let status: InvocationStatus = 'success';
+      try {
+        return fn(...args);
+      } catch (error) {
+        // A WebAssembly.RuntimeError is a trap: the instance's state can no longer be trusted.
+        status = error instanceof WebAssembly.RuntimeError ? 'trap' : 'error';
+        if (status === 'trap') {
+          session.healthy = false;
+          runtime.healthy.set({ component, instance }, 0);
+          log?.({ event: 'instance.unhealthy', component, sha256, instance, error: (error as Error).message });
+        }
+        log?.({ event: 'invocation.error', component, sha256, instance, export: exportName, status, error: (error as Error).message });
+        span?.recordException(error as Error);
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: status });
+        throw error;
+      } finally {
+        const ms = performance.now() - started;
+        if (status === 'success' && ms > budget) status = 'timeout';
+        runtime.invocations.inc({ ...labels, status });
+        runtime.duration.observe(labels, ms / 1000);
+        runtime.ops.observe(labels, session.takeOps());
+        runtime.memory.set({ component, instance }, memoryBytes());
+        span?.setAttribute('wasm.host_calls', hostCalls.count);
+        span?.end();
+        span = undefined;
+        log?.({ event: 'invocation.finish', component, sha256, instance, export: exportName, durationMs: ms, hostCalls: hostCalls.count, status });
+      }
+    };
+    return {
+      component,
+      instance,
+      get healthy() {
+        return session.healthy;
+      },
+      exports: Object.keys(exportsObject),
+      call,
+    };
+  }
+}

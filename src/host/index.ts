@@ -1,0 +1,3 @@
+/** `omnimeter/host`: runs WebAssembly components and aggregates their metrics (Node). */
+export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
+export { GuestSession, DEFAULT_LIMITS, type GuestLimits, type GuestDescriptor, type GuestUpdate, type RejectReason } from './guest-session.js';

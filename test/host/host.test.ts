@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Metrics } from '../../src/api/metrics.js';
+import { ComponentHost, type LogRecord } from '../../src/host/index.js';
+import { GuestSession, DEFAULT_LIMITS, type GuestUpdate } from '../../src/host/guest-session.js';
+import { createMetrics } from '../../src/index.js';
+import { componentDir } from '../support/components.js';
+import { describeWithTools } from '../support/tools.js';
+import { parseStrict } from '../support/validators.js';
+
+const read = async (m: Metrics, name: string, labels: Record<string, string> = {}) => {
+  const f = (await m.registry.collect()).find((x) => x.name === name);
+  return f?.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels.some(([n, x]) => n === k && x === v)));
+};
+
+describe('AssemblyScript guests under the host aggregator', () => {
+  it('records through the recorder with component and instance labels', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const cpu = await host.load(await componentDir('cpu-tool'));
+    const a = cpu.instantiate('a');
+    const b = cpu.instantiate('b');
+    expect(a.call('fib', 20, 2)).toBe(6765n);
+    expect(a.call('spin', 1000)).toBe(1000);
+    expect(b.call('spin', 250)).toBe(250);
+    expect((await read(metrics, 'cpu_tool_spins', { instance: 'a' }))?.value).toBe(1000);
+    expect((await read(metrics, 'cpu_tool_spins', { instance: 'b' }))?.value).toBe(250);
+    expect((await read(metrics, 'cpu_tool_calls', { instance: 'a', export: 'fib', component: 'cpu-tool' }))?.value).toBe(1);
+    const input = await read(metrics, 'cpu_tool_fib_input', { instance: 'a' });
+    expect(input?.bucketCounts).toEqual([0, 0, 1, 0, 0]); // 20 falls in le=20
+    expect(input?.sum).toBe(20);
+    expect((await read(metrics, 'cpu_tool_fib_seconds', { instance: 'a' }))?.count).toBe(1);
+  });
+
+  it('merges instances when the instance label is off: counters add, summaries merge sketches', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics, labels: { instance: false } });
+    const json = await host.load(await componentDir('json-tool'));
+    const one = json.instantiate();
+    const two = json.instantiate();
+    const doc = (n: number) => JSON.stringify({ items: Array.from({ length: n }, (_, i) => i), name: 'x' });
+    for (let n = 1; n <= 50; n++) one.call('count-values', doc(n));
+    for (let n = 51; n <= 100; n++) expect(two.call('count-values', doc(n))).toBe(n + 1);
+    expect(two.call('count-values', '{"broken": [1, 2}')).toBe(-1);
+    expect((await read(metrics, 'json_tool_documents', { status: 'ok' }))?.value).toBe(100);
+    expect((await read(metrics, 'json_tool_documents', { status: 'invalid' }))?.value).toBe(1);
+    const values = await read(metrics, 'json_tool_values');
+    expect(values?.count).toBe(100);
+    // Values 2..101 from two guests' sketches merged: the median within 1%.
+    expect(Math.abs(values!.quantileValues![0]! - 51) / 51).toBeLessThan(0.01);
+    expect(values?.sum).toBe(Array.from({ length: 100 }, (_, i) => i + 2).reduce((a, b) => a + b, 0));
+  });
+
+  describeWithTools(['python3-prometheus-client'], 'exposition of guest metrics', () => {
+    it('passes the strict OpenMetrics parser with component labels', async () => {
+      const metrics = createMetrics();
+      const host = new ComponentHost({ metrics });
+      const json = await host.load(await componentDir('json-tool'));
+      json.instantiate('x').call('count-values', '[1, "two", true, null]');
+      const families = parseStrict(await metrics.registry.expose('openmetrics'));
+      const docs = families.find((f) => f.name === 'json_tool_documents')!;
+      expect(docs.samples.find((s) => s.name === 'json_tool_documents_total')!.labels).toEqual({ component: 'json-tool', instance: 'x', status: 'ok' });
+    });
+  });
+
+  it('reports runtime telemetry, spans from an injected provider, and logs without payloads', async () => {
+    const metrics = createMetrics();
+    const spans: string[] = [];
+    const provider = {
+      getTracer: () => ({
+        startSpan: (name: string) => {
+          spans.push(name);
+          return { end() {}, setAttribute() {}, recordException() {}, setStatus() {}, spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }), isRecording: () => true };
+        },
+      }),
+    };
+    const logs: LogRecord[] = [];
+    const host = new ComponentHost({ metrics, tracerProvider: provider as never, log: (r) => logs.push(r) });
+    const json = await host.load(await componentDir('json-tool'));
+    const secret = '{"password": "hunter2"}';
+    json.instantiate('i').call('count-values', secret);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { export: 'count-values', status: 'success' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_host_calls', { import: 'apply-batch' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_memory_bytes', { instance: 'i' }))?.value).toBeGreaterThan(0);
+    expect((await read(metrics, 'omnimeter_wasm_metric_operations', { export: 'count-values' }))?.count).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_compile_seconds'))?.count).toBe(1);
+    expect(spans).toContain('json-tool count-values');
+    expect(spans).toContain('host apply-batch');
+    const finish = logs.find((l) => l.event === 'invocation.finish')!;
+    expect(finish).toMatchObject({ component: 'json-tool', status: 'success', hostCalls: expect.any(Number) });
+    expect(finish.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(logs)).not.toContain('hunter2');
+  });
+});
+
+describe('guards against hostile guests', () => {
+  it('refuses invalid metrics, floods, garbage batches and bad values, counting each, and keeps working', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics, limits: { maxSeries: 100 } });
+    const hostile = (await host.load(await componentDir('hostile'))).instantiate('h');
+    const cpu = (await host.load(await componentDir('cpu-tool'))).instantiate('good');
+    for (const mode of [0, 4, 2, 1]) expect(hostile.call('misbehave', mode)).toBe(mode); // the flood last: it uses up the series limit
+    const rejected = async (reason: string) => (await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'hostile', reason }))?.value;
+    expect(await rejected('invalid_metric')).toBe(2);
+    expect(await rejected('series_limit')).toBeGreaterThan(4000);
+    expect(await rejected('unknown_series')).toBe(1000);
+    expect(await rejected('invalid_update')).toBe(1);
+    expect((await read(metrics, 'le_gauge', { component: 'hostile' }))?.value).toBe(1); // its valid metric still works
+    expect(cpu.call('spin', 10)).toBe(10);
+    expect((await read(metrics, 'cpu_tool_spins', { instance: 'good' }))?.value).toBe(10);
+  });
+
+  it('isolates an instance that traps; other instances and components carry on', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const loaded = await host.load(await componentDir('hostile'));
+    const bad = loaded.instantiate('bad');
+    const fine = loaded.instantiate('fine');
+    expect(() => bad.call('misbehave', 3)).toThrow(WebAssembly.RuntimeError);
+    expect(bad.healthy).toBe(false);
+    expect(() => bad.call('misbehave', 0)).toThrow(/unhealthy/);
+    expect(fine.call('misbehave', 0)).toBe(0);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'trap' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { instance: 'bad' }))?.value).toBe(0);
+  });
+
+  it('survives any fuzzed batch without throwing or touching another guest', () => {
+    const metrics = createMetrics({ mode: 'strict' });
+    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
+    const session = (name: string) =>
+      new GuestSession({ metrics, component: name, instance: '1', componentLabel: 'component', instanceLabel: 'instance', limits: DEFAULT_LIMITS, rejected, onHostCall: () => {} });
+    const victim = session('victim');
+    const v = victim.registerSeries(victim.registerMetric({ name: 'victim_total', help: 'v', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
+    victim.apply(v, 'add', 0, 5);
+    const attacker = session('attacker');
+    const kinds = ['counter', 'gauge', 'histogram', 'summary'] as const;
+    kinds.forEach((kind, i) => attacker.registerSeries(attacker.registerMetric({ name: `a${i}`, help: 'a', unit: '', kind, labelNames: [], buckets: [1, 2], quantiles: [0.5] }), []));
+    const update = fc.record({
+      series: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constant(2 ** 32 - 1), fc.double()),
+      op: fc.oneof(fc.constantFrom('add', 'set', 'observe', 'bucket', 'sketch', 'sum'), fc.string()),
+      index: fc.oneof(fc.integer({ min: -5, max: 2 ** 20 }), fc.double()),
+      value: fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, -0, 1e308)),
+    });
+    fc.assert(
+      fc.property(fc.array(update, { maxLength: 200 }), (updates) => {
+        expect(() => attacker.applyBatch(updates as unknown as GuestUpdate[])).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+    return metrics.registry.collect().then((families) => {
+      const victimFamily = families.find((f) => f.name === 'victim')!;
+      expect(victimFamily.series).toHaveLength(1);
+      expect(victimFamily.series[0]!.value).toBe(5);
+      expect(() => metrics.registry.expose('openmetrics')).not.toThrow();
+    });
+  });
+});
