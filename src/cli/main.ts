@@ -9,6 +9,8 @@ import { ConfigError } from '../config/errors.js';
 import { parseConfig, readConfigFile } from '../config/load.js';
 
 const USAGE = `usage:
+  omnimeter run <component.wasm> [--invoke <export> [--args <a> ...]] [--repeat <n>] [--instances <n>] [--config <file>] [--once]
+                                     run a component under the metrics host and serve /metrics
   omnimeter validate-config <file>   check a JSON or YAML configuration; exit status 1 if invalid
   omnimeter demo                     run the live demo (as npm start)`;
 
@@ -32,6 +34,29 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
       err.write(`${file}: ${(error as Error).message}\n`);
       return 1;
     }
+  }
+  if (command === 'run') {
+    const { parseRunArgs, runComponent } = await import('./run.js');
+    let options;
+    try {
+      options = parseRunArgs(args);
+    } catch (error) {
+      err.write(`${(error as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    const running = await runComponent(options);
+    const show = (v: unknown) => (typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
+    if (options.invoke) out.write(`${options.invoke} -> ${running.results.map(show).join(', ')}\n`);
+    for (const e of running.metrics.config.exporters) if (e.type === 'prometheus') out.write(`metrics: http://${e.host}:${e.port}${e.path}\n`);
+    if (options.once) {
+      await running.stop();
+      return 0;
+    }
+    out.write('serving; Ctrl-C flushes and stops\n');
+    const stop = () => void running.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return -1;
   }
   if (command === 'demo') {
     await import('./demo.js').then((m) => m.runDemo());

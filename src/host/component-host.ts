@@ -7,6 +7,7 @@
  * A guest that traps is marked unhealthy and isolated; others carry on.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +19,10 @@ import { DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.
 export interface HostOptions {
   /** Where guest metrics and runtime metrics go. */
   metrics: Metrics;
-  /** Label names for the component and instance, or false to leave one out (instances then merge). */
+  /**
+   * Label names for the component and the instance (default `component` and
+   * `component_instance`), or false to leave one out: instances then merge.
+   */
   labels?: { component?: string | false; instance?: string | false };
   limits?: Partial<GuestLimits>;
   /** Invocations slower than this are reported with status "timeout". Default 30 s. */
@@ -78,8 +82,8 @@ class RuntimeMetrics {
   readonly duration: Histogram<'component' | 'export'>;
   readonly hostCalls: Counter<'component' | 'import'>;
   readonly ops: Histogram<'component' | 'export'>;
-  readonly memory: Gauge<'component' | 'instance'>;
-  readonly healthy: Gauge<'component' | 'instance'>;
+  readonly memory: Gauge<'component' | 'component_instance'>;
+  readonly healthy: Gauge<'component' | 'component_instance'>;
   readonly rejected: Counter<'component' | 'reason'>;
 
   constructor(m: Metrics) {
@@ -90,8 +94,8 @@ class RuntimeMetrics {
     this.duration = m.histogram('omnimeter_wasm_invocation_seconds', { help: 'Duration of export invocations.', labelNames: ['component', 'export'], unit: 'seconds' });
     this.hostCalls = m.counter('omnimeter_wasm_host_calls_total', { help: 'Calls from guests into host imports.', labelNames: ['component', 'import'] });
     this.ops = m.histogram('omnimeter_wasm_metric_operations', { help: 'Metric operations applied per invocation.', labelNames: ['component', 'export'], buckets: [1, 10, 100, 1000, 10000] });
-    this.memory = m.gauge('omnimeter_wasm_memory_bytes', { help: 'Linear memory size of each instance.', labelNames: ['component', 'instance'], unit: 'bytes' });
-    this.healthy = m.gauge('omnimeter_wasm_instance_healthy', { help: '1 while an instance is healthy, 0 once isolated after a trap.', labelNames: ['component', 'instance'] });
+    this.memory = m.gauge('omnimeter_wasm_memory_bytes', { help: 'Linear memory size of each instance.', labelNames: ['component', 'component_instance'], unit: 'bytes' });
+    this.healthy = m.gauge('omnimeter_wasm_instance_healthy', { help: '1 while an instance is healthy, 0 once isolated after a trap.', labelNames: ['component', 'component_instance'] });
     this.rejected = m.counter('omnimeter_wasm_guest_rejected_total', { help: 'Guest metric calls refused by the host, by reason.', labelNames: ['component', 'reason'] });
   }
 }
@@ -112,25 +116,25 @@ export class ComponentHost {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const labels = options.labels ?? {};
     this.componentLabel = labels.component === false ? undefined : (labels.component ?? 'component');
-    this.instanceLabel = labels.instance === false ? undefined : (labels.instance ?? 'instance');
+    // Not "instance": Prometheus owns that target label and renames ours to exported_instance on scrape.
+    this.instanceLabel = labels.instance === false ? undefined : (labels.instance ?? 'component_instance');
   }
 
   /**
    * Loads a component transpiled by `jco transpile --instantiation sync`: the
    * folder holds `<name>.js` and its core modules; `componentWasm` (for the
-   * sha256 in logs) defaults to `<folder>/../<name>.component.wasm`.
+   * sha256 in logs) defaults to `<name>.component.wasm` in or beside it.
    */
   async load(transpiledDir: string, options: { name?: string; componentWasm?: string } = {}): Promise<LoadedComponent> {
     const files = await readdir(transpiledDir);
     const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))!.replace(/\.js$/, '');
     const module = (await import(pathToFileURL(join(transpiledDir, `${name}.js`)).href)) as Transpiled;
-    const wasmPath = options.componentWasm ?? join(transpiledDir, '..', `${name}.component.wasm`);
-    const sha256 = createHash('sha256')
-      .update(await readFile(wasmPath).catch(() => readFile(join(transpiledDir, `${name}.core.wasm`))))
-      .digest('hex');
+    const candidates = [options.componentWasm, join(transpiledDir, `${name}.component.wasm`), join(transpiledDir, '..', `${name}.component.wasm`)];
+    const wasmPath = candidates.find((c): c is string => c !== undefined && existsSync(c)) ?? join(transpiledDir, `${name}.core.wasm`);
+    const sha256 = createHash('sha256').update(await readFile(wasmPath)).digest('hex');
     const start = performance.now();
     const cores = new Map<string, WebAssembly.Module>();
-    for (const file of files.filter((f) => f.endsWith('.wasm'))) cores.set(file, await WebAssembly.compile(await readFile(join(transpiledDir, file))));
+    for (const file of files.filter((f) => /\.core\d*\.wasm$/.test(f))) cores.set(file, await WebAssembly.compile(await readFile(join(transpiledDir, file))));
     this.runtime.compile.observe({ component: name }, (performance.now() - start) / 1000);
     this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: performance.now() - start });
     return {
@@ -175,9 +179,9 @@ export class ComponentHost {
       },
     );
     runtime.instantiate.observe({ component }, (performance.now() - start) / 1000);
-    runtime.healthy.set({ component, instance }, 1);
+    runtime.healthy.set({ component, component_instance: instance }, 1);
     const memoryBytes = () => memories.reduce((n, m) => n + m.buffer.byteLength, 0);
-    runtime.memory.set({ component, instance }, memoryBytes());
+    runtime.memory.set({ component, component_instance: instance }, memoryBytes());
     const budget = this.options.invocationBudgetMs ?? 30_000;
     const log = this.options.log;
 
@@ -198,7 +202,7 @@ export class ComponentHost {
         status = error instanceof WebAssembly.RuntimeError ? 'trap' : 'error';
         if (status === 'trap') {
           session.healthy = false;
-          runtime.healthy.set({ component, instance }, 0);
+          runtime.healthy.set({ component, component_instance: instance }, 0);
           log?.({ event: 'instance.unhealthy', component, sha256, instance, error: (error as Error).message });
         }
         log?.({ event: 'invocation.error', component, sha256, instance, export: exportName, status, error: (error as Error).message });
@@ -211,7 +215,7 @@ export class ComponentHost {
         runtime.invocations.inc({ ...labels, status });
         runtime.duration.observe(labels, ms / 1000);
         runtime.ops.observe(labels, session.takeOps());
-        runtime.memory.set({ component, instance }, memoryBytes());
+        runtime.memory.set({ component, component_instance: instance }, memoryBytes());
         span?.setAttribute('wasm.host_calls', hostCalls.count);
         span?.end();
         span = undefined;

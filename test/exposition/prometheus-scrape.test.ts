@@ -3,35 +3,17 @@
  * scrapes our endpoint as OpenMetrics, as 0.0.4 text and negotiated, and
  * PromQL must return exactly what was recorded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort } from '../support/ports.js';
+import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { type NodeMetrics, createMetrics } from '../../src/node/index.js';
 import { describeWithTools } from '../support/tools.js';
 
 const TRICKY = 'sea"rch\\path ✓ 🚀';
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describeWithTools(['prometheus'], 'a real Prometheus scrape', () => {
-  let prometheus: ChildProcess | undefined;
+  let prometheus: PrometheusServer | undefined;
   let metrics: NodeMetrics;
-  let api = '';
-  let dir = '';
-  let log = '';
-
-  async function query(promql: string): Promise<Sample[]> {
-    const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await res.json()) as { status: string; data: { result: Sample[] }; error?: string };
-    if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
-    return body.data.result;
-  }
+  const query = (promql: string) => prometheus!.query(promql);
 
   beforeAll(async () => {
     metrics = createMetrics({ prefix: 'om_', defaultLabels: { service: 'scrape-test' } });
@@ -42,49 +24,21 @@ describeWithTools(['prometheus'], 'a real Prometheus scrape', () => {
     const latency = metrics.summary('latency_seconds', { help: 'Latency', quantiles: [0.5, 0.99], unit: 'seconds' });
     for (let i = 1; i <= 100; i++) latency.observe(i / 100);
     metrics.summary('empty_seconds', { help: 'Never observed', quantiles: [0.5], unit: 'seconds' });
-
     const targets = {
       openmetrics: await metrics.serve({ port: 0, format: 'openmetrics' }),
       text: await metrics.serve({ port: 0, format: 'prometheus' }),
       negotiated: await metrics.serve({ port: 0, format: 'auto' }),
     };
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    dir = mkdtempSync(join(tmpdir(), 'omnimeter-prom-'));
-    const jobs = Object.entries(targets)
-      .map(([job, server]) => `  - job_name: ${job}\n    static_configs: [{ targets: ['127.0.0.1:${server.port}'] }]`)
-      .join('\n');
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${jobs}\n`);
-    prometheus = spawn('prometheus', [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ]);
-    prometheus.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    // The first scrapes land 5-8 s after start: poll until all three targets are up.
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      try {
-        const up = await query('up == 1');
-        if (up.length === 3) break;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline) throw new Error(`targets never came up:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    prometheus = await startPrometheus(Object.entries(targets).map(([job, server]) => ({ job, port: server.port })));
   }, 60_000);
 
   afterAll(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await metrics?.shutdown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports every target healthy, with no scrape error', async () => {
-    const res = await fetch(`${api}/api/v1/targets`);
-    const body = (await res.json()) as { data: { activeTargets: { health: string; lastError: string; labels: { job: string } }[] } };
-    const targets = body.data.activeTargets;
+    const targets = await prometheus!.targets();
     expect(targets.map((t) => [t.labels.job, t.health, t.lastError]).sort()).toEqual([
       ['negotiated', 'up', ''],
       ['openmetrics', 'up', ''],

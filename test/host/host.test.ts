@@ -23,13 +23,13 @@ describe('AssemblyScript guests under the host aggregator', () => {
     expect(a.call('fib', 20, 2)).toBe(6765n);
     expect(a.call('spin', 1000)).toBe(1000);
     expect(b.call('spin', 250)).toBe(250);
-    expect((await read(metrics, 'cpu_tool_spins', { instance: 'a' }))?.value).toBe(1000);
-    expect((await read(metrics, 'cpu_tool_spins', { instance: 'b' }))?.value).toBe(250);
-    expect((await read(metrics, 'cpu_tool_calls', { instance: 'a', export: 'fib', component: 'cpu-tool' }))?.value).toBe(1);
-    const input = await read(metrics, 'cpu_tool_fib_input', { instance: 'a' });
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'a' }))?.value).toBe(1000);
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'b' }))?.value).toBe(250);
+    expect((await read(metrics, 'cpu_tool_calls', { component_instance: 'a', export: 'fib', component: 'cpu-tool' }))?.value).toBe(1);
+    const input = await read(metrics, 'cpu_tool_fib_input', { component_instance: 'a' });
     expect(input?.bucketCounts).toEqual([0, 0, 1, 0, 0]); // 20 falls in le=20
     expect(input?.sum).toBe(20);
-    expect((await read(metrics, 'cpu_tool_fib_seconds', { instance: 'a' }))?.count).toBe(1);
+    expect((await read(metrics, 'cpu_tool_fib_seconds', { component_instance: 'a' }))?.count).toBe(1);
   });
 
   it('merges instances when the instance label is off: counters add, summaries merge sketches', async () => {
@@ -59,7 +59,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
       json.instantiate('x').call('count-values', '[1, "two", true, null]');
       const families = parseStrict(await metrics.registry.expose('openmetrics'));
       const docs = families.find((f) => f.name === 'json_tool_documents')!;
-      expect(docs.samples.find((s) => s.name === 'json_tool_documents_total')!.labels).toEqual({ component: 'json-tool', instance: 'x', status: 'ok' });
+      expect(docs.samples.find((s) => s.name === 'json_tool_documents_total')!.labels).toEqual({ component: 'json-tool', component_instance: 'x', status: 'ok' });
     });
   });
 
@@ -81,7 +81,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
     json.instantiate('i').call('count-values', secret);
     expect((await read(metrics, 'omnimeter_wasm_invocations', { export: 'count-values', status: 'success' }))?.value).toBe(1);
     expect((await read(metrics, 'omnimeter_wasm_host_calls', { import: 'apply-batch' }))?.value).toBe(1);
-    expect((await read(metrics, 'omnimeter_wasm_memory_bytes', { instance: 'i' }))?.value).toBeGreaterThan(0);
+    expect((await read(metrics, 'omnimeter_wasm_memory_bytes', { component_instance: 'i' }))?.value).toBeGreaterThan(0);
     expect((await read(metrics, 'omnimeter_wasm_metric_operations', { export: 'count-values' }))?.count).toBe(1);
     expect((await read(metrics, 'omnimeter_wasm_compile_seconds'))?.count).toBe(1);
     expect(spans).toContain('json-tool count-values');
@@ -107,7 +107,7 @@ describe('guards against hostile guests', () => {
     expect(await rejected('invalid_update')).toBe(1);
     expect((await read(metrics, 'le_gauge', { component: 'hostile' }))?.value).toBe(1); // its valid metric still works
     expect(cpu.call('spin', 10)).toBe(10);
-    expect((await read(metrics, 'cpu_tool_spins', { instance: 'good' }))?.value).toBe(10);
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'good' }))?.value).toBe(10);
   });
 
   it('isolates an instance that traps; other instances and components carry on', async () => {
@@ -121,7 +121,7 @@ describe('guards against hostile guests', () => {
     expect(() => bad.call('misbehave', 0)).toThrow(/unhealthy/);
     expect(fine.call('misbehave', 0)).toBe(0);
     expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'trap' }))?.value).toBe(1);
-    expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { instance: 'bad' }))?.value).toBe(0);
+    expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { component_instance: 'bad' }))?.value).toBe(0);
   });
 
   it('survives any fuzzed batch without throwing or touching another guest', () => {
