@@ -1,10 +1,13 @@
 /**
  * `npm start`: a live demo on embedded defaults. A simulated MCP-style tool
- * server is instrumented with every instrument type and serves its metrics
- * (with Node process metrics) on http://127.0.0.1:9464/metrics.
+ * server whose tools are the example WebAssembly components (run under the
+ * host aggregator, their own metrics labelled by component) serves
+ * everything, with Node process metrics, on http://127.0.0.1:9464/metrics.
  */
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ComponentHost } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
 
 /** The embedded defaults: Prometheus on 127.0.0.1:9464, nothing else. */
@@ -29,20 +32,47 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-const TOOLS = ['search', 'fetch_url', 'read_file', 'summarize'] as const;
+/** The demo's tools are the example WebAssembly components, run under the host aggregator. */
+const TOOLS = [
+  { name: 'parse_json', component: 'json-tool' },
+  { name: 'validate_json', component: 'json-tool' },
+  { name: 'compute', component: 'cpu-tool' },
+] as const;
 
-/** Log-normal latency around `median` seconds: what real tool calls look like. */
-function latency(median: number): number {
-  const z = Math.sqrt(-2 * Math.log(Math.random() || 1e-12)) * Math.cos(2 * Math.PI * Math.random());
-  return median * Math.exp(0.6 * z);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The transpiled example components, built from source first if missing (a fresh checkout). */
+async function exampleComponent(name: string): Promise<string> {
+  const dir = join(root, '.cache', 'wasm', name, 'js');
+  if (!existsSync(join(dir, `${name}.js`))) {
+    const buildScript = pathToFileURL(join(root, 'wasm', 'build.mjs')).href;
+    const { build } = (await import(buildScript)) as { build: () => Promise<unknown> };
+    await build();
+  }
+  return dir;
+}
+
+function randomDocument(errorRatio: number): string {
+  const items = Array.from({ length: 1 + Math.floor(Math.random() * 40) }, (_, i) => (i % 3 === 0 ? `"item-${i}"` : String(i * 1.5)));
+  const doc = `{"items": [${items.join(', ')}], "ok": true, "owner": null}`;
+  return Math.random() < errorRatio ? doc.slice(0, -1) : doc; // a truncated document is invalid
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const metrics = createMetrics(options.config ?? DEMO_CONFIG);
   await metrics.ready();
   metrics.collectDefaultMetrics();
+  const host = new ComponentHost({ metrics });
+  const instances = {
+    'json-tool': (await host.load(await exampleComponent('json-tool'))).instantiate('demo'),
+    'cpu-tool': (await host.load(await exampleComponent('cpu-tool'))).instantiate('demo'),
+  };
   const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
-  const duration = metrics.timer('tool_execution_seconds', { help: 'Tool execution time.', labelNames: ['tool_name'] as const });
+  const duration = metrics.timer('tool_execution_seconds', {
+    help: 'Tool execution time, measured around the component call.',
+    labelNames: ['tool_name'] as const,
+    buckets: [0.00001, 0.0001, 0.001, 0.01, 0.1, 1],
+  });
   const latencySummary = metrics.summary('tool_latency_seconds', {
     help: 'Tool latency quantiles over the last minute.',
     labelNames: ['tool_name'] as const,
@@ -50,27 +80,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     maxAgeSeconds: 60,
     ageBuckets: 5,
   });
-  const payload = metrics.histogram('request_size_bytes', { help: 'Request payload sizes.', buckets: [64, 256, 1024, 4096, 16384], unit: 'bytes' });
   const inFlight = metrics.gauge('tool_calls_in_flight', { help: 'Tool calls currently running.' });
-  const cache = metrics.gauge('cache_memory_bytes', { help: 'Memory held by the result cache.', unit: 'bytes' });
-  let cacheBytes = 0;
-  metrics.gauge('cache_entries', { help: 'Entries in the result cache.', collect: (g) => g.set(Math.round(cacheBytes / 512)) });
 
   const rate = options.rate ?? 20;
   const errorRatio = options.errorRatio ?? 0.05;
   const timer = setInterval(() => {
     const tool = TOOLS[Math.floor(Math.random() * TOOLS.length)]!;
-    const seconds = latency(tool === 'summarize' ? 0.4 : 0.05);
     inFlight.inc();
-    payload.observe(Math.round(64 + Math.random() * 8000));
-    setTimeout(() => {
-      inFlight.dec();
-      duration.observe({ tool_name: tool }, seconds);
-      latencySummary.observe({ tool_name: tool }, seconds);
-      calls.inc({ tool_name: tool, status: Math.random() < errorRatio ? 'error' : 'ok' });
-      cacheBytes = Math.min(64 * 1024 * 1024, cacheBytes + 512);
-      cache.set(cacheBytes);
-    }, seconds * 1000).unref();
+    const stop = duration.start({ tool_name: tool.name });
+    let status = 'ok';
+    try {
+      const result =
+        tool.component === 'json-tool'
+          ? instances['json-tool'].call('count-values', randomDocument(errorRatio))
+          : instances['cpu-tool'].call('fib', 10 + Math.floor(Math.random() * 12), 1);
+      if (result === -1) status = 'error';
+    } catch {
+      status = 'error';
+    }
+    latencySummary.observe({ tool_name: tool.name }, stop());
+    calls.inc({ tool_name: tool.name, status });
+    inFlight.dec();
   }, 1000 / rate);
 
   return {
@@ -100,7 +130,7 @@ export async function runDemo(): Promise<void> {
   const endpoints = demo.metrics.config.exporters.map((e) =>
     e.type === 'prometheus' ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json)` : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
   );
-  console.log(`omnimeter demo: a simulated MCP tool server, instrumented (config: ${source})
+  console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})
 ${endpoints.join('\n')}
   metrics are ${demo.metrics.enabled ? 'enabled' : 'DISABLED (set enabled: true or OMNIMETER_ENABLED=true)'}; Ctrl-C flushes every exporter and stops.`);
   const stop = async () => {

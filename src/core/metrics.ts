@@ -182,9 +182,11 @@ class Engine implements Metrics {
    */
   private common(name: string, type: MetricType, options: MetricOptions<string>, prefixed: boolean): Common | undefined {
     if (this.closed) throw new MetricsError('CLOSED', `cannot register "${name}": metrics were shut down`);
-    let full = prefixed ? this.prefix + name : name;
+    // The omnimeter_ namespace is omnimeter's own telemetry: never prefixed or filtered.
+    const own = name.startsWith('omnimeter_');
+    let full = prefixed && !own ? this.prefix + name : name;
     assertMetricName(full);
-    if (prefixed && this.filter) {
+    if (prefixed && !own && this.filter) {
       const filtered = this.filter(full, type);
       if (filtered === null) return undefined;
       full = filtered;

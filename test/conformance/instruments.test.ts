@@ -405,6 +405,15 @@ describe.each(backends)('$name backend: sampling and filters', (backend) => {
     expect(() => m.histogram('bad_rate', { help: 'b', sampleRate: 0 })).toThrowError(/bad_rate: sampleRate: expected a number in \(0, 1\], got 0/);
   });
 
+  it("never prefixes or filters the omnimeter_ namespace (omnimeter's own telemetry)", async () => {
+    const m = metricsOn(backend, { prefix: 'app_', filter: () => null });
+    m.counter('omnimeter_things_total', { help: 't' }).inc();
+    m.counter('mine_total', { help: 'm' }).inc();
+    const names = (await m.registry.collect()).map((f) => f.name);
+    expect(names).toContain('omnimeter_things');
+    expect(names).not.toContain('app_mine');
+  });
+
   it('asks the filter at registration: deny hands out a no-op, a new name is used', async () => {
     const m = metricsOn(backend, {
       filter: (name) => (name.startsWith('debug_') ? null : name.replace(/^legacy_/, 'app_')),

@@ -17,15 +17,19 @@ describe('npm start demo', () => {
     const demo = await startDemo({ config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', port }] }, rate: 200 });
     try {
       const url = `http://127.0.0.1:${port}/metrics`;
-      let total = 0;
-      for (let i = 0; i < 100 && total === 0; i++) {
+      // Poll (bounded) until every tool has run at least once.
+      let text = '';
+      for (let i = 0; i < 100 && !(/^mcp_json_tool_documents_total/m.test(text) && /^mcp_cpu_tool_calls_total/m.test(text)); i++) {
         await new Promise((r) => setTimeout(r, 50));
-        total = callsIn(await (await fetch(url)).text());
+        text = await (await fetch(url)).text();
       }
-      expect(total).toBeGreaterThan(0);
-      const text = await (await fetch(url)).text();
+      expect(callsIn(text)).toBeGreaterThan(0);
       expect(text).toContain('process_cpu_seconds_total');
       expect(text).toContain('mcp_tool_execution_seconds_bucket');
+      // The tools are WebAssembly components: their own metrics and the host's runtime metrics show.
+      expect(text).toMatch(/^mcp_json_tool_documents_total\{service="omnimeter-demo",component="json-tool",component_instance="demo",status="ok"\} \d+/m);
+      expect(text).toMatch(/^mcp_cpu_tool_calls_total\{service="omnimeter-demo",component="cpu-tool",component_instance="demo",export="fib"\} \d+/m);
+      expect(text).toMatch(/^omnimeter_wasm_invocations_total\{service="omnimeter-demo",component="json-tool",export="count-values",status="success"\} \d+/m);
     } finally {
       await demo.stop();
     }
