@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
 import { ComponentHost } from '../dist/host/index.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { measure, measureAsync } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
@@ -202,15 +200,9 @@ const VALUES = new Float64Array(4096);
 {
   const root = new URL('..', import.meta.url).pathname;
   const built = join(root, '.cache', 'wasm', 'cpu-tool');
-  // The same component transpiled by jco 1.35, to compare the generated glue with the 1.12 we ship.
-  const glue135 = join(built, 'js-1.35');
-  if (!existsSync(join(glue135, 'cpu-tool.js'))) {
-    execFileSync(process.execPath, [join(root, 'node_modules/@bytecodealliance/jco/dist/jco.js'), 'transpile', join(built, 'cpu-tool.component.wasm'), '--instantiation', 'sync', '--name', 'cpu-tool', '-o', glue135, '--quiet'], { stdio: 'ignore' });
-  }
   const metrics = createMetrics();
   const host = new ComponentHost({ metrics });
   const guest = (await host.load(join(built, 'js'), { componentWasm: join(built, 'cpu-tool.component.wasm') })).instantiate('bench');
-  const guest135 = (await host.load(glue135, { componentWasm: join(built, 'cpu-tool.component.wasm') })).instantiate('bench-135');
   guest.call('fan-out', 1000); // register the 1,000 series once
   const perIncrement = measure({
     'guest counter inc(), amortized over spin(100,000) incl. its flush': (n) => {
@@ -219,8 +211,7 @@ const VALUES = new Float64Array(4096);
   });
   record('WebAssembly guest (AssemblyScript, cpu-tool)', perIncrement);
   const calls = measure({
-    'export call + flush with one numeric update (jco 1.12 glue, shipped)': (n) => { for (let i = 0; i < n; i++) guest.call('spin', 1); },
-    'export call + flush with one numeric update (jco 1.35 glue)': (n) => { for (let i = 0; i < n; i++) guest135.call('spin', 1); },
+    'export call + flush with one numeric update (jco 1.12 glue), host telemetry included': (n) => { for (let i = 0; i < n; i++) guest.call('spin', 1); },
   }, { rounds: 5, targetMs: 40 });
   record('WebAssembly guest (AssemblyScript, cpu-tool)', calls);
   const flush = await measureAsync({ 'fan-out(1,000): 1,000 series changed, flushed to the host in one batch': async () => guest.call('fan-out', 1000) });

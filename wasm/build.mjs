@@ -1,8 +1,8 @@
 // Builds the example guest components from source into .cache/wasm/ (never
 // committed): AssemblyScript -> core module -> kebab-case exports (binaryen)
-// -> embed (WIT, UTF-16 strings) -> component (jco 1.35's wasm-tools) -> `jco
-// transpile` with the pinned jco 1.12 glue (numeric calls cost ~20 ns there,
-// ~13 µs with 1.35's; see docs/wasm.md) -> validated.
+// -> embed (WIT, UTF-16 strings) -> component -> transpiled glue, all with
+// the pinned jco 1.12 (its glue makes a guest-to-host call ~19x cheaper
+// than jco 1.35's; see docs/wasm.md) -> validated.
 //
 //   node wasm/build.mjs            all guests
 //   node wasm/build.mjs cpu-tool   one guest
@@ -12,14 +12,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import binaryen from 'binaryen';
-import './tools/preopens.mjs'; // before jco's wasm-tools reads WIT from disk
-import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
+// jco 1.12.0 (npm alias jco-transpiler) does every step: its wasm-tools embed and
+// make the component, its transpiler writes the glue we ship.
+import { componentEmbed, componentNew, transpile } from 'jco-transpiler';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.cache', 'wasm');
 const bin = (p) => join(root, 'node_modules', p);
-const JCO_TRANSPILE = bin('jco-transpiler/src/jco.js'); // jco 1.12.0: the glue we ship
 const ASC = bin('assemblyscript/bin/asc.js');
 
 export const GUESTS = [
@@ -63,12 +63,16 @@ async function buildGuest(guest, wit) {
   await run(process.execPath, [ASC, guest.source, '-O3', '--runtime', 'stub', '--use', `abort=${abort}`, '-o', core], { cwd: root });
   const kebab = join(dir, `${guest.name}.kebab.wasm`);
   await writeFile(kebab, kebabExports(await readFile(core)));
-  // jco 1.35's CLI drops --world-name (it passes `worldName`, wasm-tools reads `world`): use the API.
   const embedded = await componentEmbed({ binary: await readFile(kebab), witPath: wit, world: guest.world, stringEncoding: 'utf16' });
   const component = join(dir, `${guest.name}.component.wasm`);
-  await writeFile(component, await componentNew(embedded, []));
+  const componentBytes = await componentNew(embedded, []);
+  await writeFile(component, componentBytes);
   const js = join(dir, 'js');
-  await run(process.execPath, [JCO_TRANSPILE, 'transpile', component, '--instantiation', 'sync', '--name', guest.name, '-o', js], { cwd: root });
+  const { files } = await transpile(componentBytes, { name: guest.name, instantiation: 'sync', quiet: true });
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(dirname(join(js, file)), { recursive: true });
+    await writeFile(join(js, file), content);
+  }
   // Validate what we ship: every core module of the component must compile.
   for (const file of await readdir(js)) {
     if (file.endsWith('.wasm') && !WebAssembly.validate(await readFile(join(js, file)))) throw new Error(`${guest.name}: ${file} is not valid WebAssembly`);
