@@ -15,6 +15,8 @@ import binaryen from 'binaryen';
 // jco 1.12.0 (npm alias jco-transpiler) does every step: its wasm-tools embed and
 // make the component, its transpiler writes the glue we ship.
 import { componentEmbed, componentNew, transpile } from 'jco-transpiler';
+import { componentize } from '@bytecodealliance/componentize-js';
+import { build as esbuild } from 'esbuild';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +28,7 @@ export const GUESTS = [
   { name: 'cpu-tool', world: 'cpu-tool', source: 'wasm/examples/cpu-tool.ts' },
   { name: 'json-tool', world: 'json-tool', source: 'wasm/examples/json-tool.ts' },
   { name: 'hostile', world: 'hostile', source: 'wasm/examples/hostile.ts' },
+  { name: 'ts-tool', world: 'ts-tool', source: 'wasm/examples/ts-tool.ts', typescript: true },
 ];
 
 /** asc cannot emit '-' in export names; the component model wants kebab-case. */
@@ -54,18 +57,37 @@ async function witDir() {
   return dir;
 }
 
+/**
+ * A TypeScript guest: esbuild bundles it with the omnimeter core it imports,
+ * componentize-js (StarlingMonkey) makes the component, with every optional
+ * WASI feature disabled so it imports as little as possible.
+ */
+async function componentizeGuest(guest, wit, dir) {
+  const bundle = join(dir, `${guest.name}.bundle.js`);
+  await esbuild({ entryPoints: [join(root, guest.source)], bundle: true, format: 'esm', platform: 'neutral', outfile: bundle, external: ['omnimeter:*'], logLevel: 'silent' });
+  const { component } = await componentize({ sourcePath: bundle, witPath: wit, worldName: guest.world, disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'] });
+  await rm(bundle);
+  return component;
+}
+
 async function buildGuest(guest, wit) {
   const dir = join(out, guest.name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  if (guest.typescript) return finish(guest, dir, await componentizeGuest(guest, wit, dir));
   const core = join(dir, `${guest.name}.core.wasm`);
   const abort = `${guest.source.replace(/\.ts$/, '')}/abort`;
   await run(process.execPath, [ASC, guest.source, '-O3', '--runtime', 'stub', '--use', `abort=${abort}`, '-o', core], { cwd: root });
   const kebab = join(dir, `${guest.name}.kebab.wasm`);
   await writeFile(kebab, kebabExports(await readFile(core)));
   const embedded = await componentEmbed({ binary: await readFile(kebab), witPath: wit, world: guest.world, stringEncoding: 'utf16' });
+  await Promise.all([rm(core), rm(kebab)]);
+  return finish(guest, dir, await componentNew(embedded, []));
+}
+
+/** Writes the component, transpiles it with the pinned jco 1.12 and validates what we ship. */
+async function finish(guest, dir, componentBytes) {
   const component = join(dir, `${guest.name}.component.wasm`);
-  const componentBytes = await componentNew(embedded, []);
   await writeFile(component, componentBytes);
   const js = join(dir, 'js');
   const { files } = await transpile(componentBytes, { name: guest.name, instantiation: 'sync', quiet: true });
@@ -77,8 +99,7 @@ async function buildGuest(guest, wit) {
   for (const file of await readdir(js)) {
     if (file.endsWith('.wasm') && !WebAssembly.validate(await readFile(join(js, file)))) throw new Error(`${guest.name}: ${file} is not valid WebAssembly`);
   }
-  await Promise.all([rm(core), rm(kebab)]);
-  return { name: guest.name, component, bytes: (await readFile(component)).length };
+  return { name: guest.name, component, bytes: componentBytes.length };
 }
 
 export async function build(names = []) {

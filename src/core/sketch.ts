@@ -142,11 +142,15 @@ export class LogLinearSketch {
   /** Magnitudes of negative values. */
   readonly negative = new BucketStore();
 
-  /** Records a finite value (the caller validates). */
+  /**
+   * Records a finite value (the caller validates). Bucket 0 (zero and the
+   * subnormals below 2^-1022) counts as zero, here and in addBucket alike.
+   */
   add(value: number, weight = 1): void {
-    if (value > 0) this.positive.add(bucketIndex(value), weight);
-    else if (value < 0) this.negative.add(bucketIndex(-value), weight);
-    else this.zeroCount += weight;
+    const index = bucketIndex(value < 0 ? -value : value);
+    if (index === 0) this.zeroCount += weight;
+    else if (value > 0) this.positive.add(index, weight);
+    else this.negative.add(index, weight);
     this.count += weight;
     this.sum += value * weight;
     if (value < this.min) this.min = value;
@@ -159,8 +163,15 @@ export class LogLinearSketch {
    * the bucket's bounds.
    */
   addBucket(index: number, weight: number): void {
-    this.positive.add(index, weight);
     this.count += weight;
+    if (index === 0) {
+      // Bucket 0 holds zero (and subnormals below 2^-1022): count it as zero, as add() does.
+      this.zeroCount += weight;
+      if (0 < this.min) this.min = 0;
+      if (0 > this.max) this.max = 0;
+      return;
+    }
+    this.positive.add(index, weight);
     const low = bucketLowerBound(index);
     const high = bucketLowerBound(index + 1);
     if (low < this.min) this.min = low;

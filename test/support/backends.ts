@@ -1,6 +1,8 @@
 import type { MetricsBackend } from '../../src/api/backend.js';
 import type { MetricsOptions } from '../../src/api/metrics.js';
 import { nativeBackend } from '../../src/backends/native/index.js';
+import { type Recorder, recorderBackend } from '../../src/backends/recorder/index.js';
+import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createMetrics } from '../../src/index.js';
 
@@ -10,7 +12,27 @@ export interface BackendCase {
   create(clock?: Clock): MetricsBackend;
 }
 
-export const backends: BackendCase[] = [{ name: 'native', create: (clock) => nativeBackend({ clock }) }];
+/** The guest-side recorder backend, wired to a real host session in the same process. */
+function recorderCase(clock?: Clock): MetricsBackend {
+  const host = createMetrics();
+  const rejected = host.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
+  const session = new GuestSession({
+    metrics: host,
+    component: 'conformance',
+    instance: '1',
+    componentLabel: 'component',
+    instanceLabel: 'component_instance',
+    limits: DEFAULT_LIMITS,
+    rejected,
+    onHostCall: () => {},
+  });
+  return recorderBackend(session.imports() as unknown as Recorder, { clock });
+}
+
+export const backends: BackendCase[] = [
+  { name: 'native', create: (clock) => nativeBackend({ clock }) },
+  { name: 'recorder (guest side)', create: recorderCase },
+];
 
 /** A clock the test moves by hand. */
 export class ManualClock implements Clock {

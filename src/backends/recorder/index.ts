@@ -1,0 +1,229 @@
+/**
+ * The backend for code running *inside* a component: cells aggregate locally
+ * and `flush()` sends the changes to the host through the
+ * `omnimeter:metrics/recorder` imports in one `apply-batch`, the same
+ * numeric protocol the AssemblyScript SDK speaks. Platform-neutral: a
+ * TypeScript component built with componentize-js uses the whole core API on it.
+ */
+import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../../api/backend.js';
+import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from '../../core/clock.js';
+import { bucketIndex } from '../../core/sketch.js';
+import { SlidingWindow } from '../../core/window.js';
+
+/** The recorder imports, as jco/componentize-js bindings present them. */
+export interface Recorder {
+  registerMetric(desc: {
+    name: string;
+    help: string;
+    unit: string;
+    kind: 'counter' | 'gauge' | 'histogram' | 'summary';
+    labelNames: string[];
+    buckets: Float64Array;
+    quantiles: Float64Array;
+  }): number;
+  registerSeries(metric: number, labelValues: string[]): number;
+  applyBatch(updates: { series: number; op: 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum'; index: number; value: number }[]): void;
+  now(): number;
+}
+
+type Update = Parameters<Recorder['applyBatch']>[0][number];
+
+abstract class RecorderCell {
+  dirty = false;
+  private seriesId: number | undefined;
+  constructor(
+    protected readonly backend: RecorderBackendImpl,
+    readonly family: FamilyDescriptor,
+    readonly labelValues: readonly string[],
+  ) {}
+  protected touch(): void {
+    if (!this.dirty) {
+      this.dirty = true;
+      this.backend.dirty.push(this);
+    }
+  }
+  /** The host's id for this series, registered on first flush; 0 if refused. */
+  protected id(): number {
+    if (this.seriesId === undefined) {
+      const metric = this.backend.metricId(this.family);
+      this.seriesId = metric === 0 ? 0 : this.backend.recorder.registerSeries(metric, [...this.labelValues]);
+    }
+    return this.seriesId;
+  }
+  abstract updates(out: Update[]): void;
+}
+
+class Counter extends RecorderCell implements CounterCell {
+  total = 0;
+  pending = 0;
+  add(value: number): void {
+    this.total += value;
+    this.pending += value;
+    this.touch();
+  }
+  read(): CellReading {
+    return { value: this.total };
+  }
+  updates(out: Update[]): void {
+    const series = this.id();
+    if (series !== 0 && this.pending !== 0) out.push({ series, op: 'add', index: 0, value: this.pending });
+    this.pending = 0;
+  }
+}
+
+class Gauge extends RecorderCell implements GaugeCell {
+  value = 0;
+  set(value: number): void {
+    this.value = value;
+    this.touch();
+  }
+  add(value: number): void {
+    this.value += value;
+    this.touch();
+  }
+  read(): CellReading {
+    return { value: this.value };
+  }
+  updates(out: Update[]): void {
+    const series = this.id();
+    if (series !== 0) out.push({ series, op: 'set', index: 0, value: this.value });
+  }
+}
+
+class Histogram extends RecorderCell implements HistogramCell {
+  private readonly bounds = this.family.buckets ?? [];
+  private readonly counts = new Float64Array(this.bounds.length + 1);
+  private readonly pending = new Float64Array(this.bounds.length + 1);
+  private sum = 0;
+  private pendingSum = 0;
+  private count = 0;
+  observe(value: number, weight: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    this.addBucket(i, weight);
+    this.addSum(value * weight);
+  }
+  addBucket(index: number, count: number): void {
+    const i = Math.min(index, this.counts.length - 1);
+    this.counts[i]! += count;
+    this.pending[i]! += count;
+    this.count += count;
+    this.touch();
+  }
+  addSum(value: number): void {
+    this.sum += value;
+    this.pendingSum += value;
+    this.touch();
+  }
+  read(): CellReading {
+    return { count: this.count, sum: this.sum, bucketCounts: Array.from(this.counts) };
+  }
+  updates(out: Update[]): void {
+    const series = this.id();
+    for (let i = 0; i < this.pending.length; i++) {
+      if (series !== 0 && this.pending[i] !== 0) out.push({ series, op: 'bucket', index: i, value: this.pending[i]! });
+    }
+    if (series !== 0) out.push({ series, op: 'sum', index: 0, value: this.pendingSum });
+    this.pending.fill(0);
+    this.pendingSum = 0;
+  }
+}
+
+/** The host keeps the authoritative window; the guest keeps one too, for its own reads. */
+class Summary extends RecorderCell implements SummaryCell {
+  private readonly window = new SlidingWindow(this.family.maxAgeSeconds ?? 600, this.family.ageBuckets ?? 5, this.backend.clock);
+  private readonly pending = new Map<number, number>();
+  private count = 0;
+  private sum = 0;
+  private pendingSum = 0;
+  observe(value: number, weight: number): void {
+    this.window.observe(value, weight);
+    this.count += weight;
+    const index = value > 0 ? bucketIndex(value) : 0;
+    this.pending.set(index, (this.pending.get(index) ?? 0) + weight);
+    this.addSum(value * weight);
+  }
+  addSketchBucket(index: number, count: number): void {
+    this.window.observeBucket(index, count);
+    this.count += count;
+    this.pending.set(index, (this.pending.get(index) ?? 0) + count);
+    this.touch();
+  }
+  addSum(value: number): void {
+    this.sum += value;
+    this.pendingSum += value;
+    this.touch();
+  }
+  read(): CellReading {
+    const sketch = this.window.current();
+    return { count: this.count, sum: this.sum, quantileValues: (this.family.quantiles ?? []).map((q) => sketch.quantile(q)) };
+  }
+  updates(out: Update[]): void {
+    const series = this.id();
+    if (series !== 0) {
+      for (const [index, count] of this.pending) out.push({ series, op: 'sketch', index, value: count });
+      out.push({ series, op: 'sum', index: 0, value: this.pendingSum });
+    }
+    this.pending.clear();
+    this.pendingSum = 0;
+  }
+}
+
+class RecorderBackendImpl implements MetricsBackend {
+  readonly id = 'recorder';
+  readonly dirty: RecorderCell[] = [];
+  private readonly metricIds = new Map<FamilyDescriptor, number>();
+  readonly clock: CoarseClock;
+  constructor(
+    readonly recorder: Recorder,
+    clock: Clock,
+  ) {
+    this.clock = coarseClockFor(clock);
+  }
+
+  metricId(family: FamilyDescriptor): number {
+    let id = this.metricIds.get(family);
+    if (id === undefined) {
+      id = this.recorder.registerMetric({
+        name: family.type === 'counter' ? `${family.name}_total` : family.name,
+        help: family.help,
+        unit: family.unit,
+        kind: family.type,
+        labelNames: [...family.labelNames],
+        buckets: Float64Array.from(family.buckets ?? []),
+        quantiles: Float64Array.from(family.quantiles ?? []),
+      });
+      this.metricIds.set(family, id);
+    }
+    return id;
+  }
+
+  counterCell = (family: FamilyDescriptor, values: readonly string[]) => new Counter(this, family, values);
+  gaugeCell = (family: FamilyDescriptor, values: readonly string[]) => new Gauge(this, family, values);
+  histogramCell = (family: FamilyDescriptor, values: readonly string[]) => new Histogram(this, family, values);
+  summaryCell = (family: FamilyDescriptor, values: readonly string[]) => new Summary(this, family, values);
+  release(): void {}
+
+  /** Sends every change since the last flush to the host in one batch. */
+  flush(): void {
+    if (this.dirty.length === 0) return;
+    const updates: Update[] = [];
+    for (const cell of this.dirty) {
+      cell.updates(updates);
+      cell.dirty = false;
+    }
+    this.dirty.length = 0;
+    if (updates.length) this.recorder.applyBatch(updates);
+  }
+}
+
+export type RecorderBackend = MetricsBackend & { flush(): void };
+
+/**
+ * A backend that records through the host's `omnimeter:metrics/recorder`
+ * imports. Pass the same clock as to createMetrics (in a component, one
+ * built on the recorder's `now`).
+ */
+export function recorderBackend(recorder: Recorder, options: { clock?: Clock } = {}): RecorderBackend {
+  return new RecorderBackendImpl(recorder, options.clock ?? performanceClock);
+}
