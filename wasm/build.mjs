@@ -29,6 +29,7 @@ export const GUESTS = [
   { name: 'json-tool', world: 'json-tool', source: 'wasm/examples/json-tool.ts' },
   { name: 'hostile', world: 'hostile', source: 'wasm/examples/hostile.ts' },
   { name: 'ts-tool', world: 'ts-tool', source: 'wasm/examples/ts-tool.ts', typescript: true },
+  { name: 'engine', world: 'engine', source: 'wasm/examples/engine.ts', typescript: true },
 ];
 
 /** asc cannot emit '-' in export names; the component model wants kebab-case. */

@@ -88,6 +88,15 @@ export class Registry implements MetricsRegistry {
       }
     }
     await this.hooks.beforeCollect();
+    return this.collectNow();
+  }
+
+  /**
+   * The families as they are now, synchronously, without running collect
+   * hooks or the backend's sync: for engines that must answer inside a
+   * synchronous call (a WebAssembly component's export).
+   */
+  collectNow(): FamilySnapshot[] {
     const now = this.hooks.clock.now();
     const snapshots: FamilySnapshot[] = [];
     for (const family of this.families.values()) snapshots.push(family.collect(now, this.hooks.ttlMs));

@@ -2,3 +2,4 @@
 export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
 export { GuestSession, DEFAULT_LIMITS, type GuestLimits, type GuestDescriptor, type GuestUpdate, type RejectReason } from './guest-session.js';
 export { transpileCached } from './transpile.js';
+export { wasmComponentBackend, type EngineBackendOptions } from './engine-backend.js';

@@ -3,7 +3,9 @@
  * what only Node has: configuration, exporters, an HTTP endpoint and
  * process metrics.
  */
+import type { MetricsBackend } from '../api/backend.js';
 import type { Metrics, MetricsOptions } from '../api/metrics.js';
+import { wasmComponentBackend } from '../host/engine-backend.js';
 import { ConfigError } from '../config/errors.js';
 import { compileFilters } from '../config/filters.js';
 import { applyEnvironment, parseConfig } from '../config/load.js';
@@ -37,7 +39,14 @@ export interface NodeMetrics extends Metrics {
 }
 
 /** Options only code can pass (functions, objects), beside the configuration. */
-type ProgrammaticOnly = Pick<MetricsOptions, 'backend' | 'clock' | 'filter' | 'maxSeriesPerMetric' | 'seriesTtlSeconds'>;
+type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerMetric' | 'seriesTtlSeconds'> & {
+  /**
+   * Where series live: a MetricsBackend, "native" (default), or
+   * "wasm-component": omnimeter's engine compiled to a WebAssembly component
+   * (built by `npm run build:wasm`; see docs/wasm.md).
+   */
+  backend?: MetricsBackend | 'native' | 'wasm-component';
+};
 export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
 
 const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds'] as const;
@@ -81,7 +90,11 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     maxSeriesPerMetric: programmatic.maxSeriesPerMetric ?? config.retention.maxSeries,
     seriesTtlSeconds: programmatic.seriesTtlSeconds ?? maxAge,
     samplingRate: config.samplingRate,
-    ...(programmatic.backend ? { backend: programmatic.backend } : {}),
+    ...(programmatic.backend === 'wasm-component'
+      ? { backend: wasmComponentBackend({ clock: programmatic.clock }) }
+      : typeof programmatic.backend === 'object'
+        ? { backend: programmatic.backend }
+        : {}),
     ...(programmatic.clock ? { clock: programmatic.clock } : {}),
     ...(filter ? { filter } : {}),
   });

@@ -4,6 +4,7 @@ import { type Recorder, recorderBackend } from '../../src/backends/recorder/inde
 import { ComponentHost } from '../../src/host/index.js';
 import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
 import { createMetrics } from '../../src/index.js';
+import { createMetrics as createNodeMetrics } from '../../src/node/index.js';
 import { componentDir } from '../support/components.js';
 
 function pair() {
@@ -74,5 +75,23 @@ describe('the TypeScript example component (componentize-js)', () => {
     expect(read('ts_tool_payload_bytes').bucketCounts).toEqual([0, 3, 0, 1, 0]);
     expect(read('ts_tool_payload_summary_bytes').count).toBe(4);
     expect(read('ts_tool_payload_summary_bytes').labels).toContainEqual(['component', 'ts-tool']);
+  }, 60_000);
+});
+
+describe("createMetrics({ backend: 'wasm-component' })", () => {
+  it('stores and aggregates through the engine component, exposing the same text', async () => {
+    await componentDir('engine');
+    const metrics = createNodeMetrics({ backend: 'wasm-component', exporters: [] }, {});
+    const calls = metrics.counter('calls_total', { help: 'c', labelNames: ['tool'] as const });
+    calls.inc({ tool: 'a' }, 2);
+    calls.labels({ tool: 'b' }).inc();
+    const h = metrics.histogram('size_bytes', { help: 's', buckets: [10, 100], unit: 'bytes' });
+    h.observe(5);
+    h.observe(50);
+    const text = await metrics.registry.expose('prometheus');
+    expect(text).toContain('calls_total{tool="a"} 2');
+    expect(text).toContain('calls_total{tool="b"} 1');
+    expect(text).toContain('size_bytes_bucket{le="100.0"} 2');
+    await metrics.shutdown();
   }, 60_000);
 });

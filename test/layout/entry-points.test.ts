@@ -48,7 +48,7 @@ describe('layering', () => {
     backends: ['api', 'core', 'backends'],
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
-    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'node', 'index.ts'],
+    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'node', 'index.ts'],
     host: ['api', 'core', 'host'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'cli'],
     'index.ts': ['api', 'core', 'exposition', 'backends'],

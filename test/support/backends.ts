@@ -3,6 +3,7 @@ import type { MetricsOptions } from '../../src/api/metrics.js';
 import { nativeBackend } from '../../src/backends/native/index.js';
 import { type Recorder, recorderBackend } from '../../src/backends/recorder/index.js';
 import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
+import { wasmComponentBackend } from '../../src/host/engine-backend.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createMetrics } from '../../src/index.js';
 
@@ -10,6 +11,11 @@ import { createMetrics } from '../../src/index.js';
 export interface BackendCase {
   name: string;
   create(clock?: Clock): MetricsBackend;
+  /**
+   * Contract tests this backend is known to fail, each with the reason. They
+   * run as `it.fails`: when one starts passing, it turns red until removed here.
+   */
+  knownGaps?: Record<string, string>;
 }
 
 /** The guest-side recorder backend, wired to a real host session in the same process. */
@@ -29,9 +35,21 @@ function recorderCase(clock?: Clock): MetricsBackend {
   return recorderBackend(session.imports() as unknown as Recorder, { clock });
 }
 
+const engineDir = new URL('../../.cache/wasm/engine/js', import.meta.url).pathname;
+
 export const backends: BackendCase[] = [
   { name: 'native', create: (clock) => nativeBackend({ clock }) },
   { name: 'recorder (guest side)', create: recorderCase },
+  {
+    name: 'wasm-component',
+    create: (clock) => wasmComponentBackend({ dir: engineDir, clock }),
+    knownGaps: {
+      'remove() and reset() forget series; a handle to an unlabelled counter survives reset': 'the recorder WIT has no op to forget a series',
+      'expires idle series after the TTL, and a kept handle comes back when used': 'needs the same forget op, to tell expiry from removal',
+      'sends series beyond the limit to one overflow series and counts them': 'the overflow series is not read back from the engine yet',
+      'forgets observations older than maxAgeSeconds but keeps count and sum': 'window expiry inside the engine not yet diagnosed',
+    },
+  },
 ];
 
 /** A clock the test moves by hand. */

@@ -1,0 +1,227 @@
+/**
+ * The `wasm-component` backend: series are stored and aggregated by
+ * omnimeter's engine compiled to a WebAssembly component (world `backend`,
+ * built by `npm run build:wasm` into .cache/wasm/engine). Counter, gauge and
+ * histogram cells queue their updates; before each collection the backend
+ * registers new series, sends the queue in one `apply-batch`, and reads
+ * everything back with one `collector.snapshot`. Summary observations go in
+ * at once, so the engine's sliding windows (on the clock this backend passes
+ * through the `clock` import: createMetrics's) place them by arrival time.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../api/backend.js';
+import { type Clock, performanceClock } from '../core/clock.js';
+
+type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum';
+
+interface Engine {
+  recorder: {
+    registerMetric(desc: object): number;
+    registerSeries(metric: number, values: string[]): number;
+    applyBatch(updates: { series: number; op: Op; index: number; value: number }[]): void;
+  };
+  collector: {
+    snapshot(): {
+      descriptor: { name: string; labelNames: string[] };
+      series: { labels: { name: string; value: string }[]; value: number; count: number; sum: number; bucketCounts: Float64Array; quantileValues: Float64Array }[];
+    }[];
+  };
+}
+
+const compiled = new Map<string, { instantiate: (...a: never[]) => Engine; cores: Map<string, WebAssembly.Module> }>();
+const requireModule = createRequire(import.meta.url);
+
+/**
+ * Loads and compiles the engine once per process (11 MB of StarlingMonkey),
+ * synchronously: Node >= 20.19 can require() the ES module glue, so
+ * createMetrics stays synchronous. Each backend gets its own instance.
+ */
+function compile(dir: string) {
+  let entry = compiled.get(dir);
+  if (!entry) {
+    const module = requireModule(join(dir, 'engine.js')) as { instantiate: (...a: never[]) => Engine };
+    const cores = new Map<string, WebAssembly.Module>();
+    for (const f of readdirSync(dir).filter((f) => /\.core\d*\.wasm$/.test(f))) cores.set(f, new WebAssembly.Module(readFileSync(join(dir, f))));
+    compiled.set(dir, (entry = { instantiate: module.instantiate, cores }));
+  }
+  return entry;
+}
+
+const OVERFLOW_LABEL = 'omnimeter_overflow';
+
+abstract class EngineCell {
+  seriesId = 0;
+  registered = false;
+  reading: CellReading | undefined;
+  constructor(
+    protected readonly backend: EngineBackend,
+    readonly family: FamilyDescriptor,
+    readonly labelValues: readonly string[],
+  ) {}
+  protected queue(op: Op, index: number, value: number): void {
+    this.backend.queue.push({ cell: this, op, index, value });
+  }
+  abstract empty(): CellReading;
+  read(): CellReading {
+    return this.reading ?? this.empty();
+  }
+}
+
+class Counter extends EngineCell implements CounterCell {
+  add(value: number): void {
+    this.queue('add', 0, value);
+  }
+  empty(): CellReading {
+    return { value: 0 };
+  }
+}
+
+class Gauge extends EngineCell implements GaugeCell {
+  set(value: number): void {
+    this.queue('set', 0, value);
+  }
+  add(value: number): void {
+    this.queue('add', 0, value);
+  }
+  empty(): CellReading {
+    return { value: 0 };
+  }
+}
+
+class Histogram extends EngineCell implements HistogramCell {
+  observe(value: number, weight: number): void {
+    const bounds = this.family.buckets ?? [];
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.queue('bucket', i, weight);
+    this.queue('sum', 0, value * weight);
+  }
+  addBucket(index: number, count: number): void {
+    this.queue('bucket', index, count);
+  }
+  addSum(value: number): void {
+    this.queue('sum', 0, value);
+  }
+  empty(): CellReading {
+    return { count: 0, sum: 0, bucketCounts: new Array((this.family.buckets?.length ?? 0) + 1).fill(0) };
+  }
+}
+
+/** Summary observations go in at once: the engine's window places them by the time they arrive. */
+class Summary extends EngineCell implements SummaryCell {
+  observe(value: number, weight: number): void {
+    const id = this.backend.seriesOf(this);
+    for (let i = 0; i < weight && id !== 0; i++) this.backend.engine.recorder.applyBatch([{ series: id, op: 'observe', index: 0, value }]);
+  }
+  addSketchBucket(index: number, count: number): void {
+    this.queue('sketch', index, count);
+  }
+  addSum(value: number): void {
+    this.queue('sum', 0, value);
+  }
+  empty(): CellReading {
+    return { count: 0, sum: 0, quantileValues: (this.family.quantiles ?? []).map(() => NaN) };
+  }
+}
+
+type AnyCell = Counter | Gauge | Histogram | Summary;
+
+class EngineBackend implements MetricsBackend {
+  readonly id = 'wasm-component';
+  readonly queue: { cell: EngineCell; op: Op; index: number; value: number }[] = [];
+  private readonly cells = new Set<AnyCell>();
+  private readonly metricIds = new Map<FamilyDescriptor, { id: number; name: string }>();
+  readonly engine: Engine;
+
+  constructor(dir: string, clock: Clock) {
+    const { instantiate, cores } = compile(dir);
+    const imports = { nowMs: () => clock.now() };
+    this.engine = instantiate(
+      ((path: string) => cores.get(path.split('/').pop()!)!) as never,
+      { 'omnimeter:metrics/clock': imports, 'omnimeter:metrics/clock@0.1.0': imports } as never,
+    );
+  }
+
+  /** The engine's id for a cell's series, registering it on first use (0: refused). */
+  seriesOf(cell: EngineCell): number {
+    if (!cell.registered) {
+      cell.registered = true;
+      const m = this.metric(this.engine, cell.family);
+      cell.seriesId = m.id === 0 ? 0 : this.engine.recorder.registerSeries(m.id, [...cell.labelValues]);
+    }
+    return cell.seriesId;
+  }
+
+  private track<C extends AnyCell>(cell: C): C {
+    this.cells.add(cell);
+    return cell;
+  }
+
+  counterCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Counter(this, f, v));
+  gaugeCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Gauge(this, f, v));
+  histogramCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Histogram(this, f, v));
+  summaryCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Summary(this, f, v));
+
+  /** The engine never forgets a series, and the core may reinstate an expired one: keep reading it. */
+  release(): void {}
+
+  /** Registration name: the overflow series gets a family of its own (its label set differs). */
+  private metric(engine: Engine, f: FamilyDescriptor): { id: number; name: string } {
+    let m = this.metricIds.get(f);
+    if (!m) {
+      const base = f.type === 'counter' ? `${f.name}_total` : f.name;
+      const name = f.labelNames.includes(OVERFLOW_LABEL) ? `${f.name}_omnimeter_overflow${f.type === 'counter' ? '_total' : ''}` : base;
+      const id = engine.recorder.registerMetric({
+        name,
+        help: f.help,
+        unit: f.unit,
+        kind: f.type,
+        labelNames: [...f.labelNames],
+        buckets: Float64Array.from(f.buckets ?? []),
+        quantiles: Float64Array.from(f.quantiles ?? []),
+      });
+      m = { id, name: f.type === 'counter' ? name.replace(/_total$/, '') : name };
+      this.metricIds.set(f, m);
+    }
+    return m;
+  }
+
+  beforeCollect(): void {
+    const engine = this.engine;
+    const keyOf = (name: string, values: readonly string[]) => `${name}\u0000${values.join('\u0001')}`;
+    const byKey = new Map<string, AnyCell>();
+    for (const cell of this.cells) {
+      this.seriesOf(cell);
+      byKey.set(keyOf(this.metric(engine, cell.family).name, cell.labelValues), cell);
+    }
+    const updates = this.queue.filter((u) => u.cell.seriesId !== 0).map((u) => ({ series: u.cell.seriesId, op: u.op, index: u.index, value: u.value }));
+    this.queue.length = 0;
+    if (updates.length) engine.recorder.applyBatch(updates);
+    for (const family of engine.collector.snapshot()) {
+      for (const s of family.descriptor ? family.series : []) {
+        const cell = byKey.get(keyOf(family.descriptor.name, s.labels.map((l) => l.value)));
+        if (!cell) continue;
+        cell.reading =
+          cell instanceof Counter || cell instanceof Gauge
+            ? { value: s.value }
+            : cell instanceof Histogram
+              ? { count: s.count, sum: s.sum, bucketCounts: Array.from(s.bucketCounts) }
+              : { count: s.count, sum: s.sum, quantileValues: Array.from(s.quantileValues) };
+      }
+    }
+  }
+}
+
+export interface EngineBackendOptions {
+  /** The transpiled engine component; default `.cache/wasm/engine/js` under the working directory. */
+  dir?: string;
+  /** The clock the engine's summary windows follow; pass createMetrics's. */
+  clock?: Clock;
+}
+
+/** A backend whose series live in omnimeter's engine compiled to a WebAssembly component. */
+export function wasmComponentBackend(options: EngineBackendOptions = {}): MetricsBackend {
+  return new EngineBackend(options.dir ?? join(process.cwd(), '.cache', 'wasm', 'engine', 'js'), options.clock ?? performanceClock);
+}
