@@ -181,6 +181,8 @@ class EngineBackend implements MetricsBackend {
         labelNames: [...f.labelNames],
         buckets: Float64Array.from(f.buckets ?? []),
         quantiles: Float64Array.from(f.quantiles ?? []),
+        maxAgeSeconds: f.maxAgeSeconds ?? 0,
+        ageBuckets: f.ageBuckets ?? 0,
       });
       m = { id, name: f.type === 'counter' ? name.replace(/_total$/, '') : name };
       this.metricIds.set(f, m);

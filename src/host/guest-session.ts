@@ -23,6 +23,9 @@ export interface GuestDescriptor {
   labelNames: string[];
   buckets: ArrayLike<number>;
   quantiles: ArrayLike<number>;
+  /** Summary window; 0 or absent: the defaults. */
+  maxAgeSeconds?: number;
+  ageBuckets?: number;
 }
 
 export interface GuestUpdate {
@@ -129,7 +132,12 @@ export class GuestSession {
           family = m.histogram(desc.name, { ...options, buckets: desc.buckets.length ? Array.from(desc.buckets) : undefined }) as never;
           break;
         case 'summary':
-          family = m.summary(desc.name, { ...options, quantiles: desc.quantiles.length ? Array.from(desc.quantiles) : undefined }) as never;
+          family = m.summary(desc.name, {
+            ...options,
+            quantiles: desc.quantiles.length ? Array.from(desc.quantiles) : undefined,
+            maxAgeSeconds: desc.maxAgeSeconds || undefined,
+            ageBuckets: desc.ageBuckets || undefined,
+          }) as never;
           break;
       }
       this.metricsById.push({ kind: desc.kind, labelNames: desc.labelNames, family });

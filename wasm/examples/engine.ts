@@ -51,6 +51,8 @@ export const collector = {
         labelNames: f.series[0]?.labels.map(([n]) => n) ?? [],
         buckets: Float64Array.from(f.buckets ?? []),
         quantiles: Float64Array.from(f.quantiles ?? []),
+        maxAgeSeconds: 0,
+        ageBuckets: 0,
       },
       series: f.series.map((s) => ({
         labels: s.labels.map(([name, value]) => ({ name, value })),

@@ -14,6 +14,7 @@
 declare function hostRegisterMetric(
   namePtr: usize, nameLen: i32, helpPtr: usize, helpLen: i32, unitPtr: usize, unitLen: i32,
   kind: i32, labelsPtr: usize, labelsLen: i32, bucketsPtr: usize, bucketsLen: i32, quantilesPtr: usize, quantilesLen: i32,
+  maxAgeSeconds: f64, ageBuckets: u32,
 ): u32;
 
 @external("omnimeter:metrics/recorder@0.1.0", "register-series")
@@ -110,6 +111,8 @@ export class Metric {
     public unit: string,
     public buckets: f64[],
     public quantiles: f64[],
+    public maxAgeSeconds: f64 = 0,
+    public ageBuckets: u32 = 0,
   ) {}
 
   /** The host id, 0 when the host refused the metric. */
@@ -124,6 +127,7 @@ export class Metric {
         stringList(this.labelNames), this.labelNames.length,
         f64List(this.buckets), this.buckets.length,
         f64List(this.quantiles), this.quantiles.length,
+        this.maxAgeSeconds, this.ageBuckets,
       );
     }
     return this.id;
@@ -318,8 +322,9 @@ export class Histogram {
 export class Summary {
   private metric: Metric;
   private children: Map<string, SummarySeries> = new Map<string, SummarySeries>();
-  constructor(name: string, help: string, quantiles: f64[], labelNames: string[] = [], unit: string = "") {
-    this.metric = new Metric(name, help, KIND_SUMMARY, labelNames, unit, [], quantiles);
+  /** `maxAgeSeconds`/`ageBuckets` 0: the host's defaults (600 s, 5 steps). */
+  constructor(name: string, help: string, quantiles: f64[], labelNames: string[] = [], unit: string = "", maxAgeSeconds: f64 = 0, ageBuckets: u32 = 0) {
+    this.metric = new Metric(name, help, KIND_SUMMARY, labelNames, unit, [], quantiles, maxAgeSeconds, ageBuckets);
   }
   labels(values: string[]): SummarySeries {
     const k = key(values);

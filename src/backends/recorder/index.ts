@@ -20,6 +20,8 @@ export interface Recorder {
     labelNames: string[];
     buckets: Float64Array;
     quantiles: Float64Array;
+    maxAgeSeconds: number;
+    ageBuckets: number;
   }): number;
   registerSeries(metric: number, labelValues: string[]): number;
   applyBatch(updates: { series: number; op: 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum'; index: number; value: number }[]): void;
@@ -192,6 +194,8 @@ class RecorderBackendImpl implements MetricsBackend {
         labelNames: [...family.labelNames],
         buckets: Float64Array.from(family.buckets ?? []),
         quantiles: Float64Array.from(family.quantiles ?? []),
+        maxAgeSeconds: family.maxAgeSeconds ?? 0,
+        ageBuckets: family.ageBuckets ?? 0,
       });
       this.metricIds.set(family, id);
     }
