@@ -62,8 +62,12 @@ export interface MetricsBackend {
   gaugeCell(family: FamilyDescriptor, labelValues: readonly string[]): GaugeCell;
   histogramCell(family: FamilyDescriptor, labelValues: readonly string[]): HistogramCell;
   summaryCell(family: FamilyDescriptor, labelValues: readonly string[]): SummaryCell;
-  /** The series behind `cell` was removed (reset, expiry); free its storage. */
-  release(cell: Cell): void;
+  /**
+   * The series behind `cell` is gone: "removed" by reset() or remove() (its
+   * data must be dropped), or "expired" as idle (the core may reinstate the
+   * same cell if the user still holds its handle, so keep its data).
+   */
+  release(cell: Cell, reason: 'removed' | 'expired'): void;
   /** Called once before each collection, so batching backends can sync. */
   beforeCollect?(): void | Promise<void>;
   /** Flush and free everything; the backend is not used afterwards. */

@@ -61,7 +61,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values])),
       createOverflow: () => this.makeSeries([], this.makeCell(this.overflowDescriptor, [...defaultValues, 'true'])),
       onOverflow: () => ctx.onOverflow(descriptor.name),
-      destroy: (series) => ctx.backend.release(series.cell),
+      destroy: (series, reason) => ctx.backend.release(series.cell, reason),
     });
     this.root = labelNames.length === 0 ? this.table.unlabelled() : undefined;
   }

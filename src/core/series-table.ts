@@ -22,7 +22,7 @@ export interface SeriesTableOptions<S extends SeriesBase> {
   createOverflow(): S;
   /** Called once per recording redirected to the overflow series. */
   onOverflow(): void;
-  destroy(series: S): void;
+  destroy(series: S, reason: 'removed' | 'expired'): void;
 }
 
 const KEY_SEPARATOR = '\u0000';
@@ -80,13 +80,13 @@ export class SeriesTable<S extends SeriesBase> {
   remove(labels: Readonly<Record<string, LabelValue>>): void {
     const values = this.valuesOf(labels);
     const series = this.find(values);
-    if (series) this.delete(series);
+    if (series) this.delete(series, 'removed');
     this.retired.delete(values.join(KEY_SEPARATOR));
   }
 
   clear(): void {
-    for (const series of this.all) this.options.destroy(series);
-    if (this.overflow) this.options.destroy(this.overflow);
+    for (const series of this.all) this.options.destroy(series, 'removed');
+    if (this.overflow) this.options.destroy(this.overflow, 'removed');
     this.all.clear();
     this.root = new Map();
     this.single = undefined;
@@ -122,7 +122,7 @@ export class SeriesTable<S extends SeriesBase> {
         series.touched = false;
         series.activeAtMs = nowMs;
       } else if (nowMs - series.activeAtMs >= ttlMs) {
-        this.delete(series);
+        this.delete(series, 'expired');
         if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }
     }
@@ -190,9 +190,9 @@ export class SeriesTable<S extends SeriesBase> {
     return node as S;
   }
 
-  private delete(series: S): void {
+  private delete(series: S, reason: 'removed' | 'expired'): void {
     this.all.delete(series);
-    this.options.destroy(series);
+    this.options.destroy(series, reason);
     const values = series.labelValues;
     if (values.length === 0) {
       this.single = undefined;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../api/backend.js';
 import { type Clock, performanceClock } from '../core/clock.js';
 
-type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum';
+type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum' | 'forget';
 
 interface Engine {
   recorder: {
@@ -51,10 +51,19 @@ function compile(dir: string) {
 
 const OVERFLOW_LABEL = 'omnimeter_overflow';
 
+/** Updates that rebuild a reading in a fresh series (summaries' windows cannot be replayed). */
+function replay(series: number, r: CellReading): { series: number; op: Op; index: number; value: number }[] {
+  if (r.bucketCounts) return [...r.bucketCounts.map((value, index) => ({ series, op: 'bucket' as Op, index, value })), { series, op: 'sum', index: 0, value: r.sum ?? 0 }];
+  if (r.value !== undefined) return [{ series, op: 'add', index: 0, value: r.value }];
+  return [];
+}
+
 abstract class EngineCell {
   seriesId = 0;
   registered = false;
   reading: CellReading | undefined;
+  /** State to replay if an expired series comes back (its handle was kept). */
+  carry: CellReading | undefined;
   constructor(
     protected readonly backend: EngineBackend,
     readonly family: FamilyDescriptor,
@@ -150,6 +159,8 @@ class EngineBackend implements MetricsBackend {
       cell.registered = true;
       const m = this.metric(this.engine, cell.family);
       cell.seriesId = m.id === 0 ? 0 : this.engine.recorder.registerSeries(m.id, [...cell.labelValues]);
+      if (cell.carry && cell.seriesId !== 0) this.engine.recorder.applyBatch(replay(cell.seriesId, cell.carry));
+      cell.carry = undefined;
     }
     return cell.seriesId;
   }
@@ -164,15 +175,39 @@ class EngineBackend implements MetricsBackend {
   histogramCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Histogram(this, f, v));
   summaryCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Summary(this, f, v));
 
-  /** The engine never forgets a series, and the core may reinstate an expired one: keep reading it. */
-  release(): void {}
+  /**
+   * Removed series are forgotten by the engine; expired ones stay, because
+   * the core reinstates a series whose handle the user still holds.
+   */
+  release(cell: unknown, reason: 'removed' | 'expired'): void {
+    const c = cell as AnyCell;
+    this.cells.delete(c);
+    if (reason === 'removed') {
+      // What it queued is dropped with it: reset() means the data is gone.
+      let kept = 0;
+      for (const u of this.queue) if (u.cell !== c) this.queue[kept++] = u;
+      this.queue.length = kept;
+    }
+    if (c.registered && c.seriesId !== 0) this.queue.push({ cell: c, op: 'forget', index: 0, value: 0 });
+    if (reason === 'expired') {
+      // The engine drops it like the native backend does; if the user's handle
+      // brings it back, it re-registers and replays what it had.
+      this.expired.add(c);
+    }
+  }
 
-  /** Registration name: the overflow series gets a family of its own (its label set differs). */
+  private readonly expired = new Set<AnyCell>();
+
+  /**
+   * The name a family is stored under in the engine: the overflow series gets
+   * a family of its own (its label set differs), and omnimeter_* self-metrics
+   * a host_ prefix (the engine's own core has registered those names).
+   */
   private metric(engine: Engine, f: FamilyDescriptor): { id: number; name: string } {
     let m = this.metricIds.get(f);
     if (!m) {
-      const base = f.type === 'counter' ? `${f.name}_total` : f.name;
-      const name = f.labelNames.includes(OVERFLOW_LABEL) ? `${f.name}_omnimeter_overflow${f.type === 'counter' ? '_total' : ''}` : base;
+      const family = `${f.name.startsWith('omnimeter_') ? 'host_' : ''}${f.name}${f.labelNames.includes(OVERFLOW_LABEL) ? '_omnimeter_overflow' : ''}`;
+      const name = f.type === 'counter' ? `${family}_total` : family;
       const id = engine.recorder.registerMetric({
         name,
         help: f.help,
@@ -192,15 +227,34 @@ class EngineBackend implements MetricsBackend {
 
   beforeCollect(): void {
     const engine = this.engine;
+    // In order: a forget must land before the same labels register again.
+    let batch: { series: number; op: Op; index: number; value: number }[] = [];
+    const send = () => {
+      if (batch.length) engine.recorder.applyBatch(batch);
+      batch = [];
+    };
+    for (const u of this.queue) {
+      if (u.op === 'forget') {
+        send();
+        engine.recorder.applyBatch([{ series: u.cell.seriesId, op: 'forget', index: 0, value: 0 }]);
+        if (this.expired.has(u.cell as AnyCell)) {
+          u.cell.registered = false;
+          u.cell.carry = u.cell.reading;
+        }
+        continue;
+      }
+      if (this.expired.delete(u.cell as AnyCell)) this.cells.add(u.cell as AnyCell); // reinstated by the core
+      const series = this.seriesOf(u.cell);
+      if (series !== 0) batch.push({ series, op: u.op, index: u.index, value: u.value });
+    }
+    send();
+    this.queue.length = 0;
     const keyOf = (name: string, values: readonly string[]) => `${name}\u0000${values.join('\u0001')}`;
     const byKey = new Map<string, AnyCell>();
     for (const cell of this.cells) {
       this.seriesOf(cell);
       byKey.set(keyOf(this.metric(engine, cell.family).name, cell.labelValues), cell);
     }
-    const updates = this.queue.filter((u) => u.cell.seriesId !== 0).map((u) => ({ series: u.cell.seriesId, op: u.op, index: u.index, value: u.value }));
-    this.queue.length = 0;
-    if (updates.length) engine.recorder.applyBatch(updates);
     for (const family of engine.collector.snapshot()) {
       for (const s of family.descriptor ? family.series : []) {
         const cell = byKey.get(keyOf(family.descriptor.name, s.labels.map((l) => l.value)));

@@ -13,7 +13,7 @@ import type { Metrics } from '../api/metrics.js';
 import type { CounterSeries, GaugeSeries, HistogramSeries, SummarySeries } from '../core/series.js';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary';
-export type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum';
+export type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum' | 'forget';
 
 export interface GuestDescriptor {
   name: string;
@@ -75,13 +75,15 @@ type AnySeries = CounterSeries | GaugeSeries | HistogramSeries | SummarySeries;
 interface RegisteredSeries {
   kind: MetricKind;
   handle: AnySeries;
+  family: RegisteredMetric['family'] & { remove(labels: Labels<string>): void };
+  labels: Record<string, string>;
 }
 
 const KINDS: readonly MetricKind[] = ['counter', 'gauge', 'histogram', 'summary'];
 
 export class GuestSession {
   private readonly metricsById: RegisteredMetric[] = [];
-  private readonly seriesById: RegisteredSeries[] = [];
+  private readonly seriesById: (RegisteredSeries | undefined)[] = [];
   /** apply-named's registrations, so repeated calls reuse them. */
   private readonly named = new Map<string, number>();
   /** Recorder operations applied since the last `takeOps()` (per invocation). */
@@ -159,7 +161,7 @@ export class GuestSession {
       const labels = this.hostLabels();
       metric.labelNames.forEach((name, i) => (labels[name] = labelValues[i]!));
       const handle = metric.family.labels(labels) as AnySeries;
-      this.seriesById.push({ kind: metric.kind, handle });
+      this.seriesById.push({ kind: metric.kind, handle, family: metric.family as RegisteredSeries['family'], labels });
       return this.seriesById.length;
     } catch {
       return this.reject('invalid_series');
@@ -170,6 +172,11 @@ export class GuestSession {
   private applyOne(seriesId: number, op: Op, index: number, value: number): boolean {
     const s = this.seriesById[seriesId - 1];
     if (!s) return this.reject('unknown_series'), false;
+    if (op === 'forget') {
+      s.family.remove(s.labels);
+      this.seriesById[seriesId - 1] = undefined;
+      return true;
+    }
     try {
       const h = s.handle;
       switch (`${s.kind}:${op}`) {

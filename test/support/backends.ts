@@ -43,11 +43,6 @@ export const backends: BackendCase[] = [
   {
     name: 'wasm-component',
     create: (clock) => wasmComponentBackend({ dir: engineDir, clock }),
-    knownGaps: {
-      'remove() and reset() forget series; a handle to an unlabelled counter survives reset': 'the recorder WIT has no op to forget a series',
-      'expires idle series after the TTL, and a kept handle comes back when used': 'needs the same forget op, to tell expiry from removal',
-      'sends series beyond the limit to one overflow series and counts them': 'the overflow series is not read back from the engine yet',
-    },
   },
 ];
 
