@@ -25,6 +25,11 @@ export interface HostOptions {
    */
   labels?: { component?: string | false; instance?: string | false };
   limits?: Partial<GuestLimits>;
+  /**
+   * How a gauge several instances write combines when they share a series
+   * (instance label off): "last" write wins (default), or their "sum", "max", "min".
+   */
+  gaugePolicy?: 'last' | 'sum' | 'max' | 'min';
   /** Invocations slower than this are reported with status "timeout". Default 30 s. */
   invocationBudgetMs?: number;
   /** Spans per invocation, with child spans for host calls. Never the global provider. */
@@ -81,6 +86,7 @@ class RuntimeMetrics {
   readonly invocations: Counter<'component' | 'export' | 'status'>;
   readonly duration: Histogram<'component' | 'export'>;
   readonly hostCalls: Counter<'component' | 'import'>;
+  readonly hostCallSeconds: Histogram<'component' | 'import'>;
   readonly ops: Histogram<'component' | 'export'>;
   readonly memory: Gauge<'component' | 'component_instance'>;
   readonly healthy: Gauge<'component' | 'component_instance'>;
@@ -93,6 +99,12 @@ class RuntimeMetrics {
     this.invocations = m.counter('omnimeter_wasm_invocations_total', { help: 'Export invocations by outcome (success, error, trap, timeout).', labelNames: ['component', 'export', 'status'] });
     this.duration = m.histogram('omnimeter_wasm_invocation_seconds', { help: 'Duration of export invocations.', labelNames: ['component', 'export'], unit: 'seconds' });
     this.hostCalls = m.counter('omnimeter_wasm_host_calls_total', { help: 'Calls from guests into host imports.', labelNames: ['component', 'import'] });
+    this.hostCallSeconds = m.histogram('omnimeter_wasm_host_call_seconds', {
+      help: 'Time spent in host imports (registration and flushes; the clock is not timed).',
+      labelNames: ['component', 'import'],
+      unit: 'seconds',
+      buckets: [0.000001, 0.00001, 0.0001, 0.001, 0.01, 0.1],
+    });
     this.ops = m.histogram('omnimeter_wasm_metric_operations', { help: 'Metric operations applied per invocation.', labelNames: ['component', 'export'], buckets: [1, 10, 100, 1000, 10000] });
     this.memory = m.gauge('omnimeter_wasm_memory_bytes', { help: 'Linear memory size of each instance.', labelNames: ['component', 'component_instance'], unit: 'bytes' });
     this.healthy = m.gauge('omnimeter_wasm_instance_healthy', { help: '1 while an instance is healthy, 0 once isolated after a trap.', labelNames: ['component', 'component_instance'] });
@@ -108,6 +120,8 @@ export class ComponentHost {
   private readonly componentLabel: string | undefined;
   private readonly instanceLabel: string | undefined;
   private instances = 0;
+  /** Per shared gauge series, each session's value: what gauge policies combine. */
+  private readonly gauges = new WeakMap<object, Map<GuestSession, number>>();
 
   constructor(private readonly options: HostOptions) {
     let runtime = runtimeByMetrics.get(options.metrics);
@@ -118,6 +132,18 @@ export class ComponentHost {
     this.componentLabel = labels.component === false ? undefined : (labels.component ?? 'component');
     // Not "instance": Prometheus owns that target label and renames ours to exported_instance on scrape.
     this.instanceLabel = labels.instance === false ? undefined : (labels.instance ?? 'component_instance');
+  }
+
+  private mergeGauge(): ((series: object, session: GuestSession, value: number) => number) | undefined {
+    const policy = this.options.gaugePolicy ?? 'last';
+    if (policy === 'last') return undefined;
+    return (series, session, value) => {
+      let values = this.gauges.get(series);
+      if (!values) this.gauges.set(series, (values = new Map()));
+      values.set(session, value);
+      const all = [...values.values()];
+      return policy === 'sum' ? all.reduce((a, b) => a + b, 0) : policy === 'max' ? Math.max(...all) : Math.min(...all);
+    };
   }
 
   /**
@@ -157,6 +183,7 @@ export class ComponentHost {
       instanceLabel: this.instanceLabel,
       limits: this.limits,
       rejected: runtime.rejected,
+      mergeGauge: this.mergeGauge(),
       onHostCall: (name) => {
         hostCalls.count++;
         runtime.hostCalls.inc({ component, import: name });
@@ -165,7 +192,24 @@ export class ComponentHost {
         }
       },
     });
-    const recorder = session.imports();
+    // Every import but the clock is timed: registration and flushes are where guests spend host time.
+    const recorder = Object.fromEntries(
+      Object.entries(session.imports()).map(([name, fn]) => {
+        if (name === 'now') return [name, fn];
+        const label = { component, import: name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) };
+        return [
+          name,
+          (...args: never[]) => {
+            const start = performance.now();
+            try {
+              return fn(...args);
+            } finally {
+              runtime.hostCallSeconds.observe(label, (performance.now() - start) / 1000);
+            }
+          },
+        ];
+      }),
+    );
     const memories: WebAssembly.Memory[] = [];
     const start = performance.now();
     const exportsObject = module.instantiate(

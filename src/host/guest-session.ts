@@ -44,11 +44,13 @@ export interface GuestLimits {
   maxBatch: number;
   /** Length of any name or label value. */
   maxStringLength: number;
+  /** Updates per second one instance may apply (a one-second burst); the rest are dropped and counted. */
+  maxUpdatesPerSecond: number;
 }
 
-export const DEFAULT_LIMITS: GuestLimits = { maxMetrics: 256, maxSeries: 10_000, maxBatch: 65_536, maxStringLength: 1024 };
+export const DEFAULT_LIMITS: GuestLimits = { maxMetrics: 256, maxSeries: 10_000, maxBatch: 65_536, maxStringLength: 1024, maxUpdatesPerSecond: 1_000_000 };
 
-export type RejectReason = 'invalid_metric' | 'metric_limit' | 'invalid_series' | 'series_limit' | 'unknown_series' | 'invalid_update' | 'batch_limit' | 'unhealthy';
+export type RejectReason = 'invalid_metric' | 'metric_limit' | 'invalid_series' | 'series_limit' | 'unknown_series' | 'invalid_update' | 'batch_limit' | 'rate_limit' | 'unhealthy';
 
 /** What a session needs from its host. */
 export interface SessionContext {
@@ -62,6 +64,13 @@ export interface SessionContext {
   readonly rejected: Counter<'component' | 'reason'>;
   /** Counts a host import call (for runtime metrics). */
   onHostCall(name: string): void;
+  /**
+   * How a gauge shared by several instances (instance label off) combines:
+   * given this session's new value, returns the value to set. Absent: last write wins.
+   */
+  mergeGauge?(series: object, session: GuestSession, value: number): number;
+  /** Milliseconds for the rate limit. Default performance.now (absent inside a component without clocks). */
+  now?(): number;
 }
 
 interface RegisteredMetric {
@@ -88,9 +97,36 @@ export class GuestSession {
   private readonly named = new Map<string, number>();
   /** Recorder operations applied since the last `takeOps()` (per invocation). */
   private ops = 0;
+  /** Token bucket for maxUpdatesPerSecond. */
+  private tokens: number;
+  private refilledAt: number | undefined;
+  /** This session's own value of each gauge, for merge policies. */
+  private readonly gaugeValues = new Map<object, number>();
   healthy = true;
 
-  constructor(private readonly ctx: SessionContext) {}
+  constructor(private readonly ctx: SessionContext) {
+    this.tokens = ctx.limits.maxUpdatesPerSecond;
+  }
+
+  /** Takes up to `n` tokens; returns how many updates may go through. */
+  private allow(n: number): number {
+    const rate = this.ctx.limits.maxUpdatesPerSecond;
+    if (rate === Infinity) return n;
+    const now = this.ctx.now ? this.ctx.now() : performance.now();
+    this.tokens = Math.min(rate, this.tokens + ((now - (this.refilledAt ?? now)) / 1000) * rate);
+    this.refilledAt = now;
+    const allowed = Math.min(n, Math.floor(this.tokens));
+    this.tokens -= allowed;
+    if (allowed < n) this.reject('rate_limit', n - allowed);
+    return allowed;
+  }
+
+  private setGauge(h: GaugeSeries, value: number): void {
+    const merge = this.ctx.mergeGauge;
+    if (!merge) return h.set(value);
+    this.gaugeValues.set(h, value);
+    h.set(merge(h, this, value));
+  }
 
   private reject(reason: RejectReason, n = 1): 0 {
     this.ctx.rejected.inc({ component: this.ctx.component, reason }, n);
@@ -184,10 +220,12 @@ export class GuestSession {
           (h as CounterSeries).inc(value);
           break;
         case 'gauge:add':
-          (h as GaugeSeries).inc(value);
+          if (!Number.isFinite(value)) throw new RangeError('not finite');
+          if (this.ctx.mergeGauge) this.setGauge(h as GaugeSeries, (this.gaugeValues.get(h) ?? 0) + value);
+          else (h as GaugeSeries).inc(value);
           break;
         case 'gauge:set':
-          (h as GaugeSeries).set(value);
+          this.setGauge(h as GaugeSeries, value);
           break;
         case 'histogram:observe':
         case 'summary:observe':
@@ -217,14 +255,15 @@ export class GuestSession {
   apply(series: number, op: Op, index: number, value: number): void {
     this.ctx.onHostCall('apply');
     if (!this.healthy) return void this.reject('unhealthy');
-    this.applyOne(series, op, index, value);
+    if (this.allow(1) === 1) this.applyOne(series, op, index, value);
   }
 
   applyBatch(updates: readonly GuestUpdate[]): void {
     this.ctx.onHostCall('apply-batch');
     if (!this.healthy) return void this.reject('unhealthy');
-    const n = Math.min(updates.length, this.ctx.limits.maxBatch);
-    if (updates.length > n) this.reject('batch_limit', updates.length - n);
+    const inBatch = Math.min(updates.length, this.ctx.limits.maxBatch);
+    if (updates.length > inBatch) this.reject('batch_limit', updates.length - inBatch);
+    const n = this.allow(inBatch);
     for (let i = 0; i < n; i++) {
       const u = updates[i]!;
       this.applyOne(u.series, u.op, u.index, u.value);

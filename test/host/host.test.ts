@@ -155,3 +155,43 @@ describe('guards against hostile guests', () => {
     });
   });
 });
+
+describe('host policies', () => {
+  it('combines a gauge shared by instances by the declared policy', async () => {
+    for (const [policy, expected] of [['sum', 2], ['max', 1], ['last', 1]] as const) {
+      const metrics = createMetrics();
+      const host = new ComponentHost({ metrics, labels: { instance: false }, gaugePolicy: policy });
+      const loaded = await host.load(await componentDir('hostile'));
+      loaded.instantiate('one').call('misbehave', 0); // sets le_gauge to 1
+      loaded.instantiate('two').call('misbehave', 0);
+      expect((await read(metrics, 'le_gauge', { component: 'hostile' }))?.value, policy).toBe(expected);
+    }
+  });
+
+  it('limits the update rate of an instance, counting what it drops', async () => {
+    const metrics = createMetrics();
+    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
+    const session = new GuestSession({
+      metrics,
+      component: 'fast',
+      instance: '1',
+      componentLabel: 'component',
+      instanceLabel: undefined,
+      limits: { ...DEFAULT_LIMITS, maxUpdatesPerSecond: 100 },
+      rejected,
+      onHostCall: () => {},
+    });
+    const series = session.registerSeries(session.registerMetric({ name: 'hits_total', help: 'h', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
+    session.applyBatch(Array.from({ length: 150 }, () => ({ series, op: 'add' as const, index: 0, value: 1 })));
+    expect((await read(metrics, 'hits'))?.value).toBe(100);
+    expect((await read(metrics, 'rejected', { reason: 'rate_limit' }))?.value).toBe(50);
+  });
+
+  it('times host imports', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    (await host.load(await componentDir('cpu-tool'))).instantiate('t').call('spin', 5);
+    expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'apply-batch' }))?.count).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'register-series' }))?.count).toBeGreaterThan(0);
+  });
+});

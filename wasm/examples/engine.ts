@@ -20,9 +20,10 @@ function start() {
     instance: '',
     componentLabel: undefined,
     instanceLabel: undefined,
-    limits: { ...DEFAULT_LIMITS, maxMetrics: 100_000, maxSeries: 10_000_000 },
+    limits: { ...DEFAULT_LIMITS, maxMetrics: 100_000, maxSeries: 10_000_000, maxUpdatesPerSecond: Infinity },
     rejected,
     onHostCall: () => {},
+    now: clock.now,
   });
   return { metrics, session };
 }
