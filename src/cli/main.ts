@@ -12,7 +12,8 @@ const USAGE = `usage:
   omnimeter run <component.wasm> [--invoke <export> [--args <a> ...]] [--repeat <n>] [--instances <n>] [--config <file>] [--once]
                                      run a component under the metrics host and serve /metrics
   omnimeter validate-config <file>   check a JSON or YAML configuration; exit status 1 if invalid
-  omnimeter demo                     run the live demo (as npm start)`;
+  omnimeter demo                     the live demo (npm start): the example components as the tools
+                                     of a simulated tool server, on embedded defaults or OMNIMETER_CONFIG`;
 
 export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
   const [command, ...args] = argv;
