@@ -62,7 +62,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const metrics = createMetrics(options.config ?? DEMO_CONFIG);
   await metrics.ready();
   metrics.collectDefaultMetrics();
-  const host = new ComponentHost({ metrics });
+  const host = new ComponentHost({ metrics, components: metrics.config.components });
   const instances = {
     'json-tool': (await host.load(await exampleComponent('json-tool'))).instantiate('demo'),
     'cpu-tool': (await host.load(await exampleComponent('cpu-tool'))).instantiate('demo'),

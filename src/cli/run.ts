@@ -45,7 +45,7 @@ export async function runComponent(options: RunOptions): Promise<RunningComponen
   const config = options.config ?? (options.configPath ? loadConfig({ path: options.configPath }) : RUN_DEFAULT_CONFIG);
   const metrics = createMetrics(config);
   await metrics.ready();
-  const host = new ComponentHost({ metrics });
+  const host = new ComponentHost({ metrics, components: metrics.config.components });
   const path = resolve(options.component);
   if (!existsSync(path)) throw new Error(`no such component: ${options.component}`);
   const dir = statSync(path).isDirectory() ? { dir: path, name: undefined } : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
-import { DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
+import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
 
 export interface HostOptions {
   /** Where guest metrics and runtime metrics go. */
@@ -30,6 +30,11 @@ export interface HostOptions {
    * (instance label off): "last" write wins (default), or their "sum", "max", "min".
    */
   gaugePolicy?: 'last' | 'sum' | 'max' | 'min';
+  /**
+   * Per-component settings by component name: enabled, extra labels,
+   * include/exclude patterns, sampling rate (the configuration's `components`).
+   */
+  components?: Readonly<Record<string, ComponentSettings>>;
   /** Invocations slower than this are reported with status "timeout". Default 30 s. */
   invocationBudgetMs?: number;
   /** Spans per invocation, with child spans for host calls. Never the global provider. */
@@ -184,6 +189,7 @@ export class ComponentHost {
       limits: this.limits,
       rejected: runtime.rejected,
       mergeGauge: this.mergeGauge(),
+      settings: this.options.components?.[component],
       onHostCall: (name) => {
         hostCalls.count++;
         runtime.hostCalls.inc({ component, import: name });

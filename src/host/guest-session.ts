@@ -50,7 +50,7 @@ export interface GuestLimits {
 
 export const DEFAULT_LIMITS: GuestLimits = { maxMetrics: 256, maxSeries: 10_000, maxBatch: 65_536, maxStringLength: 1024, maxUpdatesPerSecond: 1_000_000 };
 
-export type RejectReason = 'invalid_metric' | 'metric_limit' | 'invalid_series' | 'series_limit' | 'unknown_series' | 'invalid_update' | 'batch_limit' | 'rate_limit' | 'unhealthy';
+export type RejectReason = 'disabled' | 'excluded' | 'invalid_metric' | 'metric_limit' | 'invalid_series' | 'series_limit' | 'unknown_series' | 'invalid_update' | 'batch_limit' | 'rate_limit' | 'unhealthy';
 
 /** What a session needs from its host. */
 export interface SessionContext {
@@ -71,7 +71,25 @@ export interface SessionContext {
   mergeGauge?(series: object, session: GuestSession, value: number): number;
   /** Milliseconds for the rate limit. Default performance.now (absent inside a component without clocks). */
   now?(): number;
+  /** Per-component settings (the `components` section of the configuration). */
+  settings?: ComponentSettings;
 }
+
+/** What the configuration says about one component. */
+export interface ComponentSettings {
+  /** false: every registration is refused (counted as "disabled"). */
+  enabled?: boolean;
+  /** Extra constant labels on the component's series. */
+  labels?: Readonly<Record<string, string>>;
+  /** Only metric names matching one of these (`*` wildcards); empty: all. */
+  include?: readonly string[];
+  /** Never these metric names. */
+  exclude?: readonly string[];
+  /** Sampling rate of the component's histograms and summaries. */
+  samplingRate?: number;
+}
+
+const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
 interface RegisteredMetric {
   kind: MetricKind;
@@ -141,7 +159,7 @@ export class GuestSession {
   }
 
   private hostLabels(): Record<string, string> {
-    const labels: Record<string, string> = {};
+    const labels: Record<string, string> = { ...this.ctx.settings?.labels };
     if (this.ctx.componentLabel) labels[this.ctx.componentLabel] = this.ctx.component;
     if (this.ctx.instanceLabel) labels[this.ctx.instanceLabel] = this.ctx.instance;
     return labels;
@@ -151,20 +169,24 @@ export class GuestSession {
     this.ctx.onHostCall('register-metric');
     if (!this.healthy) return this.reject('unhealthy');
     if (this.metricsById.length >= this.ctx.limits.maxMetrics) return this.reject('metric_limit');
+    const settings = this.ctx.settings;
+    if (settings?.enabled === false) return this.reject('disabled');
+    if (typeof desc?.name === 'string' && settings && !this.selected(desc.name, settings)) return this.reject('excluded');
     try {
       const max = this.ctx.limits.maxStringLength;
       if (typeof desc?.name !== 'string' || desc.name.length > max || desc.help.length > max || !KINDS.includes(desc.kind)) return this.reject('invalid_metric');
       const own = Object.keys(this.hostLabels());
       if (desc.labelNames.some((l) => own.includes(l) || l.length > max)) return this.reject('invalid_metric');
-      const options = { help: desc.help, unit: desc.unit || undefined, labelNames: [...own, ...desc.labelNames] };
+      const plain = { help: desc.help, unit: desc.unit || undefined, labelNames: [...own, ...desc.labelNames] };
+      const options = { ...plain, sampleRate: settings?.samplingRate }; // sampling: histograms and summaries only
       const m = this.ctx.metrics;
       let family: RegisteredMetric['family'];
       switch (desc.kind) {
         case 'counter':
-          family = m.counter(desc.name, options) as never;
+          family = m.counter(desc.name, plain) as never;
           break;
         case 'gauge':
-          family = m.gauge(desc.name, options) as never;
+          family = m.gauge(desc.name, plain) as never;
           break;
         case 'histogram':
           family = m.histogram(desc.name, { ...options, buckets: desc.buckets.length ? Array.from(desc.buckets) : undefined }) as never;
@@ -184,6 +206,15 @@ export class GuestSession {
       // Invalid names or labels, or a shape that conflicts with one already registered.
       return this.reject('invalid_metric');
     }
+  }
+
+  private patterns: { include: RegExp[]; exclude: RegExp[] } | undefined;
+
+  /** Include/exclude patterns of the component's settings, compiled once. */
+  private selected(name: string, settings: ComponentSettings): boolean {
+    this.patterns ??= { include: (settings.include ?? []).map(glob), exclude: (settings.exclude ?? []).map(glob) };
+    const { include, exclude } = this.patterns;
+    return (include.length === 0 || include.some((r) => r.test(name))) && !exclude.some((r) => r.test(name));
   }
 
   registerSeries(metricId: number, labelValues: string[]): number {

@@ -195,3 +195,46 @@ describe('host policies', () => {
     expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'register-series' }))?.count).toBeGreaterThan(0);
   });
 });
+
+describe('per-component configuration (the config file\'s components section)', () => {
+  it('applies enabled, extra labels, include/exclude patterns and sampling per component', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({
+      metrics,
+      components: {
+        'cpu-tool': { labels: { team: 'compute' }, exclude: ['cpu_tool_fib_*'], samplingRate: 1 },
+        'json-tool': { include: ['json_tool_documents*'] },
+        hostile: { enabled: false },
+      },
+    });
+    const cpu = (await host.load(await componentDir('cpu-tool'))).instantiate('c');
+    cpu.call('fib', 5, 1);
+    cpu.call('spin', 3);
+    const json = (await host.load(await componentDir('json-tool'))).instantiate('j');
+    json.call('count-values', '[1, 2]');
+    (await host.load(await componentDir('hostile'))).instantiate('h').call('misbehave', 0);
+    const names = (await metrics.registry.collect()).filter((f) => f.series.length > 0).map((f) => f.name);
+    expect(names).toContain('cpu_tool_spins');
+    expect(names).not.toContain('cpu_tool_fib_input'); // excluded
+    expect(names).not.toContain('cpu_tool_fib_seconds');
+    expect(names).toContain('json_tool_documents');
+    expect(names).not.toContain('json_tool_document_bytes'); // not included
+    expect(names).not.toContain('le_gauge'); // component disabled
+    expect((await read(metrics, 'cpu_tool_spins'))?.labels).toContainEqual(['team', 'compute']);
+    expect((await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'hostile', reason: 'disabled' }))?.value).toBeGreaterThan(0);
+    expect((await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'cpu-tool', reason: 'excluded' }))?.value).toBe(2);
+  });
+
+  it('omnimeter run takes the components section from the config', async () => {
+    const { runComponent } = await import('../../src/cli/run.js');
+    const running = await runComponent({
+      component: await componentDir('cpu-tool'),
+      invoke: 'spin',
+      args: [2],
+      config: { enabled: true, exporters: [], components: { 'cpu-tool': { labels: { env: 'test' } } } },
+    });
+    const spins = (await running.metrics.registry.collect()).find((f) => f.name === 'cpu_tool_spins')!;
+    expect(spins.series[0]!.labels).toContainEqual(['env', 'test']);
+    await running.stop();
+  });
+});
