@@ -223,10 +223,21 @@ const VALUES = new Float64Array(4096);
   target('1,000 changed series from guest to host', `${flushMs.toFixed(3)} ms`, '<= 1 ms', flushMs <= 1);
 }
 
+// --- omnimeter/browser bundle (issue #5) -----------------------------------------
+{
+  const { build } = await import('esbuild');
+  const { gzipSync } = await import('node:zlib');
+  const root = new URL('..', import.meta.url).pathname;
+  const out = await build({ entryPoints: [join(root, 'src/browser/index.ts')], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, logLevel: 'silent' });
+  const bytes = out.outputFiles[0].contents;
+  rows.push(['omnimeter/browser bundle (esbuild, minified)', 'min', bytes.length / 1024, 'KiB']);
+  rows.push(['omnimeter/browser bundle (esbuild, minified)', 'min + gzip', gzipSync(bytes).length / 1024, 'KiB']);
+}
+
 // --- report -------------------------------------------------------------------
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
-const fmt = (v, unit) => (unit === 'ns/op' ? v.toFixed(v < 10 ? 2 : 1) : unit === 'ms' ? v.toFixed(2) : v.toFixed(3));
+const fmt = (v, unit) => (unit === 'ns/op' ? v.toFixed(v < 10 ? 2 : 1) : unit === 'ms' || unit === 'KiB' ? v.toFixed(2) : v.toFixed(3));
 let table = `Machine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`npm run bench\` (median of 9 interleaved rounds)\n\n`;
 table += '| group | case | result | unit |\n|---|---|---:|---|\n';
 for (const [group, name, v, unit] of rows) table += `| ${group} | ${name} | ${fmt(v, unit)} | ${unit} |\n`;

@@ -97,6 +97,19 @@ export const PrometheusExporterSchema = z
       )
       .optional()
       .meta({ description: 'Require credentials on every request.' }),
+    ingest: z
+      .strictObject({
+        path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/ingest').meta({ description: 'Where snapshots are POSTed.' }),
+        maxBytes: z
+          .int({ error: 'expected an integer 1024-67108864' })
+          .min(1024, { error: 'expected an integer 1024-67108864' })
+          .max(64 * 1024 * 1024, { error: 'expected an integer 1024-67108864' })
+          .default(1024 * 1024)
+          .meta({ description: 'Largest accepted snapshot.' }),
+        maxSources: z.int({ error: 'expected an integer >= 1' }).min(1, { error: 'expected an integer >= 1' }).default(1000).meta({ description: 'Distinct sources accepted.' }),
+      })
+      .optional()
+      .meta({ description: 'Accept JSON snapshots pushed by browsers (pushSnapshots), merged with a `source` label. Off unless set.' }),
   })
   .meta({ title: 'prometheus', description: 'Pull endpoint for Prometheus (text 0.0.4 and OpenMetrics) and JSON.' });
 

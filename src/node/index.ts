@@ -6,7 +6,10 @@
 import type { MetricsBackend } from '../api/backend.js';
 import type { Metrics, MetricsOptions } from '../api/metrics.js';
 import { wasmComponentBackend } from '../host/engine-backend.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, formatIssues } from '../config/errors.js';
+import { SnapshotSchema } from '../config/snapshot-schema.js';
+import type { JsonSnapshot } from '../exposition/json.js';
+import { IngestAggregator } from '../host/ingest.js';
 import { compileFilters } from '../config/filters.js';
 import { applyEnvironment, parseConfig } from '../config/load.js';
 import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../config/schema.js';
@@ -59,6 +62,21 @@ const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'serie
  * override both. The whole configuration is validated before anything
  * starts: an invalid one throws a ConfigError and opens nothing.
  */
+/** Validates pushed snapshots against the snapshot schema and merges them through an IngestAggregator. */
+function ingestEndpoint(metrics: Metrics, config: { path: string; maxBytes: number; maxSources: number }): NonNullable<ServeOptions['ingest']> {
+  const aggregator = new IngestAggregator(metrics, { maxSources: config.maxSources });
+  return {
+    path: config.path,
+    maxBytes: config.maxBytes,
+    accept(source, body) {
+      const parsed = SnapshotSchema.safeParse(body, { reportInput: true });
+      if (!parsed.success) return { ok: false, status: 400, message: `invalid snapshot:\n  ${formatIssues(parsed.error.issues).join('\n  ')}` };
+      if (!aggregator.ingest(source, parsed.data as JsonSnapshot)) return { ok: false, status: 429, message: `too many sources (limit ${config.maxSources})` };
+      return { ok: true };
+    },
+  };
+}
+
 export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
   const configInput: Record<string, unknown> = { ...input };
   const programmatic: ProgrammaticOnly = {};
@@ -114,7 +132,16 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
   const collectors: DefaultMetricsHandle[] = [];
   const starting = exporters.flatMap((e) =>
     e.type === 'prometheus'
-      ? [serveMetrics(metrics.registry, { host: e.host, port: e.port, path: e.path, format: e.format, auth: e.auth }).then((s) => void servers.push(s))]
+      ? [
+          serveMetrics(metrics.registry, {
+            host: e.host,
+            port: e.port,
+            path: e.path,
+            format: e.format,
+            auth: e.auth,
+            ingest: e.ingest && ingestEndpoint(metrics, e.ingest),
+          }).then((s) => void servers.push(s)),
+        ]
       : [],
   );
   const started = Promise.allSettled(starting).then((results) => {

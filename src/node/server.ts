@@ -21,6 +21,12 @@ export interface ServeOptions {
   format?: 'auto' | ExpositionFormat;
   /** Require a bearer token or basic-auth credentials on every request. */
   auth?: { bearerToken: string } | { username: string; password: string };
+  /**
+   * Accept pushed JSON snapshots (POST) at `path`; off unless given. The body
+   * is size-limited, validated, and handed to `accept` with its source (the
+   * `source` query parameter, default "browser").
+   */
+  ingest?: { path: string; maxBytes: number; accept(source: string, body: unknown): { ok: true } | { ok: false; status: number; message: string } };
 }
 
 export interface MetricsServer {
@@ -54,10 +60,57 @@ function authorized(req: IncomingMessage, auth: ServeOptions['auth']): boolean {
   return same(Buffer.from(header.slice(6), 'base64').toString('utf8'), `${auth.username}:${auth.password}`);
 }
 
-type Resolved = Required<Omit<ServeOptions, 'auth'>> & Pick<ServeOptions, 'auth'>;
+type Resolved = Required<Omit<ServeOptions, 'auth' | 'ingest'>> & Pick<ServeOptions, 'auth' | 'ingest'>;
+
+const SOURCE = /^[\w.:-]{1,64}$/;
+
+/** Reads a request body up to `max` bytes; undefined when it is larger. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        // Stop buffering; drain the rest so the 413 answer reaches the client.
+        req.off('data', onData);
+        req.resume();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function ingest(req: IncomingMessage, res: ServerResponse, url: URL, options: NonNullable<ServeOptions['ingest']>) {
+  const text = (status: number, message: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+  if (req.method !== 'POST') return text(405, 'method not allowed: POST a JSON snapshot');
+  const source = url.searchParams.get('source') ?? 'browser';
+  if (!SOURCE.test(source)) return text(400, `source: expected 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(source)}`);
+  const body = await readBody(req, options.maxBytes);
+  if (!body) {
+    res.setHeader('connection', 'close');
+    return text(413, `snapshot larger than ${options.maxBytes} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return text(400, 'body: expected JSON');
+  }
+  const result = options.accept(source, parsed);
+  if (!result.ok) return text(result.status, result.message);
+  res.writeHead(204).end();
+}
 
 async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Resolved) {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (options.ingest && url.pathname === options.ingest.path) {
+    if (!authorized(req, options.auth)) return void res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
+    return ingest(req, res, url, options.ingest);
+  }
   const json = url.pathname === `${options.path}.json`;
   if (url.pathname !== options.path && !json) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -96,6 +149,7 @@ export async function serveMetrics(registry: MetricsRegistry, options: ServeOpti
     path: options.path ?? '/metrics',
     format: options.format ?? 'auto',
     auth: options.auth,
+    ingest: options.ingest,
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);

@@ -49,9 +49,10 @@ describe('layering', () => {
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
     node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'node', 'index.ts'],
-    host: ['api', 'core', 'host'],
+    host: ['api', 'core', 'exposition', 'host'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'cli'],
     'index.ts': ['api', 'core', 'exposition', 'backends'],
+    browser: ['api', 'core', 'exposition', 'backends', 'index.ts', 'browser'],
   };
 
   it.each(sources(SRC).map((f) => [relative(SRC, f), f]))('%s imports only inward', (_, file) => {

@@ -133,7 +133,7 @@ class Histogram extends RecorderCell implements HistogramCell {
 
 /** The host keeps the authoritative window; the guest keeps one too, for its own reads. */
 class Summary extends RecorderCell implements SummaryCell {
-  private readonly window = new SlidingWindow(this.family.maxAgeSeconds ?? 600, this.family.ageBuckets ?? 5, this.backend.clock);
+  private readonly window = new SlidingWindow(this.family.maxAgeSeconds ?? 600, this.family.ageBuckets ?? 5, this.backend.retainClock());
   private readonly pending = new Map<number, number>();
   private count = 0;
   private sum = 0;
@@ -202,11 +202,19 @@ class RecorderBackendImpl implements MetricsBackend {
     return id;
   }
 
+  /** Summaries keep the shared coarse clock ticking while they exist, as the native backend's do. */
+  retainClock(): CoarseClock {
+    this.clock.retain();
+    return this.clock;
+  }
+
   counterCell = (family: FamilyDescriptor, values: readonly string[]) => new Counter(this, family, values);
   gaugeCell = (family: FamilyDescriptor, values: readonly string[]) => new Gauge(this, family, values);
   histogramCell = (family: FamilyDescriptor, values: readonly string[]) => new Histogram(this, family, values);
   summaryCell = (family: FamilyDescriptor, values: readonly string[]) => new Summary(this, family, values);
-  release(): void {}
+  release(cell: unknown): void {
+    if (cell instanceof Summary) this.clock.release();
+  }
 
   /** Sends every change since the last flush to the host in one batch. */
   flush(): void {

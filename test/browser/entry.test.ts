@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { build } from 'esbuild';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMetrics, printMetrics, pushSnapshots } from '../../src/browser/index.js';
+
+const entry = new URL('../../src/browser/index.ts', import.meta.url).pathname;
+const schema = JSON.parse(readFileSync(new URL('../../docs/snapshot.schema.json', import.meta.url), 'utf8'));
+const validate = new (Ajv2020 as unknown as typeof Ajv2020.default)({ strict: false }).compile(schema);
+
+/** min+gzip budget for omnimeter/browser: small enough to ship in real pages. */
+const BUDGET_BYTES = 16 * 1024;
+
+describe('omnimeter/browser', () => {
+  it('bundles for browsers with no Node module or dependency, within the size budget', async () => {
+    const result = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((i) => i.startsWith('node:') || i.includes('node_modules'))).toEqual([]);
+    const gzipped = gzipSync(result.outputFiles[0]!.contents).length;
+    expect(gzipped).toBeLessThan(BUDGET_BYTES);
+  });
+
+  describe('pushSnapshots', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    });
+
+    it('posts schema-valid snapshots every interval, beacons when the page hides, counts failures', async () => {
+      vi.useFakeTimers();
+      const posts: { url: string; body: string }[] = [];
+      let status = 200;
+      vi.stubGlobal('fetch', async (url: string, init: { body: string }) => {
+        posts.push({ url, body: init.body });
+        return { ok: status < 300, status };
+      });
+      const beacons: Blob[] = [];
+      vi.stubGlobal('navigator', { sendBeacon: (_url: string, blob: Blob) => (beacons.push(blob), true) });
+      const listeners = new Map<string, () => void>();
+      const doc = { visibilityState: 'visible', addEventListener: (t: string, f: () => void) => listeners.set(t, f), removeEventListener: (t: string) => listeners.delete(t) };
+      vi.stubGlobal('document', doc);
+
+      const metrics = createMetrics();
+      const clicks = metrics.counter('clicks_total', { help: 'c', labelNames: ['button'] as const });
+      clicks.inc({ button: 'buy' }, 3);
+      const pusher = pushSnapshots(metrics, { url: 'http://127.0.0.1:9464/ingest', intervalMs: 1000 });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(posts).toHaveLength(1);
+      const snapshot = JSON.parse(posts[0]!.body);
+      expect(validate(snapshot)).toBe(true);
+      expect(snapshot.metrics.find((m: { name: string }) => m.name === 'clicks').series[0]).toMatchObject({ labels: { button: 'buy' }, value: 3 });
+
+      status = 503;
+      await pusher.flush();
+      expect(pusher.failures).toBe(1);
+
+      doc.visibilityState = 'hidden';
+      listeners.get('visibilitychange')!();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(beacons).toHaveLength(1);
+      expect(validate(JSON.parse(await beacons[0]!.text()))).toBe(true);
+      pusher.stop();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(posts).toHaveLength(2); // no more interval pushes after stop()
+      expect(listeners.size).toBe(0);
+    });
+  });
+
+  it('prints series as a table', async () => {
+    const metrics = createMetrics();
+    metrics.gauge('fps', { help: 'f' }).set(60);
+    let rows: object[] = [];
+    await printMetrics(metrics, (r) => (rows = r));
+    expect(rows).toContainEqual({ metric: 'fps', type: 'gauge', labels: '{}', value: 60, sum: undefined });
+  });
+});
