@@ -141,4 +141,3 @@ ${endpoints.join('\n')}
   process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runDemo();

@@ -27,12 +27,14 @@ const duration = (description: string) =>
     .refine((v) => parseDuration(v) !== undefined, { error: 'expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h"' })
     .meta({ description });
 
-const port = (description: string) =>
-  z
-    .int({ error: 'expected an integer 1-65535' })
-    .min(1, { error: 'expected an integer 1-65535' })
-    .max(65535, { error: 'expected an integer 1-65535' })
-    .meta({ description });
+/** An integer in [min, max] (or >= min), with one message for every way to miss. */
+const int = (min: number, max?: number) => {
+  const error = max === undefined ? `expected an integer >= ${min}` : `expected an integer ${min}-${max}`;
+  const atLeast = z.int({ error }).min(min, { error });
+  return max === undefined ? atLeast : atLeast.max(max, { error });
+};
+
+const port = (description: string) => int(1, 65535).meta({ description });
 
 const host = (description: string) => z.string({ error: 'expected a host name or IP address' }).min(1, { error: 'expected a host name or IP address' }).meta({ description });
 
@@ -66,9 +68,7 @@ const regex = z
 
 /** Fields every push exporter shares. */
 const pushCommon = {
-  maxQueue: z
-    .int({ error: 'expected an integer >= 1' })
-    .min(1, { error: 'expected an integer >= 1' })
+  maxQueue: int(1)
     .default(10)
     .meta({ description: 'Batches queued while the receiver is failing; beyond it the oldest is dropped and counted.' }),
   retry: z
@@ -100,13 +100,10 @@ export const PrometheusExporterSchema = z
     ingest: z
       .strictObject({
         path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/ingest').meta({ description: 'Where snapshots are POSTed.' }),
-        maxBytes: z
-          .int({ error: 'expected an integer 1024-67108864' })
-          .min(1024, { error: 'expected an integer 1024-67108864' })
-          .max(64 * 1024 * 1024, { error: 'expected an integer 1024-67108864' })
+        maxBytes: int(1024, 67108864)
           .default(1024 * 1024)
           .meta({ description: 'Largest accepted snapshot.' }),
-        maxSources: z.int({ error: 'expected an integer >= 1' }).min(1, { error: 'expected an integer >= 1' }).default(1000).meta({ description: 'Distinct sources accepted.' }),
+        maxSources: int(1).default(1000).meta({ description: 'Distinct sources accepted.' }),
       })
       .optional()
       .meta({ description: 'Accept JSON snapshots pushed by browsers (pushSnapshots), merged with a `source` label. Off unless set.' }),
@@ -124,10 +121,7 @@ export const StatsdExporterSchema = z
       .default('etsy')
       .meta({ description: 'Tag syntax: etsy `name;k=v`, dogstatsd `|#k:v`, telegraf `name,k=v`.' }),
     prefix: z.string().default('').meta({ description: 'Prepended to every StatsD name.' }),
-    mtu: z
-      .int({ error: 'expected an integer 64-65507' })
-      .min(64, { error: 'expected an integer 64-65507' })
-      .max(65507, { error: 'expected an integer 64-65507' })
+    mtu: int(64, 65507)
       .default(1432)
       .meta({ description: 'Maximum datagram payload in bytes; lines are packed up to it.' }),
     ...pushCommon,
@@ -142,15 +136,10 @@ export const JsonExporterSchema = z
       .enum(['snapshot', 'ndjson'], { error: 'expected "snapshot" or "ndjson"' })
       .default('snapshot')
       .meta({ description: '"snapshot" rewrites the file atomically each interval; "ndjson" appends one snapshot per line.' }),
-    maxBytes: z
-      .int({ error: 'expected an integer >= 1024' })
-      .min(1024, { error: 'expected an integer >= 1024' })
+    maxBytes: int(1024)
       .default(10 * 1024 * 1024)
       .meta({ description: 'ndjson: rotate the file when it would grow past this size.' }),
-    maxFiles: z
-      .int({ error: 'expected an integer 1-100' })
-      .min(1, { error: 'expected an integer 1-100' })
-      .max(100, { error: 'expected an integer 1-100' })
+    maxFiles: int(1, 100)
       .default(5)
       .meta({ description: 'ndjson: rotated files kept (path.1 is the newest).' }),
     ...pushCommon,
@@ -234,9 +223,7 @@ export const MetricsConfigSchema = z
     exporters: z.array(ExporterSchema, { error: 'expected a list of exporters' }).default([]).meta({ description: 'Where metrics go.' }),
     retention: z
       .strictObject({
-        maxSeries: z
-          .int({ error: 'expected an integer >= 1' })
-          .min(1, { error: 'expected an integer >= 1' })
+        maxSeries: int(1)
           .default(2000)
           .meta({ description: 'Series per metric; more go to the omnimeter_overflow series.' }),
         maxSeriesAge: duration('Drop series not updated for this long (off when absent).').optional(),

@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import type { ExportBatch, PushExporter } from '../api/exporter.js';
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { ExporterConfig } from '../config/schema.js';
-import { DeltaTracker } from './delta.js';
+import { DeltaTracker } from '../core/delta.js';
 
 type ConsoleConfig = Extract<ExporterConfig, { type: 'console' }>;
 

@@ -4,7 +4,7 @@ import type { ExporterConfig } from '../config/schema.js';
 import { parseDuration } from '../config/schema.js';
 import { toOtlp } from '../exposition/otlp.js';
 import { encodeOtlpProtobuf } from '../exposition/protobuf.js';
-import { DeltaTracker } from './delta.js';
+import { DeltaTracker } from '../core/delta.js';
 
 type OtlpConfig = Extract<ExporterConfig, { type: 'otlp' }>;
 

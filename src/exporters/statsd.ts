@@ -12,7 +12,7 @@ import type { ExportBatch, PushExporter } from '../api/exporter.js';
 import type { FamilySnapshot } from '../api/snapshot.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { type StatsdType, exactParts, packLines, statsdLine } from '../exposition/statsd.js';
-import { DeltaTracker } from './delta.js';
+import { DeltaTracker } from '../core/delta.js';
 
 type StatsdConfig = Extract<ExporterConfig, { type: 'statsd' }>;
 

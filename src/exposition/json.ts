@@ -62,3 +62,24 @@ export function toJsonSnapshot(families: readonly FamilySnapshot[], timeMs: numb
     })),
   };
 }
+
+/** The inverse of toJsonSnapshot: back to the data model (null quantiles become NaN). */
+export function fromJsonSnapshot(snapshot: JsonSnapshot): FamilySnapshot[] {
+  return snapshot.metrics.map((f) => ({
+    name: f.name,
+    type: f.type,
+    help: f.help,
+    unit: f.unit,
+    ...(f.buckets ? { buckets: f.buckets } : {}),
+    ...(f.quantiles ? { quantiles: f.quantiles } : {}),
+    series: f.series.map((s) => ({
+      labels: Object.entries(s.labels),
+      value: s.value,
+      count: s.count,
+      sum: s.sum,
+      bucketCounts: s.bucketCounts,
+      quantileValues: s.quantileValues?.map((v) => v ?? NaN),
+      createdMs: s.createdMs,
+    })),
+  }));
+}

@@ -85,27 +85,26 @@ class Writer {
     this.bytes(field, inner.finish());
   }
 
-  /** Packed repeated fixed64 (bucket counts) and double (bounds). */
-  packedFixed64(field: number, values: readonly string[]): void {
+  /** Packed repeated 8-byte values, each written by `put`. */
+  private packed<T>(field: number, values: readonly T[], put: (view: DataView, at: number, value: T) => void): void {
     if (values.length === 0) return;
     const inner = new Writer();
     inner.reserve(values.length * 8);
     for (const v of values) {
-      inner.view.setBigUint64(inner.length, BigInt(v), true);
+      put(inner.view, inner.length, v);
       inner.length += 8;
     }
     this.bytes(field, inner.finish());
   }
 
+  /** Packed repeated fixed64 (bucket counts, decimal strings). */
+  packedFixed64(field: number, values: readonly string[]): void {
+    this.packed(field, values, (view, at, v) => view.setBigUint64(at, BigInt(v), true));
+  }
+
+  /** Packed repeated double (bucket bounds). */
   packedDouble(field: number, values: readonly number[]): void {
-    if (values.length === 0) return;
-    const inner = new Writer();
-    inner.reserve(values.length * 8);
-    for (const v of values) {
-      inner.view.setFloat64(inner.length, v, true);
-      inner.length += 8;
-    }
-    this.bytes(field, inner.finish());
+    this.packed(field, values, (view, at, v) => view.setFloat64(at, v, true));
   }
 
   finish(): Uint8Array<ArrayBuffer> {

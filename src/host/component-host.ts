@@ -190,27 +190,26 @@ export class ComponentHost {
       rejected: runtime.rejected,
       mergeGauge: this.mergeGauge(),
       settings: this.options.components?.[component],
-      onHostCall: (name) => {
-        hostCalls.count++;
-        runtime.hostCalls.inc({ component, import: name });
-        if (span && tracer && name !== 'now') {
-          tracer.startSpan(`host ${name}`, {}, trace.setSpan(context.active(), span)).end();
-        }
-      },
     });
-    // Every import but the clock is timed: registration and flushes are where guests spend host time.
+    // One wrapper per import counts, times and traces what guests call; the
+    // clock is left bare (timers call it twice per measurement).
     const recorder = Object.fromEntries(
       Object.entries(session.imports()).map(([name, fn]) => {
         if (name === 'now') return [name, fn];
-        const label = { component, import: name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) };
+        const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+        const label = { component, import: kebab };
         return [
           name,
           (...args: never[]) => {
+            hostCalls.count++;
+            runtime.hostCalls.inc(label);
+            const child = span && tracer?.startSpan(`host ${kebab}`, {}, trace.setSpan(context.active(), span));
             const start = performance.now();
             try {
               return fn(...args);
             } finally {
               runtime.hostCallSeconds.observe(label, (performance.now() - start) / 1000);
+              child?.end();
             }
           },
         ];

@@ -12,16 +12,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../api/backend.js';
+import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
 import { type Clock, performanceClock } from '../core/clock.js';
-
-type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum' | 'forget';
+import { wireDescriptor } from '../exposition/recorder.js';
 
 interface Engine {
-  recorder: {
-    registerMetric(desc: object): number;
-    registerSeries(metric: number, values: string[]): number;
-    applyBatch(updates: { series: number; op: Op; index: number; value: number }[]): void;
-  };
+  recorder: Recorder;
   collector: {
     snapshot(): {
       descriptor: { name: string; labelNames: string[] };
@@ -52,7 +48,7 @@ function compile(dir: string) {
 const OVERFLOW_LABEL = 'omnimeter_overflow';
 
 /** Updates that rebuild a reading in a fresh series (summaries' windows cannot be replayed). */
-function replay(series: number, r: CellReading): { series: number; op: Op; index: number; value: number }[] {
+function replay(series: number, r: CellReading): GuestUpdate[] {
   if (r.bucketCounts) return [...r.bucketCounts.map((value, index) => ({ series, op: 'bucket' as Op, index, value })), { series, op: 'sum', index: 0, value: r.sum ?? 0 }];
   if (r.value !== undefined) return [{ series, op: 'add', index: 0, value: r.value }];
   return [];
@@ -122,7 +118,7 @@ class Histogram extends EngineCell implements HistogramCell {
 class Summary extends EngineCell implements SummaryCell {
   observe(value: number, weight: number): void {
     const id = this.backend.seriesOf(this);
-    for (let i = 0; i < weight && id !== 0; i++) this.backend.engine.recorder.applyBatch([{ series: id, op: 'observe', index: 0, value }]);
+    if (id !== 0) this.backend.engine.recorder.applyBatch(Array.from({ length: weight }, () => ({ series: id, op: 'observe' as Op, index: 0, value })));
   }
   addSketchBucket(index: number, count: number): void {
     this.queue('sketch', index, count);
@@ -208,17 +204,7 @@ class EngineBackend implements MetricsBackend {
     if (!m) {
       const family = `${f.name.startsWith('omnimeter_') ? 'host_' : ''}${f.name}${f.labelNames.includes(OVERFLOW_LABEL) ? '_omnimeter_overflow' : ''}`;
       const name = f.type === 'counter' ? `${family}_total` : family;
-      const id = engine.recorder.registerMetric({
-        name,
-        help: f.help,
-        unit: f.unit,
-        kind: f.type,
-        labelNames: [...f.labelNames],
-        buckets: Float64Array.from(f.buckets ?? []),
-        quantiles: Float64Array.from(f.quantiles ?? []),
-        maxAgeSeconds: f.maxAgeSeconds ?? 0,
-        ageBuckets: f.ageBuckets ?? 0,
-      });
+      const id = engine.recorder.registerMetric(wireDescriptor(f, name));
       m = { id, name: f.type === 'counter' ? name.replace(/_total$/, '') : name };
       this.metricIds.set(f, m);
     }
@@ -228,7 +214,7 @@ class EngineBackend implements MetricsBackend {
   beforeCollect(): void {
     const engine = this.engine;
     // In order: a forget must land before the same labels register again.
-    let batch: { series: number; op: Op; index: number; value: number }[] = [];
+    let batch: GuestUpdate[] = [];
     const send = () => {
       if (batch.length) engine.recorder.applyBatch(batch);
       batch = [];

@@ -10,30 +10,12 @@
  */
 import type { Counter, Labels } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
+import type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
+import type { MetricType } from '../api/snapshot.js';
 import type { CounterSeries, GaugeSeries, HistogramSeries, SummarySeries } from '../core/series.js';
 
-export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary';
-export type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum' | 'forget';
-
-export interface GuestDescriptor {
-  name: string;
-  help: string;
-  unit: string;
-  kind: MetricKind;
-  labelNames: string[];
-  buckets: ArrayLike<number>;
-  quantiles: ArrayLike<number>;
-  /** Summary window; 0 or absent: the defaults. */
-  maxAgeSeconds?: number;
-  ageBuckets?: number;
-}
-
-export interface GuestUpdate {
-  series: number;
-  op: Op;
-  index: number;
-  value: number;
-}
+export type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
+type MetricKind = MetricType;
 
 export interface GuestLimits {
   /** Metrics one instance may register. */
@@ -62,8 +44,6 @@ export interface SessionContext {
   readonly instanceLabel: string | undefined;
   readonly limits: GuestLimits;
   readonly rejected: Counter<'component' | 'reason'>;
-  /** Counts a host import call (for runtime metrics). */
-  onHostCall(name: string): void;
   /**
    * How a gauge shared by several instances (instance label off) combines:
    * given this session's new value, returns the value to set. Absent: last write wins.
@@ -166,7 +146,6 @@ export class GuestSession {
   }
 
   registerMetric(desc: GuestDescriptor): number {
-    this.ctx.onHostCall('register-metric');
     if (!this.healthy) return this.reject('unhealthy');
     if (this.metricsById.length >= this.ctx.limits.maxMetrics) return this.reject('metric_limit');
     const settings = this.ctx.settings;
@@ -218,7 +197,6 @@ export class GuestSession {
   }
 
   registerSeries(metricId: number, labelValues: string[]): number {
-    this.ctx.onHostCall('register-series');
     if (!this.healthy) return this.reject('unhealthy');
     const metric = this.metricsById[metricId - 1];
     if (!metric || labelValues.length !== metric.labelNames.length) return this.reject('invalid_series');
@@ -284,13 +262,11 @@ export class GuestSession {
   }
 
   apply(series: number, op: Op, index: number, value: number): void {
-    this.ctx.onHostCall('apply');
     if (!this.healthy) return void this.reject('unhealthy');
     if (this.allow(1) === 1) this.applyOne(series, op, index, value);
   }
 
   applyBatch(updates: readonly GuestUpdate[]): void {
-    this.ctx.onHostCall('apply-batch');
     if (!this.healthy) return void this.reject('unhealthy');
     const inBatch = Math.min(updates.length, this.ctx.limits.maxBatch);
     if (updates.length > inBatch) this.reject('batch_limit', updates.length - inBatch);
@@ -302,7 +278,6 @@ export class GuestSession {
   }
 
   applyNamed(name: string, labels: readonly { name: string; value: string }[], op: Op, value: number): void {
-    this.ctx.onHostCall('apply-named');
     if (!this.healthy) return void this.reject('unhealthy');
     // The rare-event path: find or register the series by name, then apply.
     const kind: MetricKind = op === 'set' ? 'gauge' : op === 'observe' ? 'histogram' : 'counter';

@@ -8,13 +8,18 @@
  */
 import type { Counter } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
-import type { JsonSnapshot } from '../exposition/json.js';
+import type { GuestUpdate } from '../api/recorder.js';
+import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+import { DeltaTracker } from '../core/delta.js';
+import { type JsonSnapshot, fromJsonSnapshot } from '../exposition/json.js';
 import { DEFAULT_LIMITS, GuestSession, type GuestLimits } from './guest-session.js';
 
 interface Source {
   session: GuestSession;
+  /** Series ids by family name and labels (0: refused). */
   series: Map<string, number>;
-  last: Map<string, { value: number; count: number; sum: number; buckets: number[] }>;
+  /** What this source sent before: pushes are cumulative, the session takes deltas. */
+  deltas: DeltaTracker;
 }
 
 export class IngestAggregator {
@@ -41,42 +46,44 @@ export class IngestAggregator {
         instanceLabel: undefined,
         limits: { ...DEFAULT_LIMITS, ...this.options.limits },
         rejected: this.rejected,
-        onHostCall: () => {},
       });
-      this.sources.set(source, (s = { session, series: new Map(), last: new Map() }));
+      this.sources.set(source, (s = { session, series: new Map(), deltas: new DeltaTracker() }));
     }
-    for (const family of snapshot.metrics) {
-      if (family.type === 'summary') {
-        this.rejected.inc({ component: source, reason: 'summary_not_mergeable' }, family.series.length);
-        continue;
-      }
-      const name = family.type === 'counter' ? `${family.name}_total` : family.name;
+    const families = fromJsonSnapshot(snapshot).filter((f) => {
+      if (f.type !== 'summary') return true;
+      this.rejected.inc({ component: source, reason: 'summary_not_mergeable' }, f.series.length);
+      return false;
+    });
+    // A value that went down (a page reload) counts from zero again: DeltaTracker's reset rule.
+    const diff = s.deltas.diff(families, snapshot.timeMs);
+    const updates: GuestUpdate[] = [];
+    for (const family of diff.families) {
       for (const series of family.series) {
-        const labelNames = Object.keys(series.labels);
-        const key = `${name}\u0000${JSON.stringify(series.labels)}`;
-        let id = s.series.get(key);
-        if (id === undefined) {
-          const metric = s.session.registerMetric({ name, help: family.help, unit: family.unit, kind: family.type, labelNames, buckets: family.buckets ?? [], quantiles: family.quantiles ?? [] });
-          id = metric === 0 ? 0 : s.session.registerSeries(metric, labelNames.map((l) => series.labels[l]!));
-          s.series.set(key, id);
-        }
+        const id = this.seriesId(s, family, series);
         if (id === 0) continue;
-        const prev = s.last.get(key) ?? { value: 0, count: 0, sum: 0, buckets: [] };
-        const now = { value: series.value ?? 0, count: series.count ?? 0, sum: series.sum ?? 0, buckets: series.bucketCounts ?? [] };
-        // A value that went down means the page reloaded: count from zero again.
-        const reset = now.value < prev.value || now.count < prev.count;
-        const base = reset ? { value: 0, count: 0, sum: 0, buckets: [] as number[] } : prev;
-        const updates: Parameters<GuestSession['applyBatch']>[0][number][] = [];
-        if (family.type === 'counter' && now.value > base.value) updates.push({ series: id, op: 'add', index: 0, value: now.value - base.value });
-        if (family.type === 'gauge') updates.push({ series: id, op: 'set', index: 0, value: now.value });
+        if (family.type === 'counter' && (series.value ?? 0) > 0) updates.push({ series: id, op: 'add', index: 0, value: series.value! });
+        if (family.type === 'gauge') updates.push({ series: id, op: 'set', index: 0, value: series.value ?? 0 });
         if (family.type === 'histogram') {
-          now.buckets.forEach((c, i) => c > (base.buckets[i] ?? 0) && updates.push({ series: id!, op: 'bucket', index: i, value: c - (base.buckets[i] ?? 0) }));
-          if (now.sum !== base.sum) updates.push({ series: id, op: 'sum', index: 0, value: now.sum - base.sum });
+          series.bucketCounts?.forEach((count, index) => count > 0 && updates.push({ series: id, op: 'bucket', index, value: count }));
+          if (series.sum) updates.push({ series: id, op: 'sum', index: 0, value: series.sum });
         }
-        s.session.applyBatch(updates);
-        s.last.set(key, now);
       }
     }
+    s.session.applyBatch(updates);
+    diff.commit();
     return true;
+  }
+
+  private seriesId(s: Source, family: FamilySnapshot, series: SeriesSnapshot): number {
+    const key = `${family.name}\u0000${JSON.stringify(series.labels)}`;
+    let id = s.series.get(key);
+    if (id === undefined) {
+      const labelNames = series.labels.map(([name]) => name);
+      const name = family.type === 'counter' ? `${family.name}_total` : family.name;
+      const metric = s.session.registerMetric({ name, help: family.help, unit: family.unit, kind: family.type, labelNames, buckets: family.buckets ?? [], quantiles: [] });
+      id = metric === 0 ? 0 : s.session.registerSeries(metric, series.labels.map(([, value]) => value));
+      s.series.set(key, id);
+    }
+    return id;
   }
 }

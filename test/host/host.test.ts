@@ -128,7 +128,7 @@ describe('guards against hostile guests', () => {
     const metrics = createMetrics({ mode: 'strict' });
     const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
     const session = (name: string) =>
-      new GuestSession({ metrics, component: name, instance: '1', componentLabel: 'component', instanceLabel: 'instance', limits: DEFAULT_LIMITS, rejected, onHostCall: () => {} });
+      new GuestSession({ metrics, component: name, instance: '1', componentLabel: 'component', instanceLabel: 'instance', limits: DEFAULT_LIMITS, rejected });
     const victim = session('victim');
     const v = victim.registerSeries(victim.registerMetric({ name: 'victim_total', help: 'v', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
     victim.apply(v, 'add', 0, 5);
@@ -179,7 +179,6 @@ describe('host policies', () => {
       instanceLabel: undefined,
       limits: { ...DEFAULT_LIMITS, maxUpdatesPerSecond: 100 },
       rejected,
-      onHostCall: () => {},
     });
     const series = session.registerSeries(session.registerMetric({ name: 'hits_total', help: 'h', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
     session.applyBatch(Array.from({ length: 150 }, () => ({ series, op: 'add' as const, index: 0, value: 1 })));

@@ -10,7 +10,7 @@ import { componentDir } from '../support/components.js';
 function pair() {
   const host = createMetrics();
   const rejected = host.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-  const session = new GuestSession({ metrics: host, component: 'g', instance: '1', componentLabel: 'component', instanceLabel: undefined, limits: DEFAULT_LIMITS, rejected, onHostCall: () => {} });
+  const session = new GuestSession({ metrics: host, component: 'g', instance: '1', componentLabel: 'component', instanceLabel: undefined, limits: DEFAULT_LIMITS, rejected });
   const backend = recorderBackend(session.imports() as unknown as Recorder);
   return { host, backend, guest: createMetrics({ backend }) };
 }

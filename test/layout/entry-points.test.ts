@@ -45,7 +45,7 @@ describe('layering', () => {
     api: ['api'],
     core: ['api', 'core', 'exposition'],
     exposition: ['api', 'exposition'],
-    backends: ['api', 'core', 'backends'],
+    backends: ['api', 'core', 'exposition', 'backends'],
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
     node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'node', 'index.ts'],

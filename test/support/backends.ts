@@ -11,11 +11,6 @@ import { createMetrics } from '../../src/index.js';
 export interface BackendCase {
   name: string;
   create(clock?: Clock): MetricsBackend;
-  /**
-   * Contract tests this backend is known to fail, each with the reason. They
-   * run as `it.fails`: when one starts passing, it turns red until removed here.
-   */
-  knownGaps?: Record<string, string>;
 }
 
 /** The guest-side recorder backend, wired to a real host session in the same process. */
@@ -30,7 +25,6 @@ function recorderCase(clock?: Clock): MetricsBackend {
     instanceLabel: 'component_instance',
     limits: DEFAULT_LIMITS,
     rejected,
-    onHostCall: () => {},
   });
   return recorderBackend(session.imports() as unknown as Recorder, { clock });
 }
@@ -40,10 +34,7 @@ const engineDir = new URL('../../.cache/wasm/engine/js', import.meta.url).pathna
 export const backends: BackendCase[] = [
   { name: 'native', create: (clock) => nativeBackend({ clock }) },
   { name: 'recorder (guest side)', create: recorderCase },
-  {
-    name: 'wasm-component',
-    create: (clock) => wasmComponentBackend({ dir: engineDir, clock }),
-  },
+  { name: 'wasm-component', create: (clock) => wasmComponentBackend({ dir: engineDir, clock }) },
 ];
 
 /** A clock the test moves by hand. */

@@ -30,10 +30,11 @@ export interface StatsdTotals {
 }
 
 export class StatsdDaemon {
-  readonly totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map(), sets: new Map() };
   /** The daemon's own output, for failure messages. */
   log = '';
   private constructor(
+    /** What the daemon has flushed, filled in by the graphite sink. */
+    readonly totals: StatsdTotals,
     readonly port: number,
     private readonly process: ChildProcess,
     private readonly sink: Server,
@@ -83,8 +84,7 @@ export class StatsdDaemon {
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       child.once('exit', () => reject(new Error(`statsd exited:\n${log}`)));
     });
-    const daemon = new StatsdDaemon(port, child, sink, dir);
-    Object.assign(daemon, { totals });
+    const daemon = new StatsdDaemon(totals, port, child, sink, dir);
     child.stdout!.on('data', (d: Buffer) => (daemon.log += d.toString()));
     // A daemon outliving its test (a timeout, a crash) would keep taking packets meant for the next one.
     const kill = () => child.kill('SIGKILL');

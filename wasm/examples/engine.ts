@@ -22,7 +22,6 @@ function start() {
     instanceLabel: undefined,
     limits: { ...DEFAULT_LIMITS, maxMetrics: 100_000, maxSeries: 10_000_000, maxUpdatesPerSecond: Infinity },
     rejected,
-    onHostCall: () => {},
     now: clock.now,
   });
   return { metrics, session };

@@ -7,28 +7,13 @@
  */
 import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../../api/backend.js';
 import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from '../../core/clock.js';
+import type { GuestUpdate, Recorder } from '../../api/recorder.js';
 import { bucketIndex } from '../../core/sketch.js';
+import { wireDescriptor } from '../../exposition/recorder.js';
 import { SlidingWindow } from '../../core/window.js';
 
-/** The recorder imports, as jco/componentize-js bindings present them. */
-export interface Recorder {
-  registerMetric(desc: {
-    name: string;
-    help: string;
-    unit: string;
-    kind: 'counter' | 'gauge' | 'histogram' | 'summary';
-    labelNames: string[];
-    buckets: Float64Array;
-    quantiles: Float64Array;
-    maxAgeSeconds: number;
-    ageBuckets: number;
-  }): number;
-  registerSeries(metric: number, labelValues: string[]): number;
-  applyBatch(updates: { series: number; op: 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum'; index: number; value: number }[]): void;
-  now(): number;
-}
-
-type Update = Parameters<Recorder['applyBatch']>[0][number];
+export type { Recorder } from '../../api/recorder.js';
+type Update = GuestUpdate;
 
 abstract class RecorderCell {
   dirty = false;
@@ -186,17 +171,7 @@ class RecorderBackendImpl implements MetricsBackend {
   metricId(family: FamilyDescriptor): number {
     let id = this.metricIds.get(family);
     if (id === undefined) {
-      id = this.recorder.registerMetric({
-        name: family.type === 'counter' ? `${family.name}_total` : family.name,
-        help: family.help,
-        unit: family.unit,
-        kind: family.type,
-        labelNames: [...family.labelNames],
-        buckets: Float64Array.from(family.buckets ?? []),
-        quantiles: Float64Array.from(family.quantiles ?? []),
-        maxAgeSeconds: family.maxAgeSeconds ?? 0,
-        ageBuckets: family.ageBuckets ?? 0,
-      });
+      id = this.recorder.registerMetric(wireDescriptor(family));
       this.metricIds.set(family, id);
     }
     return id;
