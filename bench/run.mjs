@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
-import { ComponentHost } from '../dist/host/index.js';
+import { ComponentHost, readComponent } from '../dist/host/index.js';
 import { measure, measureAsync } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
@@ -202,7 +202,7 @@ const VALUES = new Float64Array(4096);
   const built = join(root, '.cache', 'wasm', 'cpu-tool');
   const metrics = createMetrics();
   const host = new ComponentHost({ metrics });
-  const guest = (await host.load(join(built, 'js'), { componentWasm: join(built, 'cpu-tool.component.wasm') })).instantiate('bench');
+  const guest = host.load(readComponent(join(built, 'js'), { componentWasm: join(built, 'cpu-tool.component.wasm') })).instantiate('bench');
   guest.call('fan-out', 1000); // register the 1,000 series once
   const perIncrement = measure({
     'guest counter inc(), amortized over spin(100,000) incl. its flush': (n) => {

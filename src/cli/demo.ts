@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ComponentHost } from '../host/index.js';
+import { ComponentHost, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
 
 /** The embedded defaults: Prometheus on 127.0.0.1:9464, nothing else. */
@@ -64,8 +64,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   metrics.collectDefaultMetrics();
   const host = new ComponentHost({ metrics, components: metrics.config.components });
   const instances = {
-    'json-tool': (await host.load(await exampleComponent('json-tool'))).instantiate('demo'),
-    'cpu-tool': (await host.load(await exampleComponent('cpu-tool'))).instantiate('demo'),
+    'json-tool': host.load(readComponent(await exampleComponent('json-tool'))).instantiate('demo'),
+    'cpu-tool': host.load(readComponent(await exampleComponent('cpu-tool'))).instantiate('demo'),
   };
   const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
   const duration = metrics.timer('tool_execution_seconds', {

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { MetricsConfigInput } from '../config/schema.js';
-import { ComponentHost, type ComponentInstance, transpileCached } from '../host/index.js';
+import { ComponentHost, type ComponentInstance, readComponent, transpileCached } from '../host/index.js';
 import { type NodeMetrics, createMetrics } from '../node/index.js';
 
 export interface RunOptions {
@@ -49,7 +49,7 @@ export async function runComponent(options: RunOptions): Promise<RunningComponen
   const path = resolve(options.component);
   if (!existsSync(path)) throw new Error(`no such component: ${options.component}`);
   const dir = statSync(path).isDirectory() ? { dir: path, name: undefined } : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));
-  const loaded = await host.load(dir.dir, { name: dir.name });
+  const loaded = host.load(readComponent(dir.dir, { name: dir.name }));
   const instances = Array.from({ length: options.instances ?? 1 }, () => loaded.instantiate());
   const results: unknown[] = [];
   if (options.invoke) {

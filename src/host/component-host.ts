@@ -5,15 +5,12 @@
  * optional trace spans (from an injected TracerProvider, never the global)
  * and structured logs that carry the component's sha256 but never payloads.
  * A guest that traps is marked unhealthy and isolated; others carry on.
+ * Platform-neutral: components arrive compiled (load-node.ts, load-browser.ts).
  */
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
+import { type CompiledComponent, fileName } from './component.js';
 import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
 
 export interface HostOptions {
@@ -56,14 +53,6 @@ export interface LogRecord {
 }
 
 export type InvocationStatus = 'success' | 'error' | 'trap' | 'timeout';
-
-interface Transpiled {
-  instantiate(
-    getCoreModule: (path: string) => WebAssembly.Module,
-    imports: Record<string, unknown>,
-    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
-  ): Record<string, (...args: never[]) => unknown>;
-}
 
 export interface LoadedComponent {
   readonly name: string;
@@ -151,31 +140,16 @@ export class ComponentHost {
     };
   }
 
-  /**
-   * Loads a component transpiled by `jco transpile --instantiation sync`: the
-   * folder holds `<name>.js` and its core modules; `componentWasm` (for the
-   * sha256 in logs) defaults to `<name>.component.wasm` in or beside it.
-   */
-  async load(transpiledDir: string, options: { name?: string; componentWasm?: string } = {}): Promise<LoadedComponent> {
-    const files = await readdir(transpiledDir);
-    const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))!.replace(/\.js$/, '');
-    const module = (await import(pathToFileURL(join(transpiledDir, `${name}.js`)).href)) as Transpiled;
-    const candidates = [options.componentWasm, join(transpiledDir, `${name}.component.wasm`), join(transpiledDir, '..', `${name}.component.wasm`)];
-    const wasmPath = candidates.find((c): c is string => c !== undefined && existsSync(c)) ?? join(transpiledDir, `${name}.core.wasm`);
-    const sha256 = createHash('sha256').update(await readFile(wasmPath)).digest('hex');
-    const start = performance.now();
-    const cores = new Map<string, WebAssembly.Module>();
-    for (const file of files.filter((f) => /\.core\d*\.wasm$/.test(f))) cores.set(file, await WebAssembly.compile(await readFile(join(transpiledDir, file))));
-    this.runtime.compile.observe({ component: name }, (performance.now() - start) / 1000);
-    this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: performance.now() - start });
-    return {
-      name,
-      sha256,
-      instantiate: (instanceName) => this.instantiate(name, sha256, module, cores, instanceName ?? String(++this.instances)),
-    };
+  /** Registers a compiled component (readComponent in Node, fetchComponent in a page). */
+  load(component: CompiledComponent): LoadedComponent {
+    const { name, sha256 } = component;
+    this.runtime.compile.observe({ component: name }, component.compileSeconds);
+    this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: component.compileSeconds * 1000 });
+    return { name, sha256, instantiate: (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances)) };
   }
 
-  private instantiate(component: string, sha256: string, module: Transpiled, cores: Map<string, WebAssembly.Module>, instance: string): ComponentInstance {
+  private instantiate(compiled: CompiledComponent, instance: string): ComponentInstance {
+    const { name: component, sha256, glue, cores } = compiled;
     const runtime = this.runtime;
     const hostCalls = { count: 0 };
     let span: Span | undefined;
@@ -217,8 +191,8 @@ export class ComponentHost {
     );
     const memories: WebAssembly.Memory[] = [];
     const start = performance.now();
-    const exportsObject = module.instantiate(
-      (path) => cores.get(basename(path))!,
+    const exportsObject = glue.instantiate(
+      (path) => cores.get(fileName(path))!,
       // jco names the import with and without the version depending on the release: give both.
       { 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
       (core, imports) => {

@@ -1,20 +1,19 @@
 /**
  * The `wasm-component` backend: series are stored and aggregated by
  * omnimeter's engine compiled to a WebAssembly component (world `backend`,
- * built by `npm run build:wasm` into .cache/wasm/engine). Counter, gauge and
+ * built by `npm run build:wasm` into .cache/wasm/engine; loaded by
+ * load-node.ts or, in a page, fetchComponent). Counter, gauge and
  * histogram cells queue their updates; before each collection the backend
  * registers new series, sends the queue in one `apply-batch`, and reads
  * everything back with one `collector.snapshot`. Summary observations go in
  * at once, so the engine's sliding windows (on the clock this backend passes
  * through the `clock` import: createMetrics's) place them by arrival time.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../api/backend.js';
 import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
 import { type Clock, performanceClock } from '../core/clock.js';
 import { wireDescriptor } from '../exposition/recorder.js';
+import { type CompiledComponent, fileName } from './component.js';
 
 interface Engine {
   recorder: Recorder;
@@ -24,25 +23,6 @@ interface Engine {
       series: { labels: { name: string; value: string }[]; value: number; count: number; sum: number; bucketCounts: Float64Array; quantileValues: Float64Array }[];
     }[];
   };
-}
-
-const compiled = new Map<string, { instantiate: (...a: never[]) => Engine; cores: Map<string, WebAssembly.Module> }>();
-const requireModule = createRequire(import.meta.url);
-
-/**
- * Loads and compiles the engine once per process (11 MB of StarlingMonkey),
- * synchronously: Node >= 20.19 can require() the ES module glue, so
- * createMetrics stays synchronous. Each backend gets its own instance.
- */
-function compile(dir: string) {
-  let entry = compiled.get(dir);
-  if (!entry) {
-    const module = requireModule(join(dir, 'engine.js')) as { instantiate: (...a: never[]) => Engine };
-    const cores = new Map<string, WebAssembly.Module>();
-    for (const f of readdirSync(dir).filter((f) => /\.core\d*\.wasm$/.test(f))) cores.set(f, new WebAssembly.Module(readFileSync(join(dir, f))));
-    compiled.set(dir, (entry = { instantiate: module.instantiate, cores }));
-  }
-  return entry;
 }
 
 const OVERFLOW_LABEL = 'omnimeter_overflow';
@@ -140,13 +120,13 @@ class EngineBackend implements MetricsBackend {
   private readonly metricIds = new Map<FamilyDescriptor, { id: number; name: string }>();
   readonly engine: Engine;
 
-  constructor(dir: string, clock: Clock) {
-    const { instantiate, cores } = compile(dir);
+  constructor(component: CompiledComponent, clock: Clock) {
     const imports = { nowMs: () => clock.now() };
-    this.engine = instantiate(
-      ((path: string) => cores.get(path.split('/').pop()!)!) as never,
-      { 'omnimeter:metrics/clock': imports, 'omnimeter:metrics/clock@0.1.0': imports } as never,
-    );
+    // jco names the import with and without the version depending on the release: give both.
+    this.engine = component.glue.instantiate((path) => component.cores.get(fileName(path))!, {
+      'omnimeter:metrics/clock': imports,
+      'omnimeter:metrics/clock@0.1.0': imports,
+    }) as unknown as Engine;
   }
 
   /** The engine's id for a cell's series, registering it on first use (0: refused). */
@@ -256,14 +236,11 @@ class EngineBackend implements MetricsBackend {
   }
 }
 
-export interface EngineBackendOptions {
-  /** The transpiled engine component; default `.cache/wasm/engine/js` under the working directory. */
-  dir?: string;
-  /** The clock the engine's summary windows follow; pass createMetrics's. */
-  clock?: Clock;
-}
-
-/** A backend whose series live in omnimeter's engine compiled to a WebAssembly component. */
-export function wasmComponentBackend(options: EngineBackendOptions = {}): MetricsBackend {
-  return new EngineBackend(options.dir ?? join(process.cwd(), '.cache', 'wasm', 'engine', 'js'), options.clock ?? performanceClock);
+/**
+ * A backend whose series live in omnimeter's engine compiled to a WebAssembly
+ * component: `engine` is its compiled transpile (Node: wasmComponentBackend
+ * in load-node.ts; a page: fetchComponent).
+ */
+export function engineBackend(engine: CompiledComponent, clock: Clock = performanceClock): MetricsBackend {
+  return new EngineBackend(engine, clock);
 }

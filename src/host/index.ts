@@ -1,6 +1,4 @@
-/** `omnimeter/host`: runs WebAssembly components and aggregates their metrics (Node). */
-export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
-export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
-export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
+/** `omnimeter/host` in Node: runs WebAssembly components and aggregates their metrics. */
+export * from './browser.js';
+export { readComponent, wasmComponentBackend, type EngineBackendOptions } from './load-node.js';
 export { transpileCached } from './transpile.js';
-export { wasmComponentBackend, type EngineBackendOptions } from './engine-backend.js';

@@ -5,7 +5,7 @@
  */
 import type { MetricsBackend } from '../api/backend.js';
 import type { Metrics, MetricsOptions } from '../api/metrics.js';
-import { wasmComponentBackend } from '../host/engine-backend.js';
+import { wasmComponentBackend } from '../host/load-node.js';
 import { ConfigError, formatIssues } from '../config/errors.js';
 import { SnapshotSchema } from '../config/snapshot-schema.js';
 import type { JsonSnapshot } from '../exposition/json.js';

@@ -21,6 +21,15 @@ describe('omnimeter/browser', () => {
     expect(gzipped).toBeLessThan(BUDGET_BYTES);
   });
 
+  it('omnimeter/host has a browser entry: the host aggregator and engine backend, no Node module', async () => {
+    const hostEntry = new URL('../../src/host/browser.ts', import.meta.url).pathname;
+    const result = await build({ entryPoints: [hostEntry], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((i) => i.startsWith('node:'))).toEqual([]);
+    // Its one dependency is the OpenTelemetry API (for spans from an injected TracerProvider).
+    expect(new Set(inputs.filter((i) => i.includes('node_modules')).map((i) => i.match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/)![1]))).toEqual(new Set(['@opentelemetry/api']));
+  });
+
   describe('pushSnapshots', () => {
     afterEach(() => {
       vi.unstubAllGlobals();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Metrics } from '../../src/api/metrics.js';
-import { ComponentHost, type LogRecord } from '../../src/host/index.js';
+import { ComponentHost, type LogRecord, readComponent } from '../../src/host/index.js';
 import { GuestSession, DEFAULT_LIMITS, type GuestUpdate } from '../../src/host/guest-session.js';
 import { createMetrics } from '../../src/index.js';
 import { componentDir } from '../support/components.js';
@@ -17,7 +17,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
   it('records through the recorder with component and instance labels', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
-    const cpu = await host.load(await componentDir('cpu-tool'));
+    const cpu = host.load(readComponent(await componentDir('cpu-tool')));
     const a = cpu.instantiate('a');
     const b = cpu.instantiate('b');
     expect(a.call('fib', 20, 2)).toBe(6765n);
@@ -35,7 +35,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
   it('merges instances when the instance label is off: counters add, summaries merge sketches', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics, labels: { instance: false } });
-    const json = await host.load(await componentDir('json-tool'));
+    const json = host.load(readComponent(await componentDir('json-tool')));
     const one = json.instantiate();
     const two = json.instantiate();
     const doc = (n: number) => JSON.stringify({ items: Array.from({ length: n }, (_, i) => i), name: 'x' });
@@ -55,7 +55,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
     it('passes the strict OpenMetrics parser with component labels', async () => {
       const metrics = createMetrics();
       const host = new ComponentHost({ metrics });
-      const json = await host.load(await componentDir('json-tool'));
+      const json = host.load(readComponent(await componentDir('json-tool')));
       json.instantiate('x').call('count-values', '[1, "two", true, null]');
       const families = parseStrict(await metrics.registry.expose('openmetrics'));
       const docs = families.find((f) => f.name === 'json_tool_documents')!;
@@ -76,7 +76,7 @@ describe('AssemblyScript guests under the host aggregator', () => {
     };
     const logs: LogRecord[] = [];
     const host = new ComponentHost({ metrics, tracerProvider: provider as never, log: (r) => logs.push(r) });
-    const json = await host.load(await componentDir('json-tool'));
+    const json = host.load(readComponent(await componentDir('json-tool')));
     const secret = '{"password": "hunter2"}';
     json.instantiate('i').call('count-values', secret);
     expect((await read(metrics, 'omnimeter_wasm_invocations', { export: 'count-values', status: 'success' }))?.value).toBe(1);
@@ -97,8 +97,8 @@ describe('guards against hostile guests', () => {
   it('refuses invalid metrics, floods, garbage batches and bad values, counting each, and keeps working', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics, limits: { maxSeries: 100 } });
-    const hostile = (await host.load(await componentDir('hostile'))).instantiate('h');
-    const cpu = (await host.load(await componentDir('cpu-tool'))).instantiate('good');
+    const hostile = host.load(readComponent(await componentDir('hostile'))).instantiate('h');
+    const cpu = host.load(readComponent(await componentDir('cpu-tool'))).instantiate('good');
     for (const mode of [0, 4, 2, 1]) expect(hostile.call('misbehave', mode)).toBe(mode); // the flood last: it uses up the series limit
     const rejected = async (reason: string) => (await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'hostile', reason }))?.value;
     expect(await rejected('invalid_metric')).toBe(2);
@@ -113,7 +113,7 @@ describe('guards against hostile guests', () => {
   it('isolates an instance that traps; other instances and components carry on', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
-    const loaded = await host.load(await componentDir('hostile'));
+    const loaded = host.load(readComponent(await componentDir('hostile')));
     const bad = loaded.instantiate('bad');
     const fine = loaded.instantiate('fine');
     expect(() => bad.call('misbehave', 3)).toThrow(WebAssembly.RuntimeError);
@@ -161,7 +161,7 @@ describe('host policies', () => {
     for (const [policy, expected] of [['sum', 2], ['max', 1], ['last', 1]] as const) {
       const metrics = createMetrics();
       const host = new ComponentHost({ metrics, labels: { instance: false }, gaugePolicy: policy });
-      const loaded = await host.load(await componentDir('hostile'));
+      const loaded = host.load(readComponent(await componentDir('hostile')));
       loaded.instantiate('one').call('misbehave', 0); // sets le_gauge to 1
       loaded.instantiate('two').call('misbehave', 0);
       expect((await read(metrics, 'le_gauge', { component: 'hostile' }))?.value, policy).toBe(expected);
@@ -189,7 +189,7 @@ describe('host policies', () => {
   it('times host imports', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
-    (await host.load(await componentDir('cpu-tool'))).instantiate('t').call('spin', 5);
+    host.load(readComponent(await componentDir('cpu-tool'))).instantiate('t').call('spin', 5);
     expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'apply-batch' }))?.count).toBe(1);
     expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'register-series' }))?.count).toBeGreaterThan(0);
   });
@@ -206,12 +206,12 @@ describe('per-component configuration (the config file\'s components section)', 
         hostile: { enabled: false },
       },
     });
-    const cpu = (await host.load(await componentDir('cpu-tool'))).instantiate('c');
+    const cpu = host.load(readComponent(await componentDir('cpu-tool'))).instantiate('c');
     cpu.call('fib', 5, 1);
     cpu.call('spin', 3);
-    const json = (await host.load(await componentDir('json-tool'))).instantiate('j');
+    const json = host.load(readComponent(await componentDir('json-tool'))).instantiate('j');
     json.call('count-values', '[1, 2]');
-    (await host.load(await componentDir('hostile'))).instantiate('h').call('misbehave', 0);
+    host.load(readComponent(await componentDir('hostile'))).instantiate('h').call('misbehave', 0);
     const names = (await metrics.registry.collect()).filter((f) => f.series.length > 0).map((f) => f.name);
     expect(names).toContain('cpu_tool_spins');
     expect(names).not.toContain('cpu_tool_fib_input'); // excluded

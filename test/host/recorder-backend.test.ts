@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Recorder, recorderBackend } from '../../src/backends/recorder/index.js';
-import { ComponentHost } from '../../src/host/index.js';
+import { ComponentHost, readComponent } from '../../src/host/index.js';
 import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
 import { createMetrics } from '../../src/index.js';
 import { createMetrics as createNodeMetrics } from '../../src/node/index.js';
@@ -65,7 +65,7 @@ describe('the TypeScript example component (componentize-js)', () => {
   it('records through the omnimeter API inside the component and reaches the host exactly', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
-    const ts = (await host.load(await componentDir('ts-tool'))).instantiate('t');
+    const ts = host.load(readComponent(await componentDir('ts-tool'))).instantiate('t');
     for (let i = 1; i <= 3; i++) expect(ts.call('handle', '/a', 100)).toBe(i);
     expect(ts.call('handle', '/b', 3000)).toBe(4);
     const families = await metrics.registry.collect();

@@ -3,7 +3,7 @@ import type { MetricsOptions } from '../../src/api/metrics.js';
 import { nativeBackend } from '../../src/backends/native/index.js';
 import { type Recorder, recorderBackend } from '../../src/backends/recorder/index.js';
 import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
-import { wasmComponentBackend } from '../../src/host/engine-backend.js';
+import { wasmComponentBackend } from '../../src/host/load-node.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createMetrics } from '../../src/index.js';
 

@@ -1,0 +1,10 @@
+/**
+ * `omnimeter/host` in a page: the same host aggregator and engine backend,
+ * with components fetched instead of read from disk. No Node module.
+ */
+export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
+export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
+export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
+export type { CompiledComponent, ComponentGlue } from './component.js';
+export { fetchComponent, type FetchComponentOptions } from './load-browser.js';
+export { engineBackend } from './engine-backend.js';

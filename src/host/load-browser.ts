@@ -1,0 +1,38 @@
+/**
+ * The page's loader: fetches and compiles a transpiled component's core
+ * modules (asynchronously, as browsers require for large modules) and hashes
+ * the component with Web Crypto. The glue module itself is imported by the
+ * page's bundler, which also gives the URLs of the `.wasm` files.
+ */
+import { type ComponentGlue, type CompiledComponent, fileName, toHex } from './component.js';
+
+export interface FetchComponentOptions {
+  name: string;
+  /** The glue jco generated with `--instantiation sync`, imported by the page. */
+  glue: ComponentGlue;
+  /**
+   * URLs of its core modules by the file name the glue asks for
+   * (`<name>.core.wasm`, `<name>.core2.wasm`, …): a bundler may rename the URLs.
+   */
+  coreUrls: Readonly<Record<string, string | URL>>;
+  /** URL of the component itself, hashed for logs; default the first core module. */
+  componentUrl?: string | URL;
+  fetch?: typeof fetch;
+}
+
+export async function fetchComponent(options: FetchComponentOptions): Promise<CompiledComponent> {
+  const get = options.fetch ?? fetch;
+  const bytes = async (url: string | URL) => {
+    const response = await get(url);
+    if (!response.ok) throw new Error(`${options.name}: GET ${url} answered ${response.status}`);
+    return response.arrayBuffer();
+  };
+  const entries = Object.entries(options.coreUrls);
+  if (entries.length === 0) throw new Error(`${options.name}: coreUrls is empty`);
+  const start = performance.now();
+  const cores = new Map<string, WebAssembly.Module>();
+  for (const [file, url] of entries) cores.set(fileName(file), await WebAssembly.compile(await bytes(url)));
+  const compileSeconds = (performance.now() - start) / 1000;
+  const digest = await crypto.subtle.digest('SHA-256', await bytes(options.componentUrl ?? entries[0]![1]));
+  return { name: options.name, glue: options.glue, cores, sha256: toHex(digest), compileSeconds };
+}
