@@ -1,11 +1,45 @@
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from './test/support/chromium.js';
+import { IN_CI } from './test/support/ci.js';
+
+// Files named *.browser.test.ts run in Chromium (vitest's browser mode);
+// everything else in Node. Without Chromium the browser project is left out
+// with a warning (global-setup), except under CI where its launch fails.
+const browser = chromiumAvailable() || IN_CI;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/**/*.browser.test.ts'], globalSetup: ['test/support/global-setup.ts'] },
+      },
+      ...(browser
+        ? [
+            {
+              extends: true as const,
+              // Chromium has no decorator syntax yet: lower it as Node's transform does.
+              esbuild: { target: 'es2022' },
+              // Pre-bundled up front: a mid-run discovery reloads the page under the tests.
+              optimizeDeps: { include: ['zod', '@opentelemetry/api'] },
+              test: {
+                name: 'chromium',
+                include: ['test/**/*.browser.test.ts'],
+                browser: {
+                  enabled: true,
+                  headless: true,
+                  screenshotFailures: false,
+                  provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } }),
+                  instances: [{ browser: 'chromium' as const }],
+                },
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });

@@ -6,17 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, formatIssues } from './errors.js';
-import { type MetricsConfig, type MetricsConfigInput, MetricsConfigSchema } from './schema.js';
+import { ConfigError } from './errors.js';
+import { parseConfig } from './parse.js';
+import type { MetricsConfig, MetricsConfigInput } from './schema.js';
 
 export const CONFIG_FILES = ['omnimeter.config.json', 'omnimeter.config.yaml', 'omnimeter.config.yml'];
 
-/** Validates `input`; throws a ConfigError naming every bad path and value. */
-export function parseConfig(input: unknown, source = 'config'): MetricsConfig {
-  const result = MetricsConfigSchema.safeParse(input, { reportInput: true });
-  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
-  return result.data;
-}
+export { parseConfig } from './parse.js';
 
 /** Reads a JSON or YAML file into a plain value (not yet validated). */
 export function readConfigFile(path: string): unknown {

@@ -3,7 +3,6 @@
  * the previous print, gauges, histogram and summary quantiles), or logfmt or
  * JSON lines for log pipelines. Colours only on a TTY unless configured.
  */
-import type { Writable } from 'node:stream';
 import type { ExportBatch, PushExporter } from '../api/exporter.js';
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { ExporterConfig } from '../config/schema.js';
@@ -53,8 +52,13 @@ function describe(f: FamilySnapshot, s: SeriesSnapshot, delta: SeriesSnapshot, s
   }
 }
 
-export function consoleExporter(config: ConsoleConfig, name = 'console', stream?: Writable & { isTTY?: boolean }): PushExporter {
-  const out = stream ?? (config.stream === 'stderr' ? process.stderr : process.stdout);
+/** Where the text goes: process.stdout/stderr in Node, a callback in a page. */
+export interface ConsoleOutput {
+  write(text: string, done: (error?: Error | null) => void): unknown;
+  isTTY?: boolean;
+}
+
+export function consoleExporter(config: ConsoleConfig, name: string, out: ConsoleOutput): PushExporter {
   const colors = config.colors === 'always' || (config.colors === 'auto' && out.isTTY === true);
   const paint = (code: number, text: string) => (colors ? `\x1b[${code}m${text}\x1b[0m` : text);
   const deltas = new DeltaTracker();
@@ -99,7 +103,7 @@ export function consoleExporter(config: ConsoleConfig, name = 'console', stream?
       await new Promise<void>((resolve, reject) => out.write(text, (error) => (error ? reject(error) : resolve())));
       diff.commit();
       lastMs = batch.timeMs;
-      return Buffer.byteLength(text);
+      return new TextEncoder().encode(text).length; // no Buffer: runs in pages too
     },
   };
 }

@@ -32,7 +32,7 @@ export function otlpExporter(config: OtlpConfig, name = 'otlp'): PushExporter {
       await response.arrayBuffer(); // drain, so the connection is reused
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${config.endpoint}`);
       diff?.commit();
-      return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      return typeof body === 'string' ? new TextEncoder().encode(body).length : body.length; // no Buffer: runs in pages too
     },
   };
 }

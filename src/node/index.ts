@@ -14,6 +14,7 @@ import { compileFilters } from '../config/filters.js';
 import { applyEnvironment, parseConfig } from '../config/load.js';
 import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../config/schema.js';
 import { ExportPipeline, buildPushExporter } from '../exporters/index.js';
+import { exporterNamer } from '../exporters/worker-options.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
@@ -119,12 +120,7 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
 
   // Disabled: no exporter is built, no port opened, no timer started.
   const exporters = config.enabled ? config.exporters : [];
-  const count = new Map<string, number>();
-  const nameOf = (type: string) => {
-    const n = (count.get(type) ?? 0) + 1;
-    count.set(type, n);
-    return n === 1 ? type : `${type}#${n}`;
-  };
+  const nameOf = exporterNamer();
   const push = exporters.flatMap((e) => (e.type === 'prometheus' ? [] : [buildPushExporter(e, nameOf(e.type))]));
   const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, { intervalMs: parseDuration(config.collectionInterval)! });
 

@@ -5,29 +5,42 @@ import { build } from 'esbuild';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMetrics, printMetrics, pushSnapshots } from '../../src/browser/index.js';
 
-const entry = new URL('../../src/browser/index.ts', import.meta.url).pathname;
 const schema = JSON.parse(readFileSync(new URL('../../docs/snapshot.schema.json', import.meta.url), 'utf8'));
 const validate = new (Ajv2020 as unknown as typeof Ajv2020.default)({ strict: false }).compile(schema);
 
 /** min+gzip budget for omnimeter/browser: small enough to ship in real pages. */
 const BUDGET_BYTES = 16 * 1024;
 
+/** Bundles a source entry for the browser platform: what it pulls in, and its min+gzip size. */
+async function bundleForBrowser(path: string) {
+  const result = await build({ entryPoints: [new URL(path, import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
+  const inputs = Object.keys(result.metafile.inputs);
+  return {
+    nodeModules: inputs.filter((i) => i.startsWith('node:')),
+    packages: new Set(inputs.filter((i) => i.includes('node_modules')).map((i) => i.match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/)![1])),
+    gzipped: gzipSync(result.outputFiles[0]!.contents).length,
+  };
+}
+
 describe('omnimeter/browser', () => {
   it('bundles for browsers with no Node module or dependency, within the size budget', async () => {
-    const result = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((i) => i.startsWith('node:') || i.includes('node_modules'))).toEqual([]);
-    const gzipped = gzipSync(result.outputFiles[0]!.contents).length;
-    expect(gzipped).toBeLessThan(BUDGET_BYTES);
+    const bundle = await bundleForBrowser('../../src/browser/index.ts');
+    expect(bundle.nodeModules).toEqual([]);
+    expect(bundle.packages).toEqual(new Set());
+    expect(bundle.gzipped).toBeLessThan(BUDGET_BYTES);
   });
 
   it('omnimeter/host has a browser entry: the host aggregator and engine backend, no Node module', async () => {
-    const hostEntry = new URL('../../src/host/browser.ts', import.meta.url).pathname;
-    const result = await build({ entryPoints: [hostEntry], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((i) => i.startsWith('node:'))).toEqual([]);
+    const bundle = await bundleForBrowser('../../src/host/browser.ts');
+    expect(bundle.nodeModules).toEqual([]);
     // Its one dependency is the OpenTelemetry API (for spans from an injected TracerProvider).
-    expect(new Set(inputs.filter((i) => i.includes('node_modules')).map((i) => i.match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/)![1]))).toEqual(new Set(['@opentelemetry/api']));
+    expect(bundle.packages).toEqual(new Set(['@opentelemetry/api']));
+  });
+
+  it('omnimeter/browser/exporters bundles with no Node module; its one dependency is zod (the config schema)', async () => {
+    const bundle = await bundleForBrowser('../../src/browser/exporters.ts');
+    expect(bundle.nodeModules).toEqual([]);
+    expect(bundle.packages).toEqual(new Set(['zod']));
   });
 
   describe('pushSnapshots', () => {

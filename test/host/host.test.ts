@@ -1,17 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Metrics } from '../../src/api/metrics.js';
 import { ComponentHost, type LogRecord, readComponent } from '../../src/host/index.js';
 import { GuestSession, DEFAULT_LIMITS, type GuestUpdate } from '../../src/host/guest-session.js';
+import { find } from '../support/read.js';
 import { createMetrics } from '../../src/index.js';
 import { componentDir } from '../support/components.js';
 import { describeWithTools } from '../support/tools.js';
 import { parseStrict } from '../support/validators.js';
 
-const read = async (m: Metrics, name: string, labels: Record<string, string> = {}) => {
-  const f = (await m.registry.collect()).find((x) => x.name === name);
-  return f?.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels.some(([n, x]) => n === k && x === v)));
-};
+const read = find;
 
 describe('AssemblyScript guests under the host aggregator', () => {
   it('records through the recorder with component and instance labels', async () => {

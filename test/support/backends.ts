@@ -1,53 +1,9 @@
-import type { MetricsBackend } from '../../src/api/backend.js';
-import type { MetricsOptions } from '../../src/api/metrics.js';
-import { nativeBackend } from '../../src/backends/native/index.js';
-import { type Recorder, recorderBackend } from '../../src/backends/recorder/index.js';
-import { DEFAULT_LIMITS, GuestSession } from '../../src/host/guest-session.js';
+/** Every backend the conformance suite runs against in Node. */
 import { wasmComponentBackend } from '../../src/host/load-node.js';
-import type { Clock } from '../../src/core/clock.js';
-import { createMetrics } from '../../src/index.js';
+import { type BackendCase, portableBackends } from './backend-cases.js';
 
-/** Every backend the conformance suite runs against. Later backends add themselves here. */
-export interface BackendCase {
-  name: string;
-  create(clock?: Clock): MetricsBackend;
-}
-
-/** The guest-side recorder backend, wired to a real host session in the same process. */
-function recorderCase(clock?: Clock): MetricsBackend {
-  const host = createMetrics();
-  const rejected = host.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-  const session = new GuestSession({
-    metrics: host,
-    component: 'conformance',
-    instance: '1',
-    componentLabel: 'component',
-    instanceLabel: 'component_instance',
-    limits: DEFAULT_LIMITS,
-    rejected,
-  });
-  return recorderBackend(session.imports() as unknown as Recorder, { clock });
-}
+export { type BackendCase, ManualClock, metricsOn } from './backend-cases.js';
 
 const engineDir = new URL('../../.cache/wasm/engine/js', import.meta.url).pathname;
 
-export const backends: BackendCase[] = [
-  { name: 'native', create: (clock) => nativeBackend({ clock }) },
-  { name: 'recorder (guest side)', create: recorderCase },
-  { name: 'wasm-component', create: (clock) => wasmComponentBackend({ dir: engineDir, clock }) },
-];
-
-/** A clock the test moves by hand. */
-export class ManualClock implements Clock {
-  constructor(public ms = 1_000) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
-
-export function metricsOn(backend: BackendCase, options: MetricsOptions = {}) {
-  return createMetrics({ ...options, backend: backend.create(options.clock), clock: options.clock });
-}
+export const backends: BackendCase[] = [...portableBackends, { name: 'wasm-component', create: (clock) => wasmComponentBackend({ dir: engineDir, clock }) }];

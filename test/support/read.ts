@@ -22,3 +22,9 @@ export async function series(metrics: Metrics, name: string, labels: Record<stri
 export async function value(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   return (await series(metrics, name, labels)).value;
 }
+
+/** The first series whose labels include `labels`, if any (where several may match). */
+export async function find(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<SeriesSnapshot | undefined> {
+  const f = (await metrics.registry.collect()).find((x) => x.name === name);
+  return f?.series.find((s) => Object.entries(labels).every(([k, v]) => labelsOf(s)[k] === v));
+}

@@ -1,12 +1,15 @@
 /**
- * External validators (promtool, Prometheus, the strict OpenMetrics parser).
+ * External validators (promtool, Prometheus, the strict OpenMetrics parser,
+ * Chromium).
  * Locally a missing tool skips its tests with a loud warning; under CI
  * (CI=true) it fails them: a green CI run always means the tools ran.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'vitest';
+import { chromiumAvailable } from './chromium.js';
 
-export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+export { IN_CI } from './ci.js';
+import { IN_CI } from './ci.js';
 export const PYTHON = '/usr/bin/python3';
 
 const probes = {
@@ -14,6 +17,7 @@ const probes = {
   prometheus: () => spawnSync('prometheus', ['--version']).status === 0,
   'python3-prometheus-client': () =>
     spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0,
+  chromium: chromiumAvailable,
 } as const;
 
 export type Tool = keyof typeof probes;

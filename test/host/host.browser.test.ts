@@ -1,0 +1,66 @@
+/// <reference types="vite/client" />
+/**
+ * The host aggregator in a page (Chromium): transpiled components are
+ * fetched and compiled by the page, instantiated against the recorder, and
+ * their metrics aggregated and exposed in the page.
+ */
+import { describe, expect, it } from 'vitest';
+import * as cpuGlue from '../../.cache/wasm/cpu-tool/js/cpu-tool.js';
+import * as hostileGlue from '../../.cache/wasm/hostile/js/hostile.js';
+import * as jsonGlue from '../../.cache/wasm/json-tool/js/json-tool.js';
+import { find } from '../support/read.js';
+import { createMetrics } from '../../src/browser/index.js';
+import { ComponentHost, type ComponentGlue, type LogRecord, fetchComponent } from '../../src/host/browser.js';
+
+const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile}/**/*.wasm', { query: '?url', import: 'default', eager: true });
+const urls = (name: string, pattern: RegExp) => Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
+const load = (name: string, glue: unknown) =>
+  fetchComponent({ name, glue: glue as ComponentGlue, coreUrls: urls(name, /\.core\d*\.wasm$/), componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0] });
+
+const read = find;
+
+describe('the host aggregator in a page', () => {
+  it('runs fetched components and aggregates their metrics by component and instance', async () => {
+    const metrics = createMetrics();
+    const logs: LogRecord[] = [];
+    const host = new ComponentHost({ metrics, log: (r) => logs.push(r) });
+    const cpu = host.load(await load('cpu-tool', cpuGlue));
+    const json = host.load(await load('json-tool', jsonGlue));
+    expect(cpu.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cpu.sha256).not.toBe(json.sha256);
+    const a = cpu.instantiate('a');
+    const b = cpu.instantiate('b');
+    expect(a.call('spin', 1000)).toBe(1000);
+    expect(b.call('spin', 250)).toBe(250);
+    expect(a.call('fib', 20, 1)).toBe(6765n);
+    const parser = json.instantiate('p');
+    expect(parser.call('count-values', '{"a": [1, 2, "x"], "b": null}')).toBe(4);
+    expect(parser.call('count-values', '{"broken": [1,')).toBe(-1);
+
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'a' }))?.value).toBe(1000);
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'b' }))?.value).toBe(250);
+    expect((await read(metrics, 'json_tool_documents', { status: 'ok', component: 'json-tool' }))?.value).toBe(1);
+    expect((await read(metrics, 'json_tool_documents', { status: 'invalid' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'cpu-tool', export: 'spin', status: 'success' }))?.value).toBe(2);
+    expect((await read(metrics, 'omnimeter_wasm_host_calls', { component: 'json-tool', import: 'apply-batch' }))?.value).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.event === 'component.load').map((l) => l.component)).toEqual(['cpu-tool', 'json-tool']);
+
+    const text = await metrics.registry.expose('openmetrics');
+    expect(text).toContain('cpu_tool_spins_total{component="cpu-tool",component_instance="a"} 1000');
+    expect(text.trimEnd().endsWith('# EOF')).toBe(true);
+  });
+
+  it('isolates a component that traps; the others carry on', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const hostile = host.load(await load('hostile', hostileGlue)).instantiate('h');
+    const cpu = host.load(await load('cpu-tool', cpuGlue)).instantiate('good');
+    expect(() => hostile.call('misbehave', 3)).toThrow(WebAssembly.RuntimeError);
+    expect(hostile.healthy).toBe(false);
+    expect(() => hostile.call('misbehave', 0)).toThrow(/unhealthy/);
+    expect(cpu.call('spin', 10)).toBe(10);
+    expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { component: 'hostile' }))?.value).toBe(0);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'trap' }))?.value).toBe(1);
+    expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'good' }))?.value).toBe(10);
+  });
+});
