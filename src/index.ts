@@ -15,6 +15,7 @@ export { MetricsError, type MetricsErrorCode } from './core/errors.js';
 export { DEFAULT_BUCKETS, DEFAULT_QUANTILES, DEFAULT_MAX_SERIES } from './core/options.js';
 export { linearBuckets, exponentialBuckets } from './core/buckets.js';
 export { CONTENT_TYPES, render } from './exposition/text.js';
+export { bucketQuantile } from './exposition/quantile.js';
 export { nativeBackend } from './backends/native/index.js';
 export { LogLinearSketch, RELATIVE_ERROR } from './core/sketch.js';
 

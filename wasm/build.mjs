@@ -78,7 +78,7 @@ async function buildGuest(guest, wit) {
   if (guest.typescript) return finish(guest, dir, await componentizeGuest(guest, wit, dir));
   const core = join(dir, `${guest.name}.core.wasm`);
   const abort = `${guest.source.replace(/\.ts$/, '')}/abort`;
-  await run(process.execPath, [ASC, guest.source, '-O3', '--runtime', 'stub', '--use', `abort=${abort}`, '-o', core], { cwd: root });
+  await run(process.execPath, [ASC, guest.source, '-O3', '--runtime', 'incremental', '--use', `abort=${abort}`, '-o', core], { cwd: root });
   const kebab = join(dir, `${guest.name}.kebab.wasm`);
   await writeFile(kebab, kebabExports(await readFile(core)));
   const embedded = await componentEmbed({ binary: await readFile(kebab), witPath: wit, world: guest.world, stringEncoding: 'utf16' });

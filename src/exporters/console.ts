@@ -7,26 +7,9 @@ import type { ExportBatch, PushExporter } from '../api/exporter.js';
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { DeltaTracker } from '../core/delta.js';
+import { bucketQuantile } from '../exposition/quantile.js';
 
 type ConsoleConfig = Extract<ExporterConfig, { type: 'console' }>;
-
-/** Quantile from cumulative histogram buckets, interpolated as PromQL's histogram_quantile does. */
-export function bucketQuantile(q: number, bounds: readonly number[], counts: readonly number[]): number {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let cumulative = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const before = cumulative;
-    cumulative += counts[i]!;
-    if (cumulative >= rank) {
-      if (i >= bounds.length) return bounds[bounds.length - 1] ?? NaN; // +Inf bucket
-      const lower = i === 0 ? Math.min(0, bounds[0]!) : bounds[i - 1]!;
-      return lower + ((bounds[i]! - lower) * (rank - before)) / (counts[i]! || 1);
-    }
-  }
-  return bounds[bounds.length - 1] ?? NaN;
-}
 
 /** logfmt value: bare when safe, otherwise quoted with \ and " escaped. */
 export function logfmtValue(value: string): string {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { MetricsBackend } from '../api/backend.js';
 import type { Clock } from '../core/clock.js';
 import type { ComponentGlue, CompiledComponent } from './component.js';
@@ -20,7 +20,8 @@ const requireModule = createRequire(import.meta.url);
  * (`<name>.js` and its `*.core*.wasm`). `componentWasm`, hashed for logs,
  * defaults to `<name>.component.wasm` in or beside the folder.
  */
-export function readComponent(dir: string, options: { name?: string; componentWasm?: string } = {}): CompiledComponent {
+export function readComponent(folder: string, options: { name?: string; componentWasm?: string } = {}): CompiledComponent {
+  const dir = resolve(folder); // require() would read a relative path as a package name
   const files = readdirSync(dir);
   const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))?.replace(/\.js$/, '');
   if (!name) throw new Error(`${dir}: no transpiled component (<name>.js) in this folder`);

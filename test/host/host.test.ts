@@ -88,6 +88,26 @@ describe('AssemblyScript guests under the host aggregator', () => {
     expect(finish.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(logs)).not.toContain('hunter2');
   });
+
+  it('keeps guest memory flat over many calls (nothing leaks per call)', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const json = host.load(readComponent(await componentDir('json-tool'))).instantiate('j');
+    const cpu = host.load(readComponent(await componentDir('cpu-tool'))).instantiate('c');
+    const doc = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => `value-${i}`) });
+    const memory = async (component: string) => (await read(metrics, 'omnimeter_wasm_memory_bytes', { component }))!.value!;
+    const calls = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        json.call('count-values', doc);
+        cpu.call('fib', 10, 1);
+      }
+    };
+    calls(2_000); // the collector's steady state
+    const settled = { json: await memory('json-tool'), cpu: await memory('cpu-tool') };
+    calls(20_000); // ~110 MB of documents lowered into the guest
+    expect(await memory('json-tool')).toBe(settled.json);
+    expect(await memory('cpu-tool')).toBe(settled.cpu);
+  });
 });
 
 describe('guards against hostile guests', () => {
