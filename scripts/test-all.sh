@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite on a fresh Debian machine: installs the external
-# validators (as root), the npm packages from the lockfile, then typechecks,
+# validators and Chromium (as root), the npm packages from the lockfile, then typechecks,
 # builds and runs every test. Under CI=true a missing validator fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
+[ -x "${OMNIMETER_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test:all: installing ${missing[*]} (apt-get)"
