@@ -2,7 +2,7 @@
  * Documentation generated from the schemas, so it cannot drift from the
  * code: `npm run docs` writes it, a test fails when the committed copy differs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MetricsConfigSchema } from './schema.js';
 import { SnapshotSchema } from './snapshot-schema.js';
 

@@ -5,7 +5,7 @@
  * Messages are written as "expected ..." so errors read
  * `exporters[1].port: expected an integer 1-65535, got "abc"`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

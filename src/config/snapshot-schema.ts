@@ -1,5 +1,5 @@
 /** The JSON snapshot format as a zod schema: published as docs/snapshot.schema.json, used to validate pushed snapshots. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const finiteOrNull = z.number().nullable();
 

@@ -14,6 +14,7 @@ import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
 import { type Clock, performanceClock } from '../core/clock.js';
 import { wireDescriptor } from '../exposition/recorder.js';
 import { type CompiledComponent, fileName } from './component.js';
+import { type InstantiateCore, preinstantiate } from './load-browser.js';
 
 interface Engine {
   recorder: Recorder;
@@ -120,13 +121,14 @@ class EngineBackend implements MetricsBackend {
   private readonly metricIds = new Map<FamilyDescriptor, { id: number; name: string }>();
   readonly engine: Engine;
 
-  constructor(component: CompiledComponent, clock: Clock) {
+  constructor(component: CompiledComponent, clock: Clock, instantiateCore?: InstantiateCore) {
     const imports = { nowMs: () => clock.now() };
     // jco names the import with and without the version depending on the release: give both.
-    this.engine = component.glue.instantiate((path) => component.cores.get(fileName(path))!, {
-      'omnimeter:metrics/clock': imports,
-      'omnimeter:metrics/clock@0.1.0': imports,
-    }) as unknown as Engine;
+    this.engine = component.glue.instantiate(
+      (path) => component.cores.get(fileName(path))!,
+      { 'omnimeter:metrics/clock': imports, 'omnimeter:metrics/clock@0.1.0': imports },
+      instantiateCore,
+    ) as unknown as Engine;
   }
 
   /** The engine's id for a cell's series, registering it on first use (0: refused). */
@@ -241,6 +243,14 @@ class EngineBackend implements MetricsBackend {
  * component: `engine` is its compiled transpile (Node: wasmComponentBackend
  * in load-node.ts; a page: fetchComponent).
  */
-export function engineBackend(engine: CompiledComponent, clock: Clock = performanceClock): MetricsBackend {
-  return new EngineBackend(engine, clock);
+export function engineBackend(engine: CompiledComponent, clock: Clock = performanceClock, instantiateCore?: InstantiateCore): MetricsBackend {
+  return new EngineBackend(engine, clock, instantiateCore);
+}
+
+/**
+ * The same backend in a page: the engine's 11 MB core module is instantiated
+ * asynchronously first (see preinstantiate), then linked synchronously.
+ */
+export async function engineBackendAsync(engine: CompiledComponent, clock: Clock = performanceClock): Promise<MetricsBackend> {
+  return engineBackend(engine, clock, await preinstantiate(engine));
 }

@@ -36,3 +36,34 @@ export async function fetchComponent(options: FetchComponentOptions): Promise<Co
   const digest = await crypto.subtle.digest('SHA-256', await bytes(options.componentUrl ?? entries[0]![1]));
   return { name: options.name, glue: options.glue, cores, sha256: toHex(digest), compileSeconds };
 }
+
+/** What jco's glue calls to instantiate a core module; the glue's default is `new WebAssembly.Instance`. */
+export type InstantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance;
+
+/**
+ * Instantiates a component's core modules ahead of time, asynchronously, for
+ * the synchronous glue to use later: Chromium refuses to instantiate a module
+ * over 8 MB synchronously on the main thread (the engine component is 11 MB).
+ * Each import forwards to the one the glue supplies when it links, so this
+ * works for core modules whose imports are all functions and which call none
+ * while instantiating (no start function), as componentize-js output. One use.
+ */
+export async function preinstantiate(component: CompiledComponent): Promise<InstantiateCore> {
+  const linked = new Map<WebAssembly.Module, WebAssembly.Imports>();
+  const ready = new Map<WebAssembly.Module, WebAssembly.Instance>();
+  for (const [file, module] of component.cores) {
+    const forwarding: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
+    for (const { module: space, name, kind } of WebAssembly.Module.imports(module)) {
+      if (kind !== 'function') throw new Error(`${component.name}: ${file} imports a ${kind} (${space}/${name}); only function imports can be linked late`);
+      (forwarding[space] ??= {})[name] = (...args) => (linked.get(module)![space] as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+    }
+    ready.set(module, await WebAssembly.instantiate(module, forwarding as WebAssembly.Imports));
+  }
+  return (module, imports) => {
+    const instance = ready.get(module);
+    if (!instance) throw new Error(`${component.name}: a core module was not preinstantiated`);
+    ready.delete(module); // one instance per link
+    linked.set(module, imports);
+    return instance;
+  };
+}

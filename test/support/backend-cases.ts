@@ -13,6 +13,8 @@ import { createMetrics } from '../../src/index.js';
 export interface BackendCase {
   name: string;
   create(clock?: Clock): MetricsBackend;
+  /** Asynchronous set-up before each test, for backends that cannot be created synchronously everywhere. */
+  prepare?(): Promise<void>;
 }
 
 /** The guest-side recorder backend, wired to a real host session in the same process. */
