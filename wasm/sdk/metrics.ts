@@ -257,7 +257,10 @@ export class SummarySeries extends Series {
 
 // ---- user-facing metrics --------------------------------------------------------
 
+/** The children map key: the one value itself in the common one-label case (no allocation). */
 function key(values: string[]): string {
+  if (values.length == 0) return "";
+  if (values.length == 1) return unchecked(values[0]);
   return values.join("\u0000");
 }
 
