@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
 fi
 
 node scripts/ensure-deps.mjs
+npm run build:wasm   # first: tests and the browser demo import the components' generated glue and types
 npm run typecheck
 npm run build
-npm run build:wasm
 npx vitest run
