@@ -25,7 +25,7 @@ export default defineConfig({
               // Chromium has no decorator syntax yet: lower it as Node's transform does.
               esbuild: { target: 'es2022' },
               // Pre-bundled up front: a mid-run discovery reloads the page under the tests.
-              optimizeDeps: { include: ['zod', '@opentelemetry/api'] },
+              optimizeDeps: { include: ['zod', '@opentelemetry/api', '@bytecodealliance/preview2-shim/instantiation'] },
               test: {
                 name: 'chromium',
                 include: ['test/**/*.browser.test.ts'],

@@ -28,6 +28,7 @@ export const GUESTS = [
   { name: 'cpu-tool', world: 'cpu-tool', source: 'wasm/examples/cpu-tool.ts' },
   { name: 'json-tool', world: 'json-tool', source: 'wasm/examples/json-tool.ts' },
   { name: 'hostile', world: 'hostile', source: 'wasm/examples/hostile.ts' },
+  { name: 'wasi-tool', world: 'wasi-tool', source: 'wasm/examples/wasi-tool.ts' },
   { name: 'ts-tool', world: 'ts-tool', source: 'wasm/examples/ts-tool.ts', typescript: true },
   { name: 'engine', world: 'engine', source: 'wasm/examples/engine.ts', typescript: true },
 ];
@@ -55,6 +56,8 @@ async function witDir() {
   await mkdir(join(dir, 'deps', 'metrics'), { recursive: true });
   await copyFile(join(root, 'wasm', 'examples', 'examples.wit'), join(dir, 'examples.wit'));
   await copyFile(join(root, 'wit', 'metrics.wit'), join(dir, 'deps', 'metrics', 'metrics.wit'));
+  await mkdir(join(dir, 'deps', 'wasi-clocks'), { recursive: true });
+  await copyFile(join(root, 'wasm', 'examples', 'wasi', 'clocks.wit'), join(dir, 'deps', 'wasi-clocks', 'clocks.wit'));
   return dir;
 }
 

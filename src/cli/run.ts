@@ -2,9 +2,11 @@
  * `omnimeter run <component.wasm> [--invoke <export> --args ...]`: transpiles
  * the component (cached), runs it under the host aggregator with the
  * configured exporters, and serves /metrics (127.0.0.1:9464 unless configured).
+ * WASI imports are served by preview2-shim in a sandbox (stdout and stderr
+ * only: no preopened directories, environment or network).
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { MetricsConfigInput } from '../config/schema.js';
 import { ComponentHost, type ComponentInstance, readComponent, transpileCached } from '../host/index.js';
@@ -45,8 +47,11 @@ export async function runComponent(options: RunOptions): Promise<RunningComponen
   const config = options.config ?? (options.configPath ? loadConfig({ path: options.configPath }) : RUN_DEFAULT_CONFIG);
   const metrics = createMetrics(config);
   await metrics.ready();
-  const host = new ComponentHost({ metrics, components: metrics.config.components });
   const path = resolve(options.component);
+  // Components that import WASI get preview2-shim's, sandboxed: no files, no environment, no network.
+  const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
+  const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: [basename(path)], enableNetwork: false } });
+  const host = new ComponentHost({ metrics, components: metrics.config.components, imports: wasi.getImportObject() });
   if (!existsSync(path)) throw new Error(`no such component: ${options.component}`);
   const dir = statSync(path).isDirectory() ? { dir: path, name: undefined } : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));
   const loaded = host.load(readComponent(dir.dir, { name: dir.name }));

@@ -38,6 +38,12 @@ export interface HostOptions {
   tracerProvider?: TracerProvider;
   /** Structured log records (start, finish, error). Default: none. */
   log?: (record: LogRecord) => void;
+  /**
+   * Other interfaces components import, by the name jco's glue looks up: WASI
+   * from preview2-shim (`new WASIShim({ sandbox: … }).getImportObject()`, in
+   * Node and in pages). omnimeter's own recorder always comes from the host.
+   */
+  imports?: Readonly<Record<string, unknown>>;
 }
 
 export interface LogRecord {
@@ -191,16 +197,23 @@ export class ComponentHost {
     );
     const memories: WebAssembly.Memory[] = [];
     const start = performance.now();
-    const exportsObject = glue.instantiate(
-      (path) => cores.get(fileName(path))!,
-      // jco names the import with and without the version depending on the release: give both.
-      { 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
-      (core, imports) => {
-        const inst = new WebAssembly.Instance(core, imports);
-        for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
-        return inst;
-      },
-    );
+    let exportsObject: Record<string, unknown>;
+    try {
+      exportsObject = glue.instantiate(
+        (path) => cores.get(fileName(path))!,
+        // jco names the import with and without the version depending on the release: give both.
+        { ...this.options.imports, 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
+        (core, imports) => {
+          const inst = new WebAssembly.Instance(core, imports);
+          for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
+          return inst;
+        },
+      );
+    } catch (error) {
+      // jco's glue destructures each imported interface: a missing one surfaces as a TypeError here.
+      const missing = error instanceof TypeError ? ' Does it import an interface the host was not given? Pass it in HostOptions.imports (WASI: preview2-shim\'s WASIShim).' : '';
+      throw new Error(`${component}: cannot instantiate: ${(error as Error).message}.${missing}`, { cause: error });
+    }
     runtime.instantiate.observe({ component }, (performance.now() - start) / 1000);
     runtime.healthy.set({ component, component_instance: instance }, 1);
     const memoryBytes = () => memories.reduce((n, m) => n + m.buffer.byteLength, 0);

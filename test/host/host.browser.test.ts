@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import * as cpuGlue from '../../.cache/wasm/cpu-tool/js/cpu-tool.js';
 import * as hostileGlue from '../../.cache/wasm/hostile/js/hostile.js';
 import * as jsonGlue from '../../.cache/wasm/json-tool/js/json-tool.js';
+import * as wasiGlue from '../../.cache/wasm/wasi-tool/js/wasi-tool.js';
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { find } from '../support/read.js';
 import { createMetrics } from '../../src/browser/index.js';
 import { ComponentHost, type ComponentGlue, type LogRecord, fetchComponent } from '../../src/host/browser.js';
 
-const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile}/**/*.wasm', { query: '?url', import: 'default', eager: true });
+const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool}/**/*.wasm', { query: '?url', import: 'default', eager: true });
 const urls = (name: string, pattern: RegExp) => Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
 const load = (name: string, glue: unknown) =>
   fetchComponent({ name, glue: glue as ComponentGlue, coreUrls: urls(name, /\.core\d*\.wasm$/), componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0] });
@@ -62,5 +64,16 @@ describe('the host aggregator in a page', () => {
     expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { component: 'hostile' }))?.value).toBe(0);
     expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'trap' }))?.value).toBe(1);
     expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'good' }))?.value).toBe(10);
+  });
+
+  it("runs a component that imports WASI, with preview2-shim's browser build", async () => {
+    const metrics = createMetrics();
+    const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['wasi-tool'], enableNetwork: false } });
+    const host = new ComponentHost({ metrics, imports: wasi.getImportObject() });
+    const tool = host.load(await load('wasi-tool', wasiGlue)).instantiate('w');
+    const took = tool.call('work', 100_000) as bigint;
+    expect(took).toBeGreaterThanOrEqual(0n); // performance.now() in nanoseconds, coarsened by the browser
+    expect((await read(metrics, 'wasi_tool_iterations'))?.value).toBe(100_000);
+    expect((await read(metrics, 'wasi_tool_work_seconds'))?.sum).toBeCloseTo(Number(took) / 1e9, 12);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ComponentHost, type LogRecord, readComponent } from '../../src/host/index.js';
 import { GuestSession, DEFAULT_LIMITS, type GuestUpdate } from '../../src/host/guest-session.js';
 import { find } from '../support/read.js';
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { createMetrics } from '../../src/index.js';
 import { componentDir } from '../support/components.js';
 import { describeWithTools } from '../support/tools.js';
@@ -107,6 +108,30 @@ describe('AssemblyScript guests under the host aggregator', () => {
     calls(20_000); // ~110 MB of documents lowered into the guest
     expect(await memory('json-tool')).toBe(settled.json);
     expect(await memory('cpu-tool')).toBe(settled.cpu);
+  });
+});
+
+describe('components that import WASI', () => {
+  it("run with preview2-shim's WASIShim passed as imports, sandboxed", async () => {
+    const metrics = createMetrics();
+    const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['wasi-tool'], enableNetwork: false } });
+    const host = new ComponentHost({ metrics, imports: wasi.getImportObject() });
+    const tool = host.load(readComponent(await componentDir('wasi-tool'))).instantiate('w');
+    const before = process.hrtime.bigint();
+    const took = tool.call('work', 100_000) as bigint;
+    const wall = process.hrtime.bigint() - before;
+    expect(took).toBeGreaterThan(0n);
+    expect(took).toBeLessThanOrEqual(wall); // the guest timed itself with the host's monotonic clock
+    expect((await read(metrics, 'wasi_tool_iterations'))?.value).toBe(100_000);
+    const work = await read(metrics, 'wasi_tool_work_seconds');
+    expect(work?.count).toBe(1);
+    expect(work?.sum).toBeCloseTo(Number(took) / 1e9, 12);
+  });
+
+  it('name the missing interface when the host was not given it', async () => {
+    const host = new ComponentHost({ metrics: createMetrics() });
+    const tool = host.load(readComponent(await componentDir('wasi-tool')));
+    expect(() => tool.instantiate('w')).toThrowError(/wasi-tool: cannot instantiate: .*Pass it in HostOptions\.imports \(WASI: preview2-shim's WASIShim\)/);
   });
 });
 

@@ -36,6 +36,14 @@ describe('omnimeter run', () => {
     await second.stop();
   });
 
+  it("runs a component that imports WASI, on preview2-shim's sandboxed WASI", async () => {
+    const running = await runComponent({ component: await componentWasm('wasi-tool'), invoke: 'work', args: [1000], cacheDir: mkdtempSync(join(tmpdir(), 'omnimeter-run-')), config: { enabled: true, exporters: [] } });
+    expect(running.results[0]).toBeGreaterThan(0n);
+    const iterations = (await running.metrics.registry.collect()).find((f) => f.name === 'wasi_tool_iterations');
+    expect(iterations?.series[0]?.value).toBe(1000);
+    await running.stop();
+  });
+
   describeWithTools(['prometheus'], 'under a real Prometheus', () => {
     it('serves component-labelled metrics that a Prometheus scrape reads back', async () => {
       const port = await freePort();
