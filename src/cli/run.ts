@@ -48,11 +48,11 @@ export async function runComponent(options: RunOptions): Promise<RunningComponen
   const metrics = createMetrics(config);
   await metrics.ready();
   const path = resolve(options.component);
+  if (!existsSync(path)) throw new Error(`no such component: ${options.component}`);
   // Components that import WASI get preview2-shim's, sandboxed: no files, no environment, no network.
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: [basename(path)], enableNetwork: false } });
   const host = new ComponentHost({ metrics, components: metrics.config.components, imports: wasi.getImportObject() });
-  if (!existsSync(path)) throw new Error(`no such component: ${options.component}`);
   const dir = statSync(path).isDirectory() ? { dir: path, name: undefined } : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));
   const loaded = host.load(readComponent(dir.dir, { name: dir.name }));
   const instances = Array.from({ length: options.instances ?? 1 }, () => loaded.instantiate());

@@ -10,7 +10,7 @@
 import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
-import { type CompiledComponent, fileName } from './component.js';
+import { type CompiledComponent, coreModules } from './component.js';
 import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
 
 export interface HostOptions {
@@ -155,7 +155,7 @@ export class ComponentHost {
   }
 
   private instantiate(compiled: CompiledComponent, instance: string): ComponentInstance {
-    const { name: component, sha256, glue, cores } = compiled;
+    const { name: component, sha256, glue } = compiled;
     const runtime = this.runtime;
     const hostCalls = { count: 0 };
     let span: Span | undefined;
@@ -200,7 +200,7 @@ export class ComponentHost {
     let exportsObject: Record<string, unknown>;
     try {
       exportsObject = glue.instantiate(
-        (path) => cores.get(fileName(path))!,
+        coreModules(compiled),
         // jco names the import with and without the version depending on the release: give both.
         { ...this.options.imports, 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
         (core, imports) => {

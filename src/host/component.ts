@@ -27,4 +27,13 @@ export interface CompiledComponent {
 /** The file name part of a path or URL: the glue asks for core modules by it. */
 export const fileName = (path: string): string => path.slice(path.lastIndexOf('/') + 1).split(/[?#]/)[0]!;
 
+/** The glue's `getCoreModule`: a missing module is named, not handed over as undefined. */
+export function coreModules(component: CompiledComponent): (path: string) => WebAssembly.Module {
+  return (path) => {
+    const module = component.cores.get(fileName(path));
+    if (!module) throw new Error(`${component.name}: no core module "${fileName(path)}" among ${[...component.cores.keys()].join(', ')}`);
+    return module;
+  };
+}
+
 export const toHex = (digest: ArrayBuffer): string => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');

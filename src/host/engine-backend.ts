@@ -13,7 +13,7 @@ import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCe
 import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
 import { type Clock, performanceClock } from '../core/clock.js';
 import { wireDescriptor } from '../exposition/recorder.js';
-import { type CompiledComponent, fileName } from './component.js';
+import { type CompiledComponent, coreModules } from './component.js';
 import { type InstantiateCore, preinstantiate } from './load-browser.js';
 
 interface Engine {
@@ -125,7 +125,7 @@ class EngineBackend implements MetricsBackend {
     const imports = { nowMs: () => clock.now() };
     // jco names the import with and without the version depending on the release: give both.
     this.engine = component.glue.instantiate(
-      (path) => component.cores.get(fileName(path))!,
+      coreModules(component),
       { 'omnimeter:metrics/clock': imports, 'omnimeter:metrics/clock@0.1.0': imports },
       instantiateCore,
     ) as unknown as Engine;

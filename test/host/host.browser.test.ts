@@ -76,4 +76,13 @@ describe('the host aggregator in a page', () => {
     expect((await read(metrics, 'wasi_tool_iterations'))?.value).toBe(100_000);
     expect((await read(metrics, 'wasi_tool_work_seconds'))?.sum).toBeCloseTo(Number(took) / 1e9, 12);
   });
+
+  it('says what is wrong when a module is missing or cannot be fetched', async () => {
+    const host = new ComponentHost({ metrics: createMetrics() });
+    const cores = urls('json-tool', /\.core\d*\.wasm$/);
+    const partial = Object.fromEntries(Object.entries(cores).filter(([path]) => !path.endsWith('core2.wasm')));
+    const incomplete = host.load(await fetchComponent({ name: 'json-tool', glue: jsonGlue as unknown as ComponentGlue, coreUrls: partial }));
+    expect(() => incomplete.instantiate()).toThrowError(/json-tool: cannot instantiate: json-tool: no core module "json-tool.core2.wasm" among json-tool.core.wasm, json-tool.core3.wasm/);
+    await expect(fetchComponent({ name: 'gone', glue: jsonGlue as unknown as ComponentGlue, coreUrls: { 'gone.core.wasm': '/no/such/gone.core.wasm' } })).rejects.toThrowError(/gone: GET \/no\/such\/gone.core.wasm answered 404/);
+  });
 });
