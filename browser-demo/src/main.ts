@@ -39,6 +39,47 @@ errors.addEventListener('input', () => ((workload.errorRatio = Number(errors.val
 $('toggle').addEventListener('click', () => ((workload.running = !workload.running), showControls()));
 showControls();
 
+// Exporters: a configuration in the user's schema, validated, then applied.
+const output = $('exporter-output');
+const outputLines: string[] = [];
+const write = (text: string) => {
+  outputLines.push(...text.trimEnd().split('\n'));
+  outputLines.splice(0, Math.max(0, outputLines.length - 400));
+  output.textContent = outputLines.join('\n');
+  output.scrollTop = output.scrollHeight;
+};
+let exporters: PageExporters | undefined;
+const preset = $<HTMLSelectElement>('preset');
+const configText = $<HTMLTextAreaElement>('config');
+const status = $('config-status');
+preset.innerHTML = Object.keys(PRESETS).map((name) => `<option>${name}</option>`).join('');
+preset.value = DEFAULT_PRESET;
+const showPreset = () => (configText.value = JSON.stringify(PRESETS[preset.value], null, 2));
+async function apply(): Promise<void> {
+  let input: unknown;
+  try {
+    input = JSON.parse(configText.value);
+  } catch (error) {
+    status.className = 'status error';
+    status.textContent = `config: expected JSON (${(error as Error).message})`;
+    return;
+  }
+  try {
+    const next = startPageExporters(metrics, input, { write, warn: (message) => write(`! ${message}`) });
+    await exporters?.close(); // the previous exporters deliver a final collection first
+    exporters = next;
+    status.className = 'status ok';
+    status.textContent = `Applied: ${next.size} push exporter${next.size === 1 ? '' : 's'}${next.exposition ? `, exposition ${next.exposition}` : ''}.`;
+    void sample();
+  } catch (error) {
+    status.className = 'status error';
+    status.textContent = (error as Error).message; // a ConfigError names each path and value
+  }
+}
+preset.addEventListener('change', () => (showPreset(), void apply()));
+$('apply').addEventListener('click', () => void apply());
+showPreset();
+
 // Charts, tiles, ledger and panes, from one collection per second.
 const charts = $('charts');
 const callsChart = new LiveChart(charts, {
@@ -135,46 +176,6 @@ async function sample(): Promise<void> {
     sampling = false;
   }
 }
-// Exporters: a configuration in the user's schema, validated, then applied.
-const output = $('exporter-output');
-const outputLines: string[] = [];
-const write = (text: string) => {
-  outputLines.push(...text.trimEnd().split('\n'));
-  outputLines.splice(0, Math.max(0, outputLines.length - 400));
-  output.textContent = outputLines.join('\n');
-  output.scrollTop = output.scrollHeight;
-};
-let exporters: PageExporters | undefined;
-const preset = $<HTMLSelectElement>('preset');
-const configText = $<HTMLTextAreaElement>('config');
-const status = $('config-status');
-preset.innerHTML = Object.keys(PRESETS).map((name) => `<option>${name}</option>`).join('');
-preset.value = DEFAULT_PRESET;
-const showPreset = () => (configText.value = JSON.stringify(PRESETS[preset.value], null, 2));
-async function apply(): Promise<void> {
-  let input: unknown;
-  try {
-    input = JSON.parse(configText.value);
-  } catch (error) {
-    status.className = 'status error';
-    status.textContent = `config: expected JSON (${(error as Error).message})`;
-    return;
-  }
-  try {
-    const next = startPageExporters(metrics, input, { write, warn: (message) => write(`! ${message}`) });
-    await exporters?.close(); // the previous exporters deliver a final collection first
-    exporters = next;
-    status.className = 'status ok';
-    status.textContent = `Applied: ${next.size} push exporter${next.size === 1 ? '' : 's'}${next.exposition ? `, exposition ${next.exposition}` : ''}.`;
-    void sample();
-  } catch (error) {
-    status.className = 'status error';
-    status.textContent = (error as Error).message; // a ConfigError names each path and value
-  }
-}
-preset.addEventListener('change', () => (showPreset(), void apply()));
-$('apply').addEventListener('click', () => void apply());
-showPreset();
 
 await apply();
 setInterval(() => void sample(), 1000);
