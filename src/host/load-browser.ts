@@ -31,9 +31,14 @@ export async function fetchComponent(options: FetchComponentOptions): Promise<Co
   if (entries.length === 0) throw new Error(`${options.name}: coreUrls is empty`);
   const start = performance.now();
   const cores = new Map<string, WebAssembly.Module>();
-  for (const [file, url] of entries) cores.set(fileName(file), await WebAssembly.compile(await bytes(url)));
+  let first: ArrayBuffer | undefined;
+  for (const [file, url] of entries) {
+    const wasm = await bytes(url);
+    first ??= wasm;
+    cores.set(fileName(file), await WebAssembly.compile(wasm));
+  }
   const compileSeconds = (performance.now() - start) / 1000;
-  const digest = await crypto.subtle.digest('SHA-256', await bytes(options.componentUrl ?? entries[0]![1]));
+  const digest = await crypto.subtle.digest('SHA-256', options.componentUrl === undefined ? first! : await bytes(options.componentUrl));
   return { name: options.name, glue: options.glue, cores, sha256: toHex(digest), compileSeconds };
 }
 
