@@ -52,7 +52,8 @@ export function pushSnapshots(metrics: Metrics, options: PushOptions): Pusher {
   const beacon = () => {
     void body().then((text) => {
       const nav = globalThis.navigator as Navigator | undefined;
-      if (!nav?.sendBeacon?.(options.url, new Blob([text], { type: 'application/json' }))) void flush();
+      // text/plain keeps the beacon a simple request (no CORS preflight); the collector parses JSON either way.
+      if (!nav?.sendBeacon?.(options.url, new Blob([text], { type: 'text/plain;charset=UTF-8' }))) void flush();
     });
   };
   const onHide = () => {

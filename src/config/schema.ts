@@ -8,6 +8,16 @@
 import * as z from 'zod';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** A web origin exactly as browsers send it in the Origin header. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return /^https?:$/.test(url.protocol) && url.origin === text;
+  } catch {
+    return false;
+  }
+}
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -104,6 +114,13 @@ export const PrometheusExporterSchema = z
           .default(1024 * 1024)
           .meta({ description: 'Largest accepted snapshot.' }),
         maxSources: int(1).default(1000).meta({ description: 'Distinct sources accepted.' }),
+        origins: z
+          .array(
+            z.string().refine((o) => o === '*' || isOrigin(o), { error: 'expected an origin like "https://shop.example.com" (scheme, host, port; no path) or "*"' }),
+            { error: 'expected a list of origins' },
+          )
+          .default([])
+          .meta({ description: 'Pages on other origins allowed to push (CORS), e.g. "https://shop.example.com", or "*". Same-origin pages and non-browser clients are always accepted; other origins are refused (403).' }),
       })
       .optional()
       .meta({ description: 'Accept JSON snapshots pushed by browsers (pushSnapshots), merged with a `source` label. Off unless set.' }),

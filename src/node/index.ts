@@ -64,11 +64,12 @@ const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'serie
  * starts: an invalid one throws a ConfigError and opens nothing.
  */
 /** Validates pushed snapshots against the snapshot schema and merges them through an IngestAggregator. */
-function ingestEndpoint(metrics: Metrics, config: { path: string; maxBytes: number; maxSources: number }): NonNullable<ServeOptions['ingest']> {
+function ingestEndpoint(metrics: Metrics, config: { path: string; maxBytes: number; maxSources: number; origins: string[] }): NonNullable<ServeOptions['ingest']> {
   const aggregator = new IngestAggregator(metrics, { maxSources: config.maxSources });
   return {
     path: config.path,
     maxBytes: config.maxBytes,
+    origins: config.origins,
     accept(source, body) {
       const parsed = SnapshotSchema.safeParse(body, { reportInput: true });
       if (!parsed.success) return { ok: false, status: 400, message: `invalid snapshot:\n  ${formatIssues(parsed.error.issues).join('\n  ')}` };

@@ -26,7 +26,13 @@ export interface ServeOptions {
    * is size-limited, validated, and handed to `accept` with its source (the
    * `source` query parameter, default "browser").
    */
-  ingest?: { path: string; maxBytes: number; accept(source: string, body: unknown): { ok: true } | { ok: false; status: number; message: string } };
+  ingest?: {
+    path: string;
+    maxBytes: number;
+    /** Other origins whose pages may push (CORS), or "*"; same-origin pages and non-browser clients always may. */
+    origins?: readonly string[];
+    accept(source: string, body: unknown): { ok: true } | { ok: false; status: number; message: string };
+  };
 }
 
 export interface MetricsServer {
@@ -84,8 +90,21 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
   });
 }
 
-async function ingest(req: IncomingMessage, res: ServerResponse, url: URL, options: NonNullable<ServeOptions['ingest']>) {
-  const text = (status: number, message: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+/**
+ * Who may push: clients that send no Origin (not a browser), pages served by
+ * this host, and the configured origins. Anything else is refused before the
+ * body is read, so a page elsewhere cannot feed the collector with a simple
+ * (preflight-free) request. Returns the CORS headers for an allowed other origin.
+ */
+function ingestOrigin(req: IncomingMessage, origins: readonly string[]): { allowed: boolean; headers: Record<string, string> } {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`) return { allowed: true, headers: {} };
+  if (!origins.includes('*') && !origins.includes(origin)) return { allowed: false, headers: {} };
+  return { allowed: true, headers: { 'access-control-allow-origin': origin, vary: 'Origin' } };
+}
+
+async function ingest(req: IncomingMessage, res: ServerResponse, url: URL, options: NonNullable<ServeOptions['ingest']>, cors: Record<string, string>) {
+  const text = (status: number, message: string) => res.writeHead(status, { ...cors, 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
   if (req.method !== 'POST') return text(405, 'method not allowed: POST a JSON snapshot');
   const source = url.searchParams.get('source') ?? 'browser';
   if (!SOURCE.test(source)) return text(400, `source: expected 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(source)}`);
@@ -102,14 +121,23 @@ async function ingest(req: IncomingMessage, res: ServerResponse, url: URL, optio
   }
   const result = options.accept(source, parsed);
   if (!result.ok) return text(result.status, result.message);
-  res.writeHead(204).end();
+  res.writeHead(204, cors).end();
 }
 
 async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Resolved) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (options.ingest && url.pathname === options.ingest.path) {
-    if (!authorized(req, options.auth)) return void res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
-    return ingest(req, res, url, options.ingest);
+    const origin = ingestOrigin(req, options.ingest.origins ?? []);
+    if (!origin.allowed) {
+      return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`origin ${req.headers.origin} may not push here (the ingest endpoint's origins)\n`);
+    }
+    if (req.method === 'OPTIONS') {
+      // A CORS preflight carries no credentials: answered before auth.
+      const preflight = { ...origin.headers, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' };
+      return void res.writeHead(204, preflight).end();
+    }
+    if (!authorized(req, options.auth)) return void res.writeHead(401, { ...origin.headers, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
+    return ingest(req, res, url, options.ingest, origin.headers);
   }
   const json = url.pathname === `${options.path}.json`;
   if (url.pathname !== options.path && !json) {
