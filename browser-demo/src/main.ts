@@ -3,7 +3,7 @@
  * drives load through them, and every second reads the registry into charts,
  * tiles, the asked-vs-recorded ledger and the exposition panes.
  */
-import { createMetrics, toJsonSnapshot } from 'omnimeter/browser';
+import { type Pusher, createMetrics, pushSnapshots, toJsonSnapshot } from 'omnimeter/browser';
 import { type PageExporters, startPageExporters } from 'omnimeter/browser/exporters';
 import { ComponentHost } from 'omnimeter/host';
 import { LiveChart } from './charts.js';
@@ -79,6 +79,26 @@ async function apply(): Promise<void> {
 preset.addEventListener('change', () => (showPreset(), void apply()));
 $('apply').addEventListener('click', () => void apply());
 showPreset();
+
+// Pushing snapshots to a collector's /ingest (off until asked: no surprise requests).
+const push = $<HTMLInputElement>('push');
+const pushUrl = $<HTMLInputElement>('push-url');
+const pushStatus = $('push-status');
+pushUrl.value = new URLSearchParams(location.search).get('collector') ?? 'http://127.0.0.1:9464/ingest?source=browser-demo';
+let pusher: Pusher | undefined;
+const showPushes = () => {
+  if (!pusher) return;
+  pushStatus.className = pusher.failures ? 'status error' : 'status ok';
+  pushStatus.textContent = `${pusher.delivered} delivered, ${pusher.failures} failed${pusher.failures ? ' (is the collector running, and does it list this origin?)' : ''}.`;
+};
+push.addEventListener('change', () => {
+  pusher?.stop(); // a final beacon
+  pusher = undefined;
+  pushStatus.className = 'status';
+  pushStatus.textContent = push.checked ? 'Pushing…' : 'Off.';
+  if (push.checked) pusher = pushSnapshots(metrics, { url: pushUrl.value, intervalMs: 2000 });
+});
+setInterval(showPushes, 1000);
 
 // Charts, tiles, ledger and panes, from one collection per second.
 const charts = $('charts');

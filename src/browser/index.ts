@@ -26,6 +26,8 @@ export interface Pusher {
   stop(): void;
   /** Pushes that failed (network or non-2xx); the next one carries everything, snapshots being cumulative. */
   readonly failures: number;
+  /** Pushes the collector accepted (2xx); beacons are not counted (their answer is not seen). */
+  readonly delivered: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface Pusher {
 export function pushSnapshots(metrics: Metrics, options: PushOptions): Pusher {
   const body = async () => JSON.stringify(toJsonSnapshot(await metrics.registry.collect(), Date.now()));
   let failures = 0;
+  let delivered = 0;
   const flush = async () => {
     try {
       const response = await fetch(options.url, {
@@ -44,7 +47,8 @@ export function pushSnapshots(metrics: Metrics, options: PushOptions): Pusher {
         body: await body(),
         keepalive: true,
       });
-      if (!response.ok) failures++;
+      if (response.ok) delivered++;
+      else failures++;
     } catch {
       failures++;
     }
@@ -72,6 +76,9 @@ export function pushSnapshots(metrics: Metrics, options: PushOptions): Pusher {
     },
     get failures() {
       return failures;
+    },
+    get delivered() {
+      return delivered;
     },
   };
 }

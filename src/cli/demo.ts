@@ -10,12 +10,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ComponentHost, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
 
-/** The embedded defaults: Prometheus on 127.0.0.1:9464, nothing else. */
+/** Where the browser demo's pages come from (npm run demo:browser, demo:browser:static): they may push here. */
+const BROWSER_DEMO_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:5173', 'http://127.0.0.1:4173', 'http://localhost:4173'];
+
+/**
+ * The embedded defaults: Prometheus on 127.0.0.1:9464, nothing else, with
+ * /ingest open to the browser demo's pages so their metrics can join.
+ */
 export const DEMO_CONFIG: MetricsConfigInput = {
   enabled: true,
   prefix: 'mcp_',
   defaultLabels: { service: 'omnimeter-demo' },
-  exporters: [{ type: 'prometheus', host: '127.0.0.1', port: 9464 }],
+  exporters: [{ type: 'prometheus', host: '127.0.0.1', port: 9464, ingest: { origins: BROWSER_DEMO_ORIGINS } }],
 };
 
 export interface DemoOptions {
@@ -117,7 +123,7 @@ function demoConfig(): { config: MetricsConfigInput; source: string } {
   const file = process.env.OMNIMETER_CONFIG ?? CONFIG_FILES.find((f) => existsSync(f));
   if (file) return { config: loadConfig(), source: file };
   const port = process.env.OMNIMETER_PORT === undefined ? 9464 : Number(process.env.OMNIMETER_PORT);
-  return { config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port }] }, source: 'embedded defaults' };
+  return { config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port, ingest: { origins: BROWSER_DEMO_ORIGINS } }] }, source: 'embedded defaults' };
 }
 
 export async function runDemo(): Promise<void> {
@@ -128,7 +134,9 @@ export async function runDemo(): Promise<void> {
     process.exit(1);
   });
   const endpoints = demo.metrics.config.exporters.map((e) =>
-    e.type === 'prometheus' ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json)` : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
+    e.type === 'prometheus'
+      ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''})`
+      : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
   );
   console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})
 ${endpoints.join('\n')}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createMetrics } from '../../src/node/index.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { componentDir } from '../support/components.js';
 import { freePort } from '../support/ports.js';
@@ -143,6 +144,31 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       await expect.poll(() => page.locator('#config-status').innerText()).toContain('exporters[0].type: "statsd" cannot run in a browser');
       expect(problems).toEqual([]);
     } finally {
+      await served.close();
+    }
+  });
+
+  it("pushes to a collector's /ingest: the page's numbers reach its scrape under a source label", async () => {
+    const served = await productionBuild();
+    const port = await freePort();
+    const collector = createMetrics({ exporters: [{ type: 'prometheus', port, ingest: { origins: [new URL(served.url).origin] } }] }, {});
+    await collector.ready();
+    try {
+      const { page, problems } = await openDemo(browser, served.url);
+      await page.fill('#push-url', `http://127.0.0.1:${port}/ingest?source=browser-demo`);
+      await page.check('#push');
+      await expect.poll(() => page.locator('#push-status').innerText(), { timeout: 10_000 }).toMatch(/^[1-9]\d* delivered, 0 failed\.$/);
+      await pauseAndSettle(page);
+      const asked = Number(await page.locator('#ledger tr[data-key="documents-ok"] .asked').innerText());
+      // Pushes carry cumulative snapshots every 2 s: the collector catches up with the paused page.
+      const scraped = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
+        return sampleValue(parseStrict(text, 'openmetrics'), 'json_tool_documents_total', { source: 'browser-demo', component: 'json-tool', status: 'ok' });
+      };
+      await expect.poll(scraped, { timeout: 10_000 }).toBe(asked);
+      expect(problems).toEqual([]);
+    } finally {
+      await collector.shutdown();
       await served.close();
     }
   });

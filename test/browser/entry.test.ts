@@ -73,15 +73,18 @@ describe('omnimeter/browser', () => {
       expect(validate(snapshot)).toBe(true);
       expect(snapshot.metrics.find((m: { name: string }) => m.name === 'clicks').series[0]).toMatchObject({ labels: { button: 'buy' }, value: 3 });
 
+      expect(pusher.delivered).toBe(1);
       status = 503;
       await pusher.flush();
       expect(pusher.failures).toBe(1);
+      expect(pusher.delivered).toBe(1);
 
       doc.visibilityState = 'hidden';
       listeners.get('visibilitychange')!();
       await vi.advanceTimersByTimeAsync(0);
       expect(beacons).toHaveLength(1);
       expect(validate(JSON.parse(await beacons[0]!.text()))).toBe(true);
+      expect(beacons[0]!.type).toBe('text/plain;charset=utf-8'); // a simple request: no CORS preflight
       pusher.stop();
       await vi.advanceTimersByTimeAsync(5000);
       expect(posts).toHaveLength(2); // no more interval pushes after stop()
