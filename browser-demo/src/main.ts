@@ -15,7 +15,10 @@ import './style.css';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-const metrics = createMetrics();
+// A prefix of its own, so that pushed into a collector (npm start's) its names meet no others.
+const PREFIX = 'browser_';
+const metrics = createMetrics({ prefix: PREFIX });
+const own = (name: string) => `${PREFIX}${name}`;
 const host = new ComponentHost({ metrics });
 const { jsonTool, cpuTool } = await loadExamples();
 const json = host.load(jsonTool).instantiate('page');
@@ -141,9 +144,9 @@ const runtimeChart = new LiveChart(charts, {
 });
 
 const LEDGER = [
-  { key: 'documents-ok', label: 'json-tool: valid documents', asked: () => workload.ledger.documentsOk, recorded: (r: Readings) => r.sum('json_tool_documents', { status: 'ok' }) },
-  { key: 'documents-invalid', label: 'json-tool: malformed documents', asked: () => workload.ledger.documentsInvalid, recorded: (r: Readings) => r.sum('json_tool_documents', { status: 'invalid' }) },
-  { key: 'fib-calls', label: 'cpu-tool: fib calls', asked: () => workload.ledger.fibCalls, recorded: (r: Readings) => r.sum('cpu_tool_calls', { export: 'fib' }) },
+  { key: 'documents-ok', label: 'json-tool: valid documents', asked: () => workload.ledger.documentsOk, recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'ok' }) },
+  { key: 'documents-invalid', label: 'json-tool: malformed documents', asked: () => workload.ledger.documentsInvalid, recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'invalid' }) },
+  { key: 'fib-calls', label: 'cpu-tool: fib calls', asked: () => workload.ledger.fibCalls, recorded: (r: Readings) => r.sum(own('cpu_tool_calls'), { export: 'fib' }) },
 ];
 $('ledger').querySelector('tbody')!.innerHTML = LEDGER.map((row) => `<tr data-key="${row.key}"><th>${row.label}</th><td class="asked"></td><td class="recorded"></td><td class="check"></td></tr>`).join('');
 
@@ -158,18 +161,18 @@ async function sample(): Promise<void> {
   try {
     const families = await metrics.registry.collect();
     const now = new Readings(families, Date.now());
-    callsChart.push(now.timeMs, [now.rate(before, 'tool_calls', { status: 'ok' }), now.rate(before, 'tool_calls', { status: 'error' }), now.sum('load_target_calls_per_second')]);
-    latencyChart.push(now.timeMs, [0.5, 0.9, 0.99].map((q) => us(now.summaryQuantile('tool_latency_seconds', q, { tool_name: 'parse_json' }))));
-    sizeChart.push(now.timeMs, [now.histogramQuantile(before, 'json_tool_document_bytes', 0.5), now.histogramQuantile(before, 'json_tool_document_bytes', 0.9), now.rate(before, 'json_tool_documents', { status: 'invalid' })]);
+    callsChart.push(now.timeMs, [now.rate(before, own('tool_calls'), { status: 'ok' }), now.rate(before, own('tool_calls'), { status: 'error' }), now.sum(own('load_target_calls_per_second'))]);
+    latencyChart.push(now.timeMs, [0.5, 0.9, 0.99].map((q) => us(now.summaryQuantile(own('tool_latency_seconds'), q, { tool_name: 'parse_json' }))));
+    sizeChart.push(now.timeMs, [now.histogramQuantile(before, own('json_tool_document_bytes'), 0.5), now.histogramQuantile(before, own('json_tool_document_bytes'), 0.9), now.rate(before, own('json_tool_documents'), { status: 'invalid' })]);
     runtimeChart.push(now.timeMs, [now.rate(before, 'omnimeter_wasm_invocations'), us(now.histogramQuantile(before, 'omnimeter_wasm_host_call_seconds', 0.5))]);
     charts.dataset.samples = String(callsChart.points);
 
-    const total = now.sum('tool_calls');
-    const failed = now.sum('tool_calls', { status: 'error' });
+    const total = now.sum(own('tool_calls'));
+    const failed = now.sum(own('tool_calls'), { status: 'error' });
     $('tiles').innerHTML = [
       ['Tool calls', format(total)],
       ['Errors', total ? `${format((100 * failed) / total)}%` : '–'],
-      ['Calls/s now', format(now.rate(before, 'tool_calls'))],
+      ['Calls/s now', format(now.rate(before, own('tool_calls')))],
       ['Host calls', format(now.sum('omnimeter_wasm_host_calls'))],
       ['Guest memory', `${format(now.sum('omnimeter_wasm_memory_bytes') / 1024)} KiB`],
     ]

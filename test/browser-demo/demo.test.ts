@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createMetrics } from '../../src/node/index.js';
+import { DEMO_CONFIG, startDemo } from '../../src/cli/demo.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { componentDir } from '../support/components.js';
 import { freePort } from '../support/ports.js';
@@ -98,15 +98,15 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       // The OpenMetrics pane, read by the strict parser, says the same.
       expect(await page.locator('#exposition').getAttribute('data-format')).toBe('openmetrics');
       const families = parseStrict(await page.locator('#exposition').innerText(), 'openmetrics');
-      expect(sampleValue(families, 'json_tool_documents_total', { status: 'ok', component: 'json-tool' })).toBe(ledger['documents-ok']!.asked);
-      expect(sampleValue(families, 'json_tool_documents_total', { status: 'invalid' })).toBe(ledger['documents-invalid']!.asked);
-      expect(sampleValue(families, 'cpu_tool_calls_total', { export: 'fib' })).toBe(ledger['fib-calls']!.asked);
+      expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'ok', component: 'json-tool' })).toBe(ledger['documents-ok']!.asked);
+      expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'invalid' })).toBe(ledger['documents-invalid']!.asked);
+      expect(sampleValue(families, 'browser_cpu_tool_calls_total', { export: 'fib' })).toBe(ledger['fib-calls']!.asked);
       expect(sampleValue(families, 'omnimeter_wasm_invocations_total', { component: 'cpu-tool', export: 'fib', status: 'success' })).toBe(ledger['fib-calls']!.asked);
 
       // The JSON pane is a valid snapshot with the same numbers.
       const snapshot = JSON.parse(await page.locator('#json').innerText());
       expect(validateSnapshot(snapshot), JSON.stringify(validateSnapshot.errors)).toBe(true);
-      const documents = snapshot.metrics.find((m: { name: string }) => m.name === 'json_tool_documents');
+      const documents = snapshot.metrics.find((m: { name: string }) => m.name === 'browser_json_tool_documents');
       expect(documents.series.find((s: { labels: Record<string, string> }) => s.labels.status === 'ok').value).toBe(ledger['documents-ok']!.asked);
 
       mkdirSync(artifacts, { recursive: true });
@@ -126,12 +126,12 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       await expect.poll(() => page.locator('#config-status').innerText()).toBe('Applied: 0 push exporters, exposition prometheus.');
       const text = await page.locator('#exposition').innerText();
       expect(text).not.toContain('# EOF');
-      expect(sampleValue(parseStrict(text, 'prometheus'), 'json_tool_documents_total', { status: 'ok' })).toBeGreaterThan(0);
+      expect(sampleValue(parseStrict(text, 'prometheus'), 'browser_json_tool_documents_total', { status: 'ok' })).toBeGreaterThan(0);
 
       await page.selectOption('#preset', 'console (JSON lines)');
       await expect.poll(() => page.locator('#config-status').innerText()).toBe('Applied: 1 push exporter.');
       // The previous exporters are closed and the console exporter prints JSON lines every 2 s.
-      await expect.poll(async () => (await page.locator('#exporter-output').innerText()).includes('"metric":"json_tool_documents_total"'), { timeout: 10_000 }).toBe(true);
+      await expect.poll(async () => (await page.locator('#exporter-output').innerText()).includes('"metric":"browser_json_tool_documents_total"'), { timeout: 10_000 }).toBe(true);
       const jsonLines = (await page.locator('#exporter-output').innerText()).split('\n').filter((l) => l.startsWith('{'));
       expect(jsonLines.length).toBeGreaterThan(0);
       for (const line of jsonLines) expect(JSON.parse(line)).toHaveProperty('metric');
@@ -148,11 +148,10 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
     }
   });
 
-  it("pushes to a collector's /ingest: the page's numbers reach its scrape under a source label", async () => {
+  it("pushes to npm start's collector: the page's numbers reach its scrape under a source label", async () => {
     const served = await productionBuild();
     const port = await freePort();
-    const collector = createMetrics({ exporters: [{ type: 'prometheus', port, ingest: { origins: [new URL(served.url).origin] } }] }, {});
-    await collector.ready();
+    const collector = await startDemo({ config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', port, ingest: { origins: [new URL(served.url).origin] } }] } });
     try {
       const { page, problems } = await openDemo(browser, served.url);
       await page.fill('#push-url', `http://127.0.0.1:${port}/ingest?source=browser-demo`);
@@ -163,12 +162,12 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       // Pushes carry cumulative snapshots every 2 s: the collector catches up with the paused page.
       const scraped = async () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
-        return sampleValue(parseStrict(text, 'openmetrics'), 'json_tool_documents_total', { source: 'browser-demo', component: 'json-tool', status: 'ok' });
+        return sampleValue(parseStrict(text, 'openmetrics'), 'mcp_browser_json_tool_documents_total', { source: 'browser-demo', component: 'json-tool', status: 'ok' });
       };
       await expect.poll(scraped, { timeout: 10_000 }).toBe(asked);
       expect(problems).toEqual([]);
     } finally {
-      await collector.shutdown();
+      await collector.stop();
       await served.close();
     }
   });
