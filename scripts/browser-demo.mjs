@@ -3,18 +3,13 @@
 // statically by `vite preview`. Both on 127.0.0.1 only; a fresh checkout
 // installs dependencies and builds the two example components first.
 import './ensure-deps.mjs';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const configFile = `${root}browser-demo/vite.config.ts`;
 
-const missing = ['json-tool', 'cpu-tool'].filter((name) => !existsSync(`${root}.cache/wasm/${name}/js/${name}.js`));
-if (missing.length) {
-  console.log(`browser demo: building ${missing.join(', ')} from source (npm run build:wasm)...`);
-  const { build } = await import('../wasm/build.mjs');
-  await build(missing);
-}
+const { buildMissing } = await import('../wasm/build.mjs');
+await buildMissing(['json-tool', 'cpu-tool']); // from source, on a fresh checkout
 
 const vite = await import('vite');
 if (process.argv.includes('--static')) {

@@ -6,7 +6,9 @@
 //
 //   node wasm/build.mjs            all guests
 //   node wasm/build.mjs cpu-tool   one guest
+//   node wasm/build.mjs --missing  only those not built yet
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,8 +118,18 @@ export async function build(names = []) {
   return built;
 }
 
+/** Builds those of `names` (default all) whose transpiled output is missing: a fresh checkout's first run. */
+export async function buildMissing(names = []) {
+  const wanted = names.length ? names : GUESTS.map((g) => g.name);
+  const missing = wanted.filter((name) => !existsSync(join(out, name, 'js', `${name}.js`)));
+  return missing.length ? build(missing) : [];
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await build(process.argv.slice(2)).catch((error) => {
+  const args = process.argv.slice(2);
+  const onlyMissing = args.includes('--missing');
+  const names = args.filter((a) => a !== '--missing');
+  await (onlyMissing ? buildMissing(names) : build(names)).catch((error) => {
     console.error(error.stderr || error.message);
     process.exit(1);
   });
