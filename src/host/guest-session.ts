@@ -43,7 +43,8 @@ export interface SessionContext {
   readonly componentLabel: string | undefined;
   readonly instanceLabel: string | undefined;
   readonly limits: GuestLimits;
-  readonly rejected: Counter<'component' | 'reason'>;
+  /** Counts refusals; the ingest endpoint maps `component` to its own `source` label. */
+  readonly rejected: Pick<Counter<'component' | 'reason'>, 'inc'>;
   /**
    * How a gauge shared by several instances (instance label off) combines:
    * given this session's new value, returns the value to set. Absent: last write wins.

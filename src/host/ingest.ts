@@ -24,13 +24,13 @@ interface Source {
 
 export class IngestAggregator {
   private readonly sources = new Map<string, Source>();
-  private readonly rejected: Counter<'component' | 'reason'>;
+  private readonly rejected: Counter<'source' | 'reason'>;
 
   constructor(
     private readonly metrics: Metrics,
     private readonly options: { maxSources?: number; limits?: Partial<GuestLimits> } = {},
   ) {
-    this.rejected = metrics.counter('omnimeter_ingest_rejected_total', { help: 'Pushed updates refused, by source and reason.', labelNames: ['component', 'reason'] as const });
+    this.rejected = metrics.counter('omnimeter_ingest_rejected_total', { help: 'Pushed updates refused, by source and reason.', labelNames: ['source', 'reason'] as const });
   }
 
   /** Applies one snapshot from `source`; false if the source limit is reached. */
@@ -45,13 +45,13 @@ export class IngestAggregator {
         componentLabel: 'source',
         instanceLabel: undefined,
         limits: { ...DEFAULT_LIMITS, ...this.options.limits },
-        rejected: this.rejected,
+        rejected: { inc: ({ component, reason }, n) => this.rejected.inc({ source: component, reason }, n) },
       });
       this.sources.set(source, (s = { session, series: new Map(), deltas: new DeltaTracker() }));
     }
     const families = fromJsonSnapshot(snapshot).filter((f) => {
       if (f.type !== 'summary') return true;
-      this.rejected.inc({ component: source, reason: 'summary_not_mergeable' }, f.series.length);
+      this.rejected.inc({ source, reason: 'summary_not_mergeable' }, f.series.length);
       return false;
     });
     // A value that went down (a page reload) counts from zero again: DeltaTracker's reset rule.

@@ -31,7 +31,7 @@ describe('/ingest: browser snapshots merged into the host', () => {
     expect(text).toContain('clicks_total{source="page-1",button="buy"} 5');
     expect(text).toContain('page_load_seconds_bucket{source="page-1",le="1.0"} 1');
     expect(text).toContain('page_load_seconds_count{source="page-1"} 2');
-    expect(text).toMatch(/omnimeter_ingest_rejected_total\{component="page-1",reason="summary_not_mergeable"\} 3/);
+    expect(text).toMatch(/omnimeter_ingest_rejected_total\{source="page-1",reason="summary_not_mergeable"\} 3/);
     expect(text).not.toContain('ignored_summary{');
     pusher.stop();
     await metrics.shutdown();
