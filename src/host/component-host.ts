@@ -12,6 +12,7 @@ import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
 import { type CompiledComponent, coreModules } from './component.js';
 import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
+import { type InstantiateCore, preinstantiate } from './load-browser.js';
 
 export interface HostOptions {
   /** Where guest metrics and runtime metrics go. */
@@ -63,8 +64,14 @@ export type InvocationStatus = 'success' | 'error' | 'trap' | 'timeout';
 export interface LoadedComponent {
   readonly name: string;
   readonly sha256: string;
-  /** Compiles and links a new instance. */
+  /** Links a new instance. */
   instantiate(instanceName?: string): ComponentInstance;
+  /**
+   * The same, with the large core modules instantiated asynchronously first:
+   * what a page needs for components over 8 MB (componentize-js output), which
+   * Chromium will not instantiate synchronously on the main thread.
+   */
+  instantiateAsync(instanceName?: string): Promise<ComponentInstance>;
 }
 
 export interface ComponentInstance {
@@ -151,10 +158,15 @@ export class ComponentHost {
     const { name, sha256 } = component;
     this.runtime.compile.observe({ component: name }, component.compileSeconds);
     this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: component.compileSeconds * 1000 });
-    return { name, sha256, instantiate: (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances)) };
+    return {
+      name,
+      sha256,
+      instantiate: (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances)),
+      instantiateAsync: async (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances), await preinstantiate(component)),
+    };
   }
 
-  private instantiate(compiled: CompiledComponent, instance: string): ComponentInstance {
+  private instantiate(compiled: CompiledComponent, instance: string, instantiateCore: InstantiateCore = (core, imports) => new WebAssembly.Instance(core, imports)): ComponentInstance {
     const { name: component, sha256, glue } = compiled;
     const runtime = this.runtime;
     const hostCalls = { count: 0 };
@@ -204,7 +216,7 @@ export class ComponentHost {
         // jco names the import with and without the version depending on the release: give both.
         { ...this.options.imports, 'omnimeter:metrics/recorder': recorder, 'omnimeter:metrics/recorder@0.1.0': recorder },
         (core, imports) => {
-          const inst = new WebAssembly.Instance(core, imports);
+          const inst = instantiateCore(core, imports);
           for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
           return inst;
         },

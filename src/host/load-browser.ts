@@ -48,25 +48,28 @@ export type InstantiateCore = (module: WebAssembly.Module, imports: WebAssembly.
 /**
  * Instantiates a component's core modules ahead of time, asynchronously, for
  * the synchronous glue to use later: Chromium refuses to instantiate a module
- * over 8 MB synchronously on the main thread (the engine component is 11 MB).
- * Each import forwards to the one the glue supplies when it links, so this
- * works for core modules whose imports are all functions and which call none
- * while instantiating (no start function), as componentize-js output. One use.
+ * over 8 MB synchronously on the main thread (componentize-js output is
+ * 11 MB). Each import forwards to the one the glue supplies when it links,
+ * which works for modules whose imports are all functions and which call none
+ * while instantiating (no start function), as componentize-js output. Modules
+ * that import a table or memory (jco's small fix-up shims) are instantiated at
+ * link time as usual. One use.
  */
 export async function preinstantiate(component: CompiledComponent): Promise<InstantiateCore> {
   const linked = new Map<WebAssembly.Module, WebAssembly.Imports>();
   const ready = new Map<WebAssembly.Module, WebAssembly.Instance>();
-  for (const [file, module] of component.cores) {
+  for (const module of component.cores.values()) {
+    const imports = WebAssembly.Module.imports(module);
+    if (imports.some((i) => i.kind !== 'function')) continue;
     const forwarding: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
-    for (const { module: space, name, kind } of WebAssembly.Module.imports(module)) {
-      if (kind !== 'function') throw new Error(`${component.name}: ${file} imports a ${kind} (${space}/${name}); only function imports can be linked late`);
+    for (const { module: space, name } of imports) {
       (forwarding[space] ??= {})[name] = (...args) => (linked.get(module)![space] as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
     }
     ready.set(module, await WebAssembly.instantiate(module, forwarding as WebAssembly.Imports));
   }
   return (module, imports) => {
     const instance = ready.get(module);
-    if (!instance) throw new Error(`${component.name}: a core module was not preinstantiated`);
+    if (!instance) return new WebAssembly.Instance(module, imports);
     ready.delete(module); // one instance per link
     linked.set(module, imports);
     return instance;

@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import * as cpuGlue from '../../.cache/wasm/cpu-tool/js/cpu-tool.js';
 import * as hostileGlue from '../../.cache/wasm/hostile/js/hostile.js';
 import * as jsonGlue from '../../.cache/wasm/json-tool/js/json-tool.js';
+import * as tsGlue from '../../.cache/wasm/ts-tool/js/ts-tool.js';
 import * as wasiGlue from '../../.cache/wasm/wasi-tool/js/wasi-tool.js';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { find } from '../support/read.js';
 import { createMetrics } from '../../src/browser/index.js';
 import { ComponentHost, type ComponentGlue, type LogRecord, fetchComponent } from '../../src/host/browser.js';
 
-const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool}/**/*.wasm', { query: '?url', import: 'default', eager: true });
+const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool,ts-tool}/**/*.wasm', { query: '?url', import: 'default', eager: true });
 const urls = (name: string, pattern: RegExp) => Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
 const load = (name: string, glue: unknown) =>
   fetchComponent({ name, glue: glue as ComponentGlue, coreUrls: urls(name, /\.core\d*\.wasm$/), componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0] });
@@ -85,4 +86,17 @@ describe('the host aggregator in a page', () => {
     expect(() => incomplete.instantiate()).toThrowError(/json-tool: cannot instantiate: json-tool: no core module "json-tool.core2.wasm" among json-tool.core.wasm, json-tool.core3.wasm/);
     await expect(fetchComponent({ name: 'gone', glue: jsonGlue as unknown as ComponentGlue, coreUrls: { 'gone.core.wasm': '/no/such/gone.core.wasm' } })).rejects.toThrowError(/gone: GET \/no\/such\/gone.core.wasm answered 404/);
   });
+
+  it('runs the 11 MB TypeScript component (componentize-js) with instantiateAsync', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const loaded = host.load(await load('ts-tool', tsGlue));
+    expect(() => loaded.instantiate('sync')).toThrowError(/disallowed on the main thread, if the buffer size is larger than 8MB/);
+    const tool = await loaded.instantiateAsync('t');
+    for (let i = 1; i <= 3; i++) expect(tool.call('handle', '/a', 100)).toBe(i);
+    expect(tool.call('handle', '/b', 3000)).toBe(4);
+    expect((await read(metrics, 'ts_tool_requests', { route: '/a', component: 'ts-tool' }))?.value).toBe(3);
+    expect((await read(metrics, 'ts_tool_payload_bytes'))?.bucketCounts).toEqual([0, 3, 0, 1, 0]);
+    expect((await read(metrics, 'omnimeter_wasm_memory_bytes', { component_instance: 't' }))?.value).toBeGreaterThan(0);
+  }, 60_000);
 });

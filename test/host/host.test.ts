@@ -90,6 +90,15 @@ describe('AssemblyScript guests under the host aggregator', () => {
     expect(JSON.stringify(logs)).not.toContain('hunter2');
   });
 
+  it('instantiates asynchronously too (what pages need for large components), with the same telemetry', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics });
+    const json = await host.load(readComponent(await componentDir('json-tool'))).instantiateAsync('async');
+    expect(json.call('count-values', '[1, 2, 3]')).toBe(3);
+    expect((await read(metrics, 'json_tool_documents', { component_instance: 'async', status: 'ok' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_memory_bytes', { component_instance: 'async' }))?.value).toBeGreaterThan(0);
+  });
+
   it('keeps guest memory flat over many calls (nothing leaks per call)', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
