@@ -47,12 +47,13 @@ const TOOLS = [
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The transpiled example components, built from source first if missing (a fresh checkout). */
-async function exampleComponent(name: string): Promise<string> {
+/** The demo's two tools, built from source first if missing (a fresh checkout: ~10 s). */
+async function buildExamples(): Promise<void> {
   const { buildMissing } = (await import(pathToFileURL(join(root, 'wasm', 'build.mjs')).href)) as { buildMissing: (names: string[]) => Promise<unknown> };
-  await buildMissing(['json-tool', 'cpu-tool']); // the demo's two tools: ~10 s the first time
-  return join(root, '.cache', 'wasm', name, 'js');
+  await buildMissing(['json-tool', 'cpu-tool']);
 }
+
+const exampleComponent = (name: string) => readComponent(join(root, '.cache', 'wasm', name, 'js'));
 
 function randomDocument(errorRatio: number): string {
   const items = Array.from({ length: 1 + Math.floor(Math.random() * 40) }, (_, i) => (i % 3 === 0 ? `"item-${i}"` : String(i * 1.5)));
@@ -65,9 +66,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   await metrics.ready();
   metrics.collectDefaultMetrics();
   const host = new ComponentHost({ metrics, components: metrics.config.components });
+  await buildExamples();
   const instances = {
-    'json-tool': host.load(readComponent(await exampleComponent('json-tool'))).instantiate('demo'),
-    'cpu-tool': host.load(readComponent(await exampleComponent('cpu-tool'))).instantiate('demo'),
+    'json-tool': host.load(exampleComponent('json-tool')).instantiate('demo'),
+    'cpu-tool': host.load(exampleComponent('cpu-tool')).instantiate('demo'),
   };
   const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
   const duration = metrics.timer('tool_execution_seconds', {

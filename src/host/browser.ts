@@ -5,6 +5,6 @@
 export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
 export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
 export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
-export type { CompiledComponent, ComponentGlue } from './component.js';
-export { fetchComponent, preinstantiate, type FetchComponentOptions, type InstantiateCore } from './load-browser.js';
+export { preinstantiate, type CompiledComponent, type ComponentGlue, type InstantiateCore } from './component.js';
+export { fetchComponent, type FetchComponentOptions } from './load-browser.js';
 export { engineBackend, engineBackendAsync } from './engine-backend.js';

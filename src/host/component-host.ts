@@ -10,9 +10,8 @@
 import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
-import { type CompiledComponent, coreModules } from './component.js';
+import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from './component.js';
 import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
-import { type InstantiateCore, preinstantiate } from './load-browser.js';
 
 export interface HostOptions {
   /** Where guest metrics and runtime metrics go. */

@@ -2,7 +2,8 @@
  * What every loader produces and the host consumes: a component transpiled
  * by `jco transpile --instantiation sync`, its core modules compiled. Node
  * reads it from a folder (load-node.ts), a page fetches it (load-browser.ts);
- * everything after loading is the same code on both.
+ * everything after loading is the same code on both, including the
+ * asynchronous instantiation large modules need in pages (preinstantiate).
  */
 
 /** The ES module jco generates with `--instantiation sync`. */
@@ -10,7 +11,7 @@ export interface ComponentGlue {
   instantiate(
     getCoreModule: (path: string) => WebAssembly.Module,
     imports: Record<string, unknown>,
-    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+    instantiateCore?: InstantiateCore,
   ): Record<string, unknown>;
 }
 
@@ -37,3 +38,37 @@ export function coreModules(component: CompiledComponent): (path: string) => Web
 }
 
 export const toHex = (digest: ArrayBuffer): string => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** What jco's glue calls to instantiate a core module; the glue's default is `new WebAssembly.Instance`. */
+export type InstantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance;
+
+/**
+ * Instantiates a component's core modules ahead of time, asynchronously, for
+ * the synchronous glue to use later: Chromium refuses to instantiate a module
+ * over 8 MB synchronously on the main thread (componentize-js output is
+ * 11 MB). Each import forwards to the one the glue supplies when it links,
+ * which works for modules whose imports are all functions and which call none
+ * while instantiating (no start function), as componentize-js output. Modules
+ * that import a table or memory (jco's small fix-up shims) are instantiated at
+ * link time as usual. One use.
+ */
+export async function preinstantiate(component: CompiledComponent): Promise<InstantiateCore> {
+  const linked = new Map<WebAssembly.Module, WebAssembly.Imports>();
+  const ready = new Map<WebAssembly.Module, WebAssembly.Instance>();
+  for (const module of component.cores.values()) {
+    const imports = WebAssembly.Module.imports(module);
+    if (imports.some((i) => i.kind !== 'function')) continue;
+    const forwarding: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
+    for (const { module: space, name } of imports) {
+      (forwarding[space] ??= {})[name] = (...args) => (linked.get(module)![space] as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+    }
+    ready.set(module, await WebAssembly.instantiate(module, forwarding as WebAssembly.Imports));
+  }
+  return (module, imports) => {
+    const instance = ready.get(module);
+    if (!instance) return new WebAssembly.Instance(module, imports);
+    ready.delete(module); // one instance per link
+    linked.set(module, imports);
+    return instance;
+  };
+}

@@ -13,8 +13,7 @@ import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCe
 import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
 import { type Clock, performanceClock } from '../core/clock.js';
 import { wireDescriptor } from '../exposition/recorder.js';
-import { type CompiledComponent, coreModules } from './component.js';
-import { type InstantiateCore, preinstantiate } from './load-browser.js';
+import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from './component.js';
 
 interface Engine {
   recorder: Recorder;
