@@ -8,6 +8,10 @@
  * accesses and a shift, no Math.log. Sketches with the same layout merge
  * exactly by adding bucket counts, which is what makes summaries from many
  * processes or WASM guests aggregatable (summing quantiles is not).
+ *
+ * The relative bound holds for normal floats. Below the smallest normal
+ * (2^-1022) the exponent is fixed and the buckets are linear, so subnormal
+ * observations carry an absolute error of up to 2^-1022 instead.
  */
 
 /** Mantissa bits kept per bucket: 2^7 = 128 buckets per power of two. */
@@ -144,7 +148,7 @@ export class LogLinearSketch {
 
   /**
    * Records a finite value (the caller validates). Bucket 0 (zero and the
-   * subnormals below 2^-1022) counts as zero, here and in addBucket alike.
+   * subnormals below 2^-1029) counts as zero, here and in addBucket alike.
    */
   add(value: number, weight = 1): void {
     const index = bucketIndex(value < 0 ? -value : value);
@@ -165,7 +169,7 @@ export class LogLinearSketch {
   addBucket(index: number, weight: number): void {
     this.count += weight;
     if (index === 0) {
-      // Bucket 0 holds zero (and subnormals below 2^-1022): count it as zero, as add() does.
+      // Bucket 0 holds zero (and subnormals below 2^-1029): count it as zero, as add() does.
       this.zeroCount += weight;
       if (0 < this.min) this.min = 0;
       if (0 > this.max) this.max = 0;
