@@ -50,20 +50,46 @@ const LABELS = ['search', 'fetch', 'write', 'read'].flatMap((tool) => ['ok', 'er
   const empty = () => {};
   const disabledCounter = disabled.counter('d_total', { help: 'd' });
   const r = measure({
-    'raw Float64Array increment (floor)': (n) => { for (let i = 0; i < n; i++) floor[0] += 1; },
-    'empty function call': (n) => { for (let i = 0; i < n; i++) empty(); },
-    'omnimeter bound counter inc()': (n) => { for (let i = 0; i < n; i++) omBound.inc(); },
-    'omnimeter unlabelled counter inc()': (n) => { for (let i = 0; i < n; i++) omPlain.inc(); },
-    'omnimeter disabled counter inc()': (n) => { for (let i = 0; i < n; i++) disabledCounter.inc(); },
-    'prom-client unlabelled inc()': (n) => { for (let i = 0; i < n; i++) promPlain.inc(); },
-    'prom-client bound child inc()': (n) => { for (let i = 0; i < n; i++) promBound.inc(); },
-    'OTel SDK counter.add(1)': (n) => { for (let i = 0; i < n; i++) otelPlain.add(1); },
+    'raw Float64Array increment (floor)': (n) => {
+      for (let i = 0; i < n; i++) floor[0] += 1;
+    },
+    'empty function call': (n) => {
+      for (let i = 0; i < n; i++) empty();
+    },
+    'omnimeter bound counter inc()': (n) => {
+      for (let i = 0; i < n; i++) omBound.inc();
+    },
+    'omnimeter unlabelled counter inc()': (n) => {
+      for (let i = 0; i < n; i++) omPlain.inc();
+    },
+    'omnimeter disabled counter inc()': (n) => {
+      for (let i = 0; i < n; i++) disabledCounter.inc();
+    },
+    'prom-client unlabelled inc()': (n) => {
+      for (let i = 0; i < n; i++) promPlain.inc();
+    },
+    'prom-client bound child inc()': (n) => {
+      for (let i = 0; i < n; i++) promBound.inc();
+    },
+    'OTel SDK counter.add(1)': (n) => {
+      for (let i = 0; i < n; i++) otelPlain.add(1);
+    },
   });
   record('counter, no label lookup', r);
   const bound = r['omnimeter bound counter inc()'];
   // Both sit on the floor (a dependent FP add); rounds vary by a few percent, so a tie within 5% counts as "no slower".
-  target('bound `inc()` vs prom-client unlabelled `inc()`', ratio(bound, r['prom-client unlabelled inc()']), '<= 1x (5% noise band)', bound <= 1.05 * r['prom-client unlabelled inc()']);
-  target('bound `inc()` vs raw floor', ratio(bound, r['raw Float64Array increment (floor)']), '<= 3x', bound <= 3 * r['raw Float64Array increment (floor)']);
+  target(
+    'bound `inc()` vs prom-client unlabelled `inc()`',
+    ratio(bound, r['prom-client unlabelled inc()']),
+    '<= 1x (5% noise band)',
+    bound <= 1.05 * r['prom-client unlabelled inc()'],
+  );
+  target(
+    'bound `inc()` vs raw floor',
+    ratio(bound, r['raw Float64Array increment (floor)']),
+    '<= 3x',
+    bound <= 3 * r['raw Float64Array increment (floor)'],
+  );
   const off = r['omnimeter disabled counter inc()'];
   target('disabled `inc()` vs empty function call', ratio(off, r['empty function call']), '<= 1.5x', off <= 1.5 * r['empty function call']);
 }
@@ -74,28 +100,49 @@ const LABELS = ['search', 'fetch', 'write', 'read'].flatMap((tool) => ['ok', 'er
   const pc = prom(promClient.Counter, { name: 'p_labelled', help: 'l', labelNames: ['tool_name', 'status'] });
   const oc = meter.createCounter('o_labelled');
   const r = measure({
-    'omnimeter inc(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) omc.inc(LABELS[i & 7]); },
-    'omnimeter inc(fresh literal), 2 labels': (n) => { for (let i = 0; i < n; i++) omc.inc({ tool_name: LABELS[i & 7].tool_name, status: LABELS[i & 7].status }); },
-    'prom-client inc(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) pc.inc(LABELS[i & 7]); },
-    'OTel SDK add(1, attrs), 2 attributes': (n) => { for (let i = 0; i < n; i++) oc.add(1, LABELS[i & 7]); },
+    'omnimeter inc(labels), 2 labels': (n) => {
+      for (let i = 0; i < n; i++) omc.inc(LABELS[i & 7]);
+    },
+    'omnimeter inc(fresh literal), 2 labels': (n) => {
+      for (let i = 0; i < n; i++) omc.inc({ tool_name: LABELS[i & 7].tool_name, status: LABELS[i & 7].status });
+    },
+    'prom-client inc(labels), 2 labels': (n) => {
+      for (let i = 0; i < n; i++) pc.inc(LABELS[i & 7]);
+    },
+    'OTel SDK add(1, attrs), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) oc.add(1, LABELS[i & 7]);
+    },
   });
   record('counter with labels (8 label sets)', r);
   const ours = r['omnimeter inc(labels), 2 labels'];
-  target('`inc(labels)` speed-up over prom-client', ratio(r['prom-client inc(labels), 2 labels'], ours), '>= 5x', r['prom-client inc(labels), 2 labels'] >= 5 * ours);
-  target('`inc(labels)` speed-up over OTel `add(1, attrs)`', ratio(r['OTel SDK add(1, attrs), 2 attributes'], ours), '>= 2x', r['OTel SDK add(1, attrs), 2 attributes'] >= 2 * ours);
+  target(
+    '`inc(labels)` speed-up over prom-client',
+    ratio(r['prom-client inc(labels), 2 labels'], ours),
+    '>= 5x',
+    r['prom-client inc(labels), 2 labels'] >= 5 * ours,
+  );
+  target(
+    '`inc(labels)` speed-up over OTel `add(1, attrs)`',
+    ratio(r['OTel SDK add(1, attrs), 2 attributes'], ours),
+    '>= 2x',
+    r['OTel SDK add(1, attrs), 2 attributes'] >= 2 * ours,
+  );
 }
 
 // --- five exporters configured vs none --------------------------------------
-const fiveExporters = createNodeMetrics({
-  collectionInterval: '1s',
-  exporters: [
-    { type: 'prometheus', port: 19464 },
-    { type: 'statsd', port: 18125 },
-    { type: 'json', path: join(mkdtempSync(join(os.tmpdir(), 'omnimeter-bench-')), 'metrics.json') },
-    { type: 'console', stream: 'stderr', format: 'json' },
-    { type: 'otlp', endpoint: 'http://127.0.0.1:14318/v1/metrics' },
-  ],
-}, {});
+const fiveExporters = createNodeMetrics(
+  {
+    collectionInterval: '1s',
+    exporters: [
+      { type: 'prometheus', port: 19464 },
+      { type: 'statsd', port: 18125 },
+      { type: 'json', path: join(mkdtempSync(join(os.tmpdir(), 'omnimeter-bench-')), 'metrics.json') },
+      { type: 'console', stream: 'stderr', format: 'json' },
+      { type: 'otlp', endpoint: 'http://127.0.0.1:14318/v1/metrics' },
+    ],
+  },
+  {},
+);
 {
   const none = createMetrics();
   const a = none.counter('n_total', { help: 'n', labelNames: ['tool_name', 'status'] });
@@ -103,10 +150,18 @@ const fiveExporters = createNodeMetrics({
   const aBound = a.labels(LABELS[0]);
   const bBound = b.labels(LABELS[0]);
   const r = measure({
-    'bound inc(), no exporters': (n) => { for (let i = 0; i < n; i++) aBound.inc(); },
-    'bound inc(), five exporters configured': (n) => { for (let i = 0; i < n; i++) bBound.inc(); },
-    'inc(labels), no exporters': (n) => { for (let i = 0; i < n; i++) a.inc(LABELS[i & 7]); },
-    'inc(labels), five exporters configured': (n) => { for (let i = 0; i < n; i++) b.inc(LABELS[i & 7]); },
+    'bound inc(), no exporters': (n) => {
+      for (let i = 0; i < n; i++) aBound.inc();
+    },
+    'bound inc(), five exporters configured': (n) => {
+      for (let i = 0; i < n; i++) bBound.inc();
+    },
+    'inc(labels), no exporters': (n) => {
+      for (let i = 0; i < n; i++) a.inc(LABELS[i & 7]);
+    },
+    'inc(labels), five exporters configured': (n) => {
+      for (let i = 0; i < n; i++) b.inc(LABELS[i & 7]);
+    },
   });
   record('hot path with exporters (issue #3)', r);
   const bound = r['bound inc(), five exporters configured'] / r['bound inc(), no exporters'];
@@ -128,25 +183,53 @@ const VALUES = new Float64Array(4096);
   const ph = prom(promClient.Histogram, { name: 'p_h', help: 'h' });
   const ph2 = prom(promClient.Histogram, { name: 'p_h2', help: 'h', labelNames: ['tool_name', 'status'] });
   const omh2 = om.histogram('h2_seconds', { help: 'h', labelNames: ['tool_name', 'status'] });
-  const oh = meter.createHistogram('o_h', { advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] } });
+  const oh = meter.createHistogram('o_h', {
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
   const oms = om.summary('s_seconds', { help: 's', quantiles: [0.5, 0.9, 0.99], maxAgeSeconds: 600, ageBuckets: 5 });
   const ps = prom(promClient.Summary, { name: 'p_s', help: 's', percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 600, ageBuckets: 5 });
   const hdrHistogram = hdr.build();
   const r = measure({
-    'omnimeter histogram observe (11 buckets)': (n) => { for (let i = 0; i < n; i++) omh.observe(VALUES[i & 4095]); },
-    'prom-client histogram observe (11 buckets)': (n) => { for (let i = 0; i < n; i++) ph.observe(VALUES[i & 4095]); },
-    'OTel SDK histogram record (11 buckets)': (n) => { for (let i = 0; i < n; i++) oh.record(VALUES[i & 4095]); },
-    'omnimeter histogram observe(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) omh2.observe(LABELS[i & 7], VALUES[i & 4095]); },
-    'prom-client histogram observe(labels), 2 labels': (n) => { for (let i = 0; i < n; i++) ph2.observe(LABELS[i & 7], VALUES[i & 4095]); },
-    'omnimeter summary observe (600 s window)': (n) => { for (let i = 0; i < n; i++) oms.observe(VALUES[i & 4095]); },
-    'prom-client summary observe (600 s window)': (n) => { for (let i = 0; i < n; i++) ps.observe(VALUES[i & 4095]); },
-    'hdr-histogram-js recordValue (µs, JS)': (n) => { for (let i = 0; i < n; i++) hdrHistogram.recordValue(Math.round(VALUES[i & 4095] * 1e6)); },
+    'omnimeter histogram observe (11 buckets)': (n) => {
+      for (let i = 0; i < n; i++) omh.observe(VALUES[i & 4095]);
+    },
+    'prom-client histogram observe (11 buckets)': (n) => {
+      for (let i = 0; i < n; i++) ph.observe(VALUES[i & 4095]);
+    },
+    'OTel SDK histogram record (11 buckets)': (n) => {
+      for (let i = 0; i < n; i++) oh.record(VALUES[i & 4095]);
+    },
+    'omnimeter histogram observe(labels), 2 labels': (n) => {
+      for (let i = 0; i < n; i++) omh2.observe(LABELS[i & 7], VALUES[i & 4095]);
+    },
+    'prom-client histogram observe(labels), 2 labels': (n) => {
+      for (let i = 0; i < n; i++) ph2.observe(LABELS[i & 7], VALUES[i & 4095]);
+    },
+    'omnimeter summary observe (600 s window)': (n) => {
+      for (let i = 0; i < n; i++) oms.observe(VALUES[i & 4095]);
+    },
+    'prom-client summary observe (600 s window)': (n) => {
+      for (let i = 0; i < n; i++) ps.observe(VALUES[i & 4095]);
+    },
+    'hdr-histogram-js recordValue (µs, JS)': (n) => {
+      for (let i = 0; i < n; i++) hdrHistogram.recordValue(Math.round(VALUES[i & 4095] * 1e6));
+    },
   });
   record('histogram and summary', r);
   const h = r['omnimeter histogram observe (11 buckets)'];
-  target('histogram `observe` speed-up over prom-client', ratio(r['prom-client histogram observe (11 buckets)'], h), '>= 5x', r['prom-client histogram observe (11 buckets)'] >= 5 * h);
+  target(
+    'histogram `observe` speed-up over prom-client',
+    ratio(r['prom-client histogram observe (11 buckets)'], h),
+    '>= 5x',
+    r['prom-client histogram observe (11 buckets)'] >= 5 * h,
+  );
   const s = r['omnimeter summary observe (600 s window)'];
-  target('summary `observe` speed-up over prom-client', ratio(r['prom-client summary observe (600 s window)'], s), '>= 10x', r['prom-client summary observe (600 s window)'] >= 10 * s);
+  target(
+    'summary `observe` speed-up over prom-client',
+    ratio(r['prom-client summary observe (600 s window)'], s),
+    '>= 10x',
+    r['prom-client summary observe (600 s window)'] >= 10 * s,
+  );
 }
 
 // --- summary accuracy -------------------------------------------------------
@@ -210,11 +293,18 @@ const VALUES = new Float64Array(4096);
     },
   });
   record('WebAssembly guest (AssemblyScript, cpu-tool)', perIncrement);
-  const calls = measure({
-    'export call + flush with one numeric update (jco 1.12 glue), host telemetry included': (n) => { for (let i = 0; i < n; i++) guest.call('spin', 1); },
-  }, { rounds: 5, targetMs: 40 });
+  const calls = measure(
+    {
+      'export call + flush with one numeric update (jco 1.12 glue), host telemetry included': (n) => {
+        for (let i = 0; i < n; i++) guest.call('spin', 1);
+      },
+    },
+    { rounds: 5, targetMs: 40 },
+  );
   record('WebAssembly guest (AssemblyScript, cpu-tool)', calls);
-  const flush = await measureAsync({ 'fan-out(1,000): 1,000 series changed, flushed to the host in one batch': async () => guest.call('fan-out', 1000) });
+  const flush = await measureAsync({
+    'fan-out(1,000): 1,000 series changed, flushed to the host in one batch': async () => guest.call('fan-out', 1000),
+  });
   record('WebAssembly guest (AssemblyScript, cpu-tool)', flush, 'ms');
   // measure() counts increments (n), so this is already per increment, flush and export call included.
   const inc = perIncrement['guest counter inc(), amortized over spin(100,000) incl. its flush'];
@@ -230,7 +320,11 @@ const VALUES = new Float64Array(4096);
   const root = new URL('..', import.meta.url).pathname;
   const bundle = async (entry) => {
     const options = { bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, logLevel: 'silent' };
-    const out = await build(entry.endsWith('.ts') ? { ...options, entryPoints: [join(root, entry)] } : { ...options, stdin: { contents: entry, resolveDir: root } });
+    const out = await build(
+      entry.endsWith('.ts')
+        ? { ...options, entryPoints: [join(root, entry)] }
+        : { ...options, stdin: { contents: entry, resolveDir: root } },
+    );
     const bytes = out.outputFiles[0].contents;
     return { min: bytes.length / 1024, gzip: gzipSync(bytes).length / 1024 };
   };
@@ -241,7 +335,9 @@ const VALUES = new Float64Array(4096);
   rows.push([group, 'omnimeter/host (browser entry): min + gzip', (await bundle('src/host/browser.ts')).gzip, 'KiB']);
   rows.push([group, 'omnimeter/browser/exporters (with zod): min + gzip', (await bundle('src/browser/exporters.ts')).gzip, 'KiB']);
   // The peer: what a page pays for the OpenTelemetry SDK's metrics (a meter provider and a counter).
-  const otel = await bundle("import { MeterProvider } from '@opentelemetry/sdk-metrics'; export const c = new MeterProvider().getMeter('m').createCounter('c');");
+  const otel = await bundle(
+    "import { MeterProvider } from '@opentelemetry/sdk-metrics'; export const c = new MeterProvider().getMeter('m').createCounter('c');",
+  );
   rows.push([group, 'OTel SDK metrics (MeterProvider): min + gzip', otel.gzip, 'KiB']);
   target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16 KiB', core.gzip <= 16);
 }

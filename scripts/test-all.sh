@@ -21,6 +21,7 @@ fi
 
 node scripts/ensure-deps.mjs
 npm run build:wasm   # first: tests and the browser demo import the components' generated glue and types
+npm run lint
 npm run typecheck
 npm run build
 npx vitest run

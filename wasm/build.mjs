@@ -70,8 +70,21 @@ async function witDir() {
  */
 async function componentizeGuest(guest, wit, dir) {
   const bundle = join(dir, `${guest.name}.bundle.js`);
-  await esbuild({ entryPoints: [join(root, guest.source)], bundle: true, format: 'esm', platform: 'neutral', outfile: bundle, external: ['omnimeter:*'], logLevel: 'silent' });
-  const { component } = await componentize({ sourcePath: bundle, witPath: wit, worldName: guest.world, disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'] });
+  await esbuild({
+    entryPoints: [join(root, guest.source)],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    outfile: bundle,
+    external: ['omnimeter:*'],
+    logLevel: 'silent',
+  });
+  const { component } = await componentize({
+    sourcePath: bundle,
+    witPath: wit,
+    worldName: guest.world,
+    disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+  });
   await rm(bundle);
   return component;
 }
@@ -103,7 +116,8 @@ async function finish(guest, dir, componentBytes) {
   }
   // Validate what we ship: every core module of the component must compile.
   for (const file of await readdir(js)) {
-    if (file.endsWith('.wasm') && !WebAssembly.validate(await readFile(join(js, file)))) throw new Error(`${guest.name}: ${file} is not valid WebAssembly`);
+    if (file.endsWith('.wasm') && !WebAssembly.validate(await readFile(join(js, file))))
+      throw new Error(`${guest.name}: ${file} is not valid WebAssembly`);
   }
   return { name: guest.name, component, bytes: componentBytes.length };
 }

@@ -44,7 +44,11 @@ export class LiveChart {
         height: HEIGHT,
         legend: { live: false },
         cursor: { show: false },
-        scales: { x: { time: true }, left: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] }, right: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+        scales: {
+          x: { time: true },
+          left: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+          right: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+        },
         axes: [
           {
             stroke: '#9aa4b2',
@@ -55,9 +59,13 @@ export class LiveChart {
             incrs: [5, 10, 15, 30, 60],
             values: (_u, splits) => splits.map((t) => new Date(t * 1000).toLocaleTimeString('en-GB')),
           },
-          axis('left', spec.unit), ...(spec.rightUnit !== undefined ? [axis('right', spec.rightUnit, 1)] : []),
+          axis('left', spec.unit),
+          ...(spec.rightUnit !== undefined ? [axis('right', spec.rightUnit, 1)] : []),
         ],
-        series: [{}, ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, scale: l.right ? 'right' : 'left', spanGaps: true }))],
+        series: [
+          {},
+          ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, scale: l.right ? 'right' : 'left', spanGaps: true })),
+        ],
       },
       this.data as uPlot.AlignedData,
       box,

@@ -7,7 +7,11 @@ import { type ComponentGlue, type CompiledComponent, fetchComponent } from 'omni
 import * as cpuGlue from '../../.cache/wasm/cpu-tool/js/cpu-tool.js';
 import * as jsonGlue from '../../.cache/wasm/json-tool/js/json-tool.js';
 
-const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool}/**/*.wasm', { query: '?url', import: 'default', eager: true });
+const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool}/**/*.wasm', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+});
 
 function urlsOf(name: string, pattern: RegExp): Record<string, string> {
   return Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));

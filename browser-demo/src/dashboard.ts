@@ -63,11 +63,31 @@ export function dashboard({ metrics, prefix, ledger, exposition }: DashboardOpti
   });
 
   const rows = [
-    { key: 'documents-ok', label: 'json-tool: valid documents', asked: () => ledger.documentsOk, recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'ok' }) },
-    { key: 'documents-invalid', label: 'json-tool: malformed documents', asked: () => ledger.documentsInvalid, recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'invalid' }) },
-    { key: 'fib-calls', label: 'cpu-tool: fib calls', asked: () => ledger.fibCalls, recorded: (r: Readings) => r.sum(own('cpu_tool_calls'), { export: 'fib' }) },
+    {
+      key: 'documents-ok',
+      label: 'json-tool: valid documents',
+      asked: () => ledger.documentsOk,
+      recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'ok' }),
+    },
+    {
+      key: 'documents-invalid',
+      label: 'json-tool: malformed documents',
+      asked: () => ledger.documentsInvalid,
+      recorded: (r: Readings) => r.sum(own('json_tool_documents'), { status: 'invalid' }),
+    },
+    {
+      key: 'fib-calls',
+      label: 'cpu-tool: fib calls',
+      asked: () => ledger.fibCalls,
+      recorded: (r: Readings) => r.sum(own('cpu_tool_calls'), { export: 'fib' }),
+    },
   ];
-  $('ledger').querySelector('tbody')!.innerHTML = rows.map((row) => `<tr data-key="${row.key}"><th>${row.label}</th><td class="asked"></td><td class="recorded"></td><td class="check"></td></tr>`).join('');
+  $('ledger').querySelector('tbody')!.innerHTML = rows
+    .map(
+      (row) =>
+        `<tr data-key="${row.key}"><th>${row.label}</th><td class="asked"></td><td class="recorded"></td><td class="check"></td></tr>`,
+    )
+    .join('');
 
   let before: Readings | undefined;
   let sampling = false;
@@ -77,10 +97,24 @@ export function dashboard({ metrics, prefix, ledger, exposition }: DashboardOpti
     try {
       const families = await metrics.registry.collect();
       const now = new Readings(families, Date.now());
-      callsChart.push(now.timeMs, [now.rate(before, own('tool_calls'), { status: 'ok' }), now.rate(before, own('tool_calls'), { status: 'error' }), now.sum(own('load_target_calls_per_second'))]);
-      latencyChart.push(now.timeMs, [0.5, 0.9, 0.99].map((q) => us(now.summaryQuantile(own('tool_latency_seconds'), q, { tool_name: 'parse_json' }))));
-      sizeChart.push(now.timeMs, [now.histogramQuantile(before, own('json_tool_document_bytes'), 0.5), now.histogramQuantile(before, own('json_tool_document_bytes'), 0.9), now.rate(before, own('json_tool_documents'), { status: 'invalid' })]);
-      runtimeChart.push(now.timeMs, [now.rate(before, 'omnimeter_wasm_invocations'), us(now.histogramQuantile(before, 'omnimeter_wasm_host_call_seconds', 0.5))]);
+      callsChart.push(now.timeMs, [
+        now.rate(before, own('tool_calls'), { status: 'ok' }),
+        now.rate(before, own('tool_calls'), { status: 'error' }),
+        now.sum(own('load_target_calls_per_second')),
+      ]);
+      latencyChart.push(
+        now.timeMs,
+        [0.5, 0.9, 0.99].map((q) => us(now.summaryQuantile(own('tool_latency_seconds'), q, { tool_name: 'parse_json' }))),
+      );
+      sizeChart.push(now.timeMs, [
+        now.histogramQuantile(before, own('json_tool_document_bytes'), 0.5),
+        now.histogramQuantile(before, own('json_tool_document_bytes'), 0.9),
+        now.rate(before, own('json_tool_documents'), { status: 'invalid' }),
+      ]);
+      runtimeChart.push(now.timeMs, [
+        now.rate(before, 'omnimeter_wasm_invocations'),
+        us(now.histogramQuantile(before, 'omnimeter_wasm_host_call_seconds', 0.5)),
+      ]);
       charts.dataset.samples = String(callsChart.points);
 
       const total = now.sum(own('tool_calls'));
@@ -106,7 +140,8 @@ export function dashboard({ metrics, prefix, ledger, exposition }: DashboardOpti
       }
 
       const shown = exposition();
-      $('exposition-title').textContent = shown === 'openmetrics' ? 'OpenMetrics 1.0 (what a scrape would get)' : 'Prometheus text 0.0.4 (what a scrape would get)';
+      $('exposition-title').textContent =
+        shown === 'openmetrics' ? 'OpenMetrics 1.0 (what a scrape would get)' : 'Prometheus text 0.0.4 (what a scrape would get)';
       $('exposition').textContent = await metrics.registry.expose(shown);
       $('exposition').dataset.format = shown;
       $('json').textContent = JSON.stringify(toJsonSnapshot(families, now.timeMs), null, 2);

@@ -22,7 +22,9 @@ const host = new ComponentHost({ metrics });
 const { jsonTool, cpuTool } = await loadExamples();
 const json = host.load(jsonTool).instantiate('page');
 const cpu = host.load(cpuTool).instantiate('page');
-$('components').innerHTML = [jsonTool, cpuTool].map((c) => `<span class="pill" title="sha256 ${c.sha256}">${c.name} <code>${c.sha256.slice(0, 12)}</code></span>`).join('');
+$('components').innerHTML = [jsonTool, cpuTool]
+  .map((c) => `<span class="pill" title="sha256 ${c.sha256}">${c.name} <code>${c.sha256.slice(0, 12)}</code></span>`)
+  .join('');
 
 const workload = startWorkload(metrics, { json, cpu });
 loadPanel(workload);

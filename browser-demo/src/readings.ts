@@ -47,6 +47,10 @@ export class Readings {
       (r?.series(name, match) ?? []).reduce<number[]>((acc, s) => (s.bucketCounts ?? []).map((c, i) => c + (acc[i] ?? 0)), []);
     const now = counts(this);
     const then = counts(before);
-    return bucketQuantile(q, bounds, now.map((c, i) => c - (then[i] ?? 0)));
+    return bucketQuantile(
+      q,
+      bounds,
+      now.map((c, i) => c - (then[i] ?? 0)),
+    );
   }
 }

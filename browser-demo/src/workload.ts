@@ -31,13 +31,22 @@ function randomDocument(valid: boolean): string {
 }
 
 export function startWorkload(metrics: Metrics, tools: { json: ComponentInstance; cpu: ComponentInstance }): Workload {
-  const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
+  const calls = metrics.counter('tool_calls_total', {
+    help: 'Tool calls by tool and outcome.',
+    labelNames: ['tool_name', 'status'] as const,
+  });
   const duration = metrics.timer('tool_execution_seconds', {
     help: 'Tool execution time, measured around the component call.',
     labelNames: ['tool_name'] as const,
     buckets: [0.00001, 0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01],
   });
-  const latency = metrics.summary('tool_latency_seconds', { help: 'Tool latency quantiles over the last minute.', labelNames: ['tool_name'] as const, quantiles: [0.5, 0.9, 0.99], maxAgeSeconds: 60, ageBuckets: 5 });
+  const latency = metrics.summary('tool_latency_seconds', {
+    help: 'Tool latency quantiles over the last minute.',
+    labelNames: ['tool_name'] as const,
+    quantiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 60,
+    ageBuckets: 5,
+  });
   const targetRate = metrics.gauge('load_target_calls_per_second', { help: 'The rate the load slider asks for.' });
   const targetErrors = metrics.gauge('load_error_ratio', { help: 'The share of malformed documents the slider asks for.' });
 

@@ -37,7 +37,13 @@ export interface PageExporters {
 
 export function startPageExporters(metrics: Metrics, input: unknown, options: PageExporterOptions = {}): PageExporters {
   const config = parseConfig(input);
-  const refused = config.exporters.flatMap((e, i) => (e.type === 'statsd' || e.type === 'json' ? [`exporters[${i}].type: "${e.type}" cannot run in a browser (it needs ${e.type === 'statsd' ? 'UDP/TCP sockets' : 'a file system'}); use otlp, console or pushSnapshots to a collector's /ingest`] : []));
+  const refused = config.exporters.flatMap((e, i) =>
+    e.type === 'statsd' || e.type === 'json'
+      ? [
+          `exporters[${i}].type: "${e.type}" cannot run in a browser (it needs ${e.type === 'statsd' ? 'UDP/TCP sockets' : 'a file system'}); use otlp, console or pushSnapshots to a collector's /ingest`,
+        ]
+      : [],
+  );
   if (refused.length) throw new ConfigError('config', refused);
   const write = options.write ?? ((text: string) => console.info(text));
   const sink: ConsoleOutput = { isTTY: false, write: (text, done) => (write(text), done()) };
@@ -50,7 +56,10 @@ export function startPageExporters(metrics: Metrics, input: unknown, options: Pa
         return [];
       })
     : [];
-  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, { intervalMs: parseDuration(config.collectionInterval)!, warn: options.warn });
+  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, {
+    intervalMs: parseDuration(config.collectionInterval)!,
+    warn: options.warn,
+  });
   pipeline.start();
   const prometheus = config.exporters.find((e) => e.type === 'prometheus');
   return {

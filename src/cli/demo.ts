@@ -49,7 +49,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The demo's two tools, built from source first if missing (a fresh checkout: ~10 s). */
 async function buildExamples(): Promise<void> {
-  const { buildMissing } = (await import(pathToFileURL(join(root, 'wasm', 'build.mjs')).href)) as { buildMissing: (names: string[]) => Promise<unknown> };
+  const { buildMissing } = (await import(pathToFileURL(join(root, 'wasm', 'build.mjs')).href)) as {
+    buildMissing: (names: string[]) => Promise<unknown>;
+  };
   await buildMissing(['json-tool', 'cpu-tool']);
 }
 
@@ -71,7 +73,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     'json-tool': host.load(exampleComponent('json-tool')).instantiate('demo'),
     'cpu-tool': host.load(exampleComponent('cpu-tool')).instantiate('demo'),
   };
-  const calls = metrics.counter('tool_calls_total', { help: 'Tool calls by tool and outcome.', labelNames: ['tool_name', 'status'] as const });
+  const calls = metrics.counter('tool_calls_total', {
+    help: 'Tool calls by tool and outcome.',
+    labelNames: ['tool_name', 'status'] as const,
+  });
   const duration = metrics.timer('tool_execution_seconds', {
     help: 'Tool execution time, measured around the component call.',
     labelNames: ['tool_name'] as const,
@@ -121,7 +126,13 @@ function demoConfig(): { config: MetricsConfigInput; source: string } {
   const file = process.env.OMNIMETER_CONFIG ?? CONFIG_FILES.find((f) => existsSync(f));
   if (file) return { config: loadConfig(), source: file };
   const port = process.env.OMNIMETER_PORT === undefined ? 9464 : Number(process.env.OMNIMETER_PORT);
-  return { config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port, ingest: { origins: BROWSER_DEMO_ORIGINS } }] }, source: 'embedded defaults' };
+  return {
+    config: {
+      ...DEMO_CONFIG,
+      exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port, ingest: { origins: BROWSER_DEMO_ORIGINS } }],
+    },
+    source: 'embedded defaults',
+  };
 }
 
 export async function runDemo(): Promise<void> {
@@ -146,4 +157,3 @@ ${endpoints.join('\n')}
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
-

@@ -25,7 +25,9 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     }
     try {
       const config = parseConfig(readConfigFile(file), file);
-      out.write(`${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${config.exporters.map((e) => e.type).join(', ') || 'none'})\n`);
+      out.write(
+        `${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${config.exporters.map((e) => e.type).join(', ') || 'none'})\n`,
+      );
       return 0;
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -38,7 +40,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   }
   if (command === 'run') {
     const { parseRunArgs, runComponent } = await import('./run.js');
-    let options;
+    let options: ReturnType<typeof parseRunArgs>;
     try {
       options = parseRunArgs(args);
     } catch (error) {
@@ -48,7 +50,8 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     const running = await runComponent(options);
     const show = (v: unknown) => (typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
     if (options.invoke) out.write(`${options.invoke} -> ${running.results.map(show).join(', ')}\n`);
-    for (const e of running.metrics.config.exporters) if (e.type === 'prometheus') out.write(`metrics: http://${e.host}:${e.port}${e.path}\n`);
+    for (const e of running.metrics.config.exporters)
+      if (e.type === 'prometheus') out.write(`metrics: http://${e.host}:${e.port}${e.path}\n`);
     if (options.once) {
       await running.stop();
       return 0;

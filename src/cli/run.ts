@@ -53,7 +53,9 @@ export async function runComponent(options: RunOptions): Promise<RunningComponen
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: [basename(path)], enableNetwork: false } });
   const host = new ComponentHost({ metrics, components: metrics.config.components, imports: wasi.getImportObject() });
-  const dir = statSync(path).isDirectory() ? { dir: path, name: undefined } : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));
+  const dir = statSync(path).isDirectory()
+    ? { dir: path, name: undefined }
+    : await transpileCached(path, options.cacheDir ?? join(process.cwd(), '.cache', 'omnimeter', 'transpiled'));
   const loaded = host.load(readComponent(dir.dir, { name: dir.name }));
   const instances = Array.from({ length: options.instances ?? 1 }, () => loaded.instantiate());
   const results: unknown[] = [];
@@ -87,7 +89,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions & { once: bool
     else throw new Error(`unknown argument ${a}`);
   }
   if (!out.component) throw new Error('run needs a component (.wasm file or transpiled folder)');
-  for (const [flag, n] of [['--repeat', out.repeat], ['--instances', out.instances]] as const) {
+  for (const [flag, n] of [
+    ['--repeat', out.repeat],
+    ['--instances', out.instances],
+  ] as const) {
     if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new Error(`${flag}: expected an integer >= 1, got ${n}`);
   }
   return out;

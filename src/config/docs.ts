@@ -37,10 +37,12 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((e) => `\`${JSON.stringify(e)}\``).join(' \\| ');
   if (s.anyOf ?? s.oneOf) return (s.anyOf ?? s.oneOf)!.map(typeOf).join(' \\| ');
   if (s.type === 'array') return s.items?.anyOf || s.items?.oneOf ? 'list (variants below)' : `${s.items ? typeOf(s.items) : 'any'}[]`;
-  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties) return `map of ${typeOf(s.additionalProperties)}`;
+  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties)
+    return `map of ${typeOf(s.additionalProperties)}`;
   const low = s.minimum ?? s.exclusiveMinimum;
   const high = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
-  const range = high !== undefined ? ` (${low ?? ''}–${high})` : low !== undefined ? ` (${s.exclusiveMinimum !== undefined ? '>' : '>='} ${low})` : '';
+  const range =
+    high !== undefined ? ` (${low ?? ''}–${high})` : low !== undefined ? ` (${s.exclusiveMinimum !== undefined ? '>' : '>='} ${low})` : '';
   return `${Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any')}${range}`;
 }
 
@@ -79,12 +81,23 @@ export function configurationMarkdown(): string {
   rows(schema, '', out);
   const exporters = schema.properties!.exporters!.items!;
   for (const variant of exporters.oneOf ?? exporters.anyOf ?? []) {
-    out.push('', `## Exporter \`${String(variant.properties?.type?.const)}\``, '', variant.description ?? '', '', '| key | type | default | description |', '|---|---|---|---|');
+    out.push(
+      '',
+      `## Exporter \`${String(variant.properties?.type?.const)}\``,
+      '',
+      variant.description ?? '',
+      '',
+      '| key | type | default | description |',
+      '|---|---|---|---|',
+    );
     rows(variant, '', out);
   }
   const filters = schema.properties!.filters!.items!;
   out.push('', '## Filters', '', filters.description ?? '', '');
-  for (const variant of filters.anyOf ?? filters.oneOf ?? []) out.push(`- \`${Object.keys(variant.properties ?? {}).join(', ')}\`: ${Object.values(variant.properties ?? {})[0]?.description ?? 'see the schema'}`);
+  for (const variant of filters.anyOf ?? filters.oneOf ?? [])
+    out.push(
+      `- \`${Object.keys(variant.properties ?? {}).join(', ')}\`: ${Object.values(variant.properties ?? {})[0]?.description ?? 'see the schema'}`,
+    );
   out.push('', '## Components (`components.<name>`)', '', '| key | type | default | description |', '|---|---|---|---|');
   rows(schema.properties!.components!.additionalProperties as JsonSchema, '', out);
   return `${out.join('\n')}\n`;

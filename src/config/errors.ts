@@ -32,7 +32,8 @@ function offending(issue: z.core.$ZodIssue): string {
   let input = issue.input;
   const last = issue.path[issue.path.length - 1];
   const discriminator = issue.code === 'invalid_union' && 'discriminator' in issue;
-  if (discriminator && typeof last === 'string' && typeof input === 'object' && input !== null) input = (input as Record<string, unknown>)[last];
+  if (discriminator && typeof last === 'string' && typeof input === 'object' && input !== null)
+    input = (input as Record<string, unknown>)[last];
   return `, got ${input === undefined ? 'nothing' : describeValue(input)}`;
 }
 

@@ -37,7 +37,8 @@ export function applyEnvironment(config: MetricsConfigInput, env: Environment): 
   const enabled = env.OMNIMETER_ENABLED;
   if (enabled !== undefined && enabled !== '') {
     const value = { true: true, '1': true, false: false, '0': false }[enabled.toLowerCase()];
-    if (value === undefined) throw new ConfigError('environment', [`OMNIMETER_ENABLED: expected true, false, 1 or 0, got ${JSON.stringify(enabled)}`]);
+    if (value === undefined)
+      throw new ConfigError('environment', [`OMNIMETER_ENABLED: expected true, false, 1 or 0, got ${JSON.stringify(enabled)}`]);
     out.enabled = value;
   }
   const port = env.OMNIMETER_PROMETHEUS_PORT;
@@ -67,6 +68,7 @@ export function loadConfig(options: LoadOptions = {}): MetricsConfig {
   const cwd = options.cwd ?? process.cwd();
   const path = options.path ?? env.OMNIMETER_CONFIG ?? CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
   const raw = path ? readConfigFile(resolve(cwd, path)) : {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(path ?? 'config', ['(root): expected an object']);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(path ?? 'config', ['(root): expected an object']);
   return parseConfig(applyEnvironment(raw as MetricsConfigInput, env), path ?? 'defaults');
 }

@@ -34,7 +34,9 @@ export function parseDuration(value: number | string): number | undefined {
 const duration = (description: string) =>
   z
     .union([z.number(), z.string()], { error: 'expected a duration: seconds as a number, or a string like "500ms", "10s", "1m"' })
-    .refine((v) => parseDuration(v) !== undefined, { error: 'expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h"' })
+    .refine((v) => parseDuration(v) !== undefined, {
+      error: 'expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h"',
+    })
     .meta({ description });
 
 /** An integer in [min, max] (or >= min), with one message for every way to miss. */
@@ -46,7 +48,8 @@ const int = (min: number, max?: number) => {
 
 const port = (description: string) => int(1, 65535).meta({ description });
 
-const host = (description: string) => z.string({ error: 'expected a host name or IP address' }).min(1, { error: 'expected a host name or IP address' }).meta({ description });
+const host = (description: string) =>
+  z.string({ error: 'expected a host name or IP address' }).min(1, { error: 'expected a host name or IP address' }).meta({ description });
 
 const rate = (description: string) =>
   z
@@ -57,24 +60,25 @@ const rate = (description: string) =>
 
 const labelMap = (description: string) =>
   z
-    .record(z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' }), z.string({ error: 'expected a string label value' }))
+    .record(
+      z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' }),
+      z.string({ error: 'expected a string label value' }),
+    )
     .meta({ description });
 
 const pattern = z.string({ error: 'expected a metric name pattern (* matches any run of characters)' }).min(1);
 
-const regex = z
-  .string({ error: 'expected a regular expression' })
-  .refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'expected a valid regular expression' },
-  );
+const regex = z.string({ error: 'expected a regular expression' }).refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected a valid regular expression' },
+);
 
 /** Fields every push exporter shares. */
 const pushCommon = {
@@ -95,13 +99,22 @@ export const PrometheusExporterSchema = z
     type: z.literal('prometheus'),
     host: host('Interface to listen on. Only loopback unless you say otherwise.').default('127.0.0.1'),
     port: port('TCP port of the scrape endpoint.').default(9464),
-    path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/metrics').meta({ description: 'Scrape path; the JSON snapshot is served at <path>.json.' }),
-    format: z.enum(['auto', 'prometheus', 'openmetrics'], { error: 'expected "auto", "prometheus" or "openmetrics"' }).default('auto').meta({ description: '"auto" negotiates from the Accept header.' }),
+    path: z
+      .string()
+      .startsWith('/', { error: 'expected a path starting with "/"' })
+      .default('/metrics')
+      .meta({ description: 'Scrape path; the JSON snapshot is served at <path>.json.' }),
+    format: z
+      .enum(['auto', 'prometheus', 'openmetrics'], { error: 'expected "auto", "prometheus" or "openmetrics"' })
+      .default('auto')
+      .meta({ description: '"auto" negotiates from the Accept header.' }),
     auth: z
       .union(
         [
           z.strictObject({ bearerToken: z.string().min(1).meta({ description: 'Required `Authorization: Bearer` token.' }) }),
-          z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).meta({ description: 'HTTP basic auth credentials.' }),
+          z
+            .strictObject({ username: z.string().min(1), password: z.string().min(1) })
+            .meta({ description: 'HTTP basic auth credentials.' }),
         ],
         { error: 'expected { bearerToken } or { username, password }' },
       )
@@ -109,18 +122,27 @@ export const PrometheusExporterSchema = z
       .meta({ description: 'Require credentials on every request.' }),
     ingest: z
       .strictObject({
-        path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/ingest').meta({ description: 'Where snapshots are POSTed.' }),
+        path: z
+          .string()
+          .startsWith('/', { error: 'expected a path starting with "/"' })
+          .default('/ingest')
+          .meta({ description: 'Where snapshots are POSTed.' }),
         maxBytes: int(1024, 67108864)
           .default(1024 * 1024)
           .meta({ description: 'Largest accepted snapshot.' }),
         maxSources: int(1).default(1000).meta({ description: 'Distinct sources accepted.' }),
         origins: z
           .array(
-            z.string().refine((o) => o === '*' || isOrigin(o), { error: 'expected an origin like "https://shop.example.com" (scheme, host, port; no path) or "*"' }),
+            z.string().refine((o) => o === '*' || isOrigin(o), {
+              error: 'expected an origin like "https://shop.example.com" (scheme, host, port; no path) or "*"',
+            }),
             { error: 'expected a list of origins' },
           )
           .default([])
-          .meta({ description: 'Pages on other origins allowed to push (CORS), e.g. "https://shop.example.com", or "*". Same-origin pages and non-browser clients are always accepted; other origins are refused (403).' }),
+          .meta({
+            description:
+              'Pages on other origins allowed to push (CORS), e.g. "https://shop.example.com", or "*". Same-origin pages and non-browser clients are always accepted; other origins are refused (403).',
+          }),
       })
       .optional()
       .meta({ description: 'Accept JSON snapshots pushed by browsers (pushSnapshots), merged with a `source` label. Off unless set.' }),
@@ -138,9 +160,7 @@ export const StatsdExporterSchema = z
       .default('etsy')
       .meta({ description: 'Tag syntax: etsy `name;k=v`, dogstatsd `|#k:v`, telegraf `name,k=v`.' }),
     prefix: z.string().default('').meta({ description: 'Prepended to every StatsD name.' }),
-    mtu: int(64, 65507)
-      .default(1432)
-      .meta({ description: 'Maximum datagram payload in bytes; lines are packed up to it.' }),
+    mtu: int(64, 65507).default(1432).meta({ description: 'Maximum datagram payload in bytes; lines are packed up to it.' }),
     ...pushCommon,
   })
   .meta({ title: 'statsd', description: 'Pushes deltas to a StatsD daemon over UDP or TCP.' });
@@ -156,9 +176,7 @@ export const JsonExporterSchema = z
     maxBytes: int(1024)
       .default(10 * 1024 * 1024)
       .meta({ description: 'ndjson: rotate the file when it would grow past this size.' }),
-    maxFiles: int(1, 100)
-      .default(5)
-      .meta({ description: 'ndjson: rotated files kept (path.1 is the newest).' }),
+    maxFiles: int(1, 100).default(5).meta({ description: 'ndjson: rotated files kept (path.1 is the newest).' }),
     ...pushCommon,
   })
   .meta({ title: 'json', description: 'Writes the documented JSON snapshot (docs/snapshot.schema.json) to a file.' });
@@ -166,9 +184,18 @@ export const JsonExporterSchema = z
 export const ConsoleExporterSchema = z
   .strictObject({
     type: z.literal('console'),
-    format: z.enum(['table', 'logfmt', 'json'], { error: 'expected "table", "logfmt" or "json"' }).default('table').meta({ description: 'A readable table, logfmt lines or JSON lines.' }),
-    stream: z.enum(['stdout', 'stderr'], { error: 'expected "stdout" or "stderr"' }).default('stdout').meta({ description: 'Where to write.' }),
-    colors: z.enum(['auto', 'always', 'never'], { error: 'expected "auto", "always" or "never"' }).default('auto').meta({ description: '"auto": only on a TTY.' }),
+    format: z
+      .enum(['table', 'logfmt', 'json'], { error: 'expected "table", "logfmt" or "json"' })
+      .default('table')
+      .meta({ description: 'A readable table, logfmt lines or JSON lines.' }),
+    stream: z
+      .enum(['stdout', 'stderr'], { error: 'expected "stdout" or "stderr"' })
+      .default('stdout')
+      .meta({ description: 'Where to write.' }),
+    colors: z
+      .enum(['auto', 'always', 'never'], { error: 'expected "auto", "always" or "never"' })
+      .default('auto')
+      .meta({ description: '"auto": only on a TTY.' }),
     ...pushCommon,
   })
   .meta({ title: 'console', description: 'Prints metrics periodically for development.' });
@@ -181,9 +208,18 @@ export const OtlpExporterSchema = z
       .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
       .default('http://127.0.0.1:4318/v1/metrics')
       .meta({ description: 'OTLP/HTTP metrics endpoint.' }),
-    encoding: z.enum(['protobuf', 'json'], { error: 'expected "protobuf" or "json"' }).default('protobuf').meta({ description: 'Request body encoding.' }),
-    temporality: z.enum(['cumulative', 'delta'], { error: 'expected "cumulative" or "delta"' }).default('cumulative').meta({ description: 'Aggregation temporality of sums and histograms.' }),
-    headers: z.record(z.string(), z.string({ error: 'expected a string header value' })).default({}).meta({ description: 'Extra HTTP headers (e.g. authentication).' }),
+    encoding: z
+      .enum(['protobuf', 'json'], { error: 'expected "protobuf" or "json"' })
+      .default('protobuf')
+      .meta({ description: 'Request body encoding.' }),
+    temporality: z
+      .enum(['cumulative', 'delta'], { error: 'expected "cumulative" or "delta"' })
+      .default('cumulative')
+      .meta({ description: 'Aggregation temporality of sums and histograms.' }),
+    headers: z
+      .record(z.string(), z.string({ error: 'expected a string header value' }))
+      .default({})
+      .meta({ description: 'Extra HTTP headers (e.g. authentication).' }),
     resource: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
       .default({})
@@ -193,9 +229,13 @@ export const OtlpExporterSchema = z
   })
   .meta({ title: 'otlp', description: 'Pushes OTLP/HTTP (protobuf or JSON) to an OpenTelemetry receiver.' });
 
-export const ExporterSchema = z.discriminatedUnion('type', [PrometheusExporterSchema, StatsdExporterSchema, JsonExporterSchema, ConsoleExporterSchema, OtlpExporterSchema], {
-  error: 'expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp"',
-});
+export const ExporterSchema = z.discriminatedUnion(
+  'type',
+  [PrometheusExporterSchema, StatsdExporterSchema, JsonExporterSchema, ConsoleExporterSchema, OtlpExporterSchema],
+  {
+    error: 'expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp"',
+  },
+);
 
 export const FilterSchema = z
   .union(
@@ -225,10 +265,9 @@ export const ComponentSchema = z.strictObject({
 export const MetricsConfigSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Editor hint: path or URL of docs/config.schema.json.' }),
-    enabled: z
-      .boolean({ error: 'expected true or false' })
-      .default(false)
-      .meta({ description: 'Off by default: nothing is collected, no port opened, no timer started until true (or OMNIMETER_ENABLED=true).' }),
+    enabled: z.boolean({ error: 'expected true or false' }).default(false).meta({
+      description: 'Off by default: nothing is collected, no port opened, no timer started until true (or OMNIMETER_ENABLED=true).',
+    }),
     collectionInterval: duration('How often push exporters collect and send.').default('10s'),
     prefix: z
       .string()
@@ -236,21 +275,30 @@ export const MetricsConfigSchema = z
       .default('')
       .meta({ description: 'Prepended to every metric name.' }),
     defaultLabels: labelMap('Labels on every series.').default({}),
-    mode: z.enum(['strict', 'lenient'], { error: 'expected "strict" or "lenient"' }).default('strict').meta({ description: '"lenient" drops and counts invalid values instead of throwing.' }),
+    mode: z
+      .enum(['strict', 'lenient'], { error: 'expected "strict" or "lenient"' })
+      .default('strict')
+      .meta({ description: '"lenient" drops and counts invalid values instead of throwing.' }),
     exporters: z.array(ExporterSchema, { error: 'expected a list of exporters' }).default([]).meta({ description: 'Where metrics go.' }),
     retention: z
       .strictObject({
-        maxSeries: int(1)
-          .default(2000)
-          .meta({ description: 'Series per metric; more go to the omnimeter_overflow series.' }),
+        maxSeries: int(1).default(2000).meta({ description: 'Series per metric; more go to the omnimeter_overflow series.' }),
         maxSeriesAge: duration('Drop series not updated for this long (off when absent).').optional(),
       })
       .default({ maxSeries: 2000 })
       .meta({ description: 'Limits on stored series.' }),
-    samplingRate: rate('Fraction of histogram/summary observations recorded (1-in-round(1/rate)); recorded ones count for the skipped, so counts and sums stay correct.').default(1),
+    samplingRate: rate(
+      'Fraction of histogram/summary observations recorded (1-in-round(1/rate)); recorded ones count for the skipped, so counts and sums stay correct.',
+    ).default(1),
     components: z.record(z.string(), ComponentSchema).default({}).meta({ description: 'Per-WASM-component settings, by component name.' }),
-    filters: z.array(FilterSchema, { error: 'expected a list of filters' }).default([]).meta({ description: 'Accept / deny / rename / common labels, applied in order.' }),
-    handleSignals: z.boolean({ error: 'expected true or false' }).default(false).meta({ description: 'Flush and shut down on SIGTERM/SIGINT.' }),
+    filters: z
+      .array(FilterSchema, { error: 'expected a list of filters' })
+      .default([])
+      .meta({ description: 'Accept / deny / rename / common labels, applied in order.' }),
+    handleSignals: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .meta({ description: 'Flush and shut down on SIGTERM/SIGINT.' }),
   })
   .meta({ title: 'omnimeter configuration' });
 

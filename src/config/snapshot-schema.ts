@@ -8,13 +8,22 @@ export const SnapshotSeriesSchema = z.strictObject({
   value: z.number().optional().meta({ description: 'Counter or gauge value.' }),
   count: z.number().min(0).optional().meta({ description: 'Histogram/summary: observations.' }),
   sum: z.number().optional().meta({ description: 'Histogram/summary: sum of observations.' }),
-  bucketCounts: z.array(z.number().min(0)).optional().meta({ description: 'Histogram: non-cumulative count per bucket, the +Inf bucket last.' }),
-  quantileValues: z.array(finiteOrNull).optional().meta({ description: 'Summary: value per family quantile; null when the window is empty.' }),
+  bucketCounts: z
+    .array(z.number().min(0))
+    .optional()
+    .meta({ description: 'Histogram: non-cumulative count per bucket, the +Inf bucket last.' }),
+  quantileValues: z
+    .array(finiteOrNull)
+    .optional()
+    .meta({ description: 'Summary: value per family quantile; null when the window is empty.' }),
   createdMs: z.number().optional().meta({ description: 'Series creation, milliseconds since the epoch.' }),
 });
 
 export const SnapshotFamilySchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).meta({ description: 'Family name; counters without the _total suffix.' }),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+    .meta({ description: 'Family name; counters without the _total suffix.' }),
   type: z.enum(['counter', 'gauge', 'histogram', 'summary']),
   help: z.string(),
   unit: z.string().meta({ description: 'Unit suffix of the name, or "".' }),

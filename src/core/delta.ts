@@ -19,7 +19,10 @@ const keyOf = (family: string, s: SeriesSnapshot) => `${family}\u0000${s.labels.
 export class DeltaTracker {
   private last = new Map<string, Last>();
 
-  diff(families: readonly FamilySnapshot[], timeMs: number): { families: FamilySnapshot[]; startMs: (f: FamilySnapshot, s: SeriesSnapshot) => number; commit(): void } {
+  diff(
+    families: readonly FamilySnapshot[],
+    timeMs: number,
+  ): { families: FamilySnapshot[]; startMs: (f: FamilySnapshot, s: SeriesSnapshot) => number; commit(): void } {
     const next = new Map<string, Last>();
     const starts = new Map<SeriesSnapshot, number>();
     const out: FamilySnapshot[] = families.map((f) => ({

@@ -122,7 +122,10 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     this.table.clear();
     if (this.root) {
       // The unlabelled series stays the same object: handles to it keep working.
-      this.root.cell = this.makeCell(this.descriptor, this.ctx.defaultLabels.map(([, v]) => v)) as never;
+      this.root.cell = this.makeCell(
+        this.descriptor,
+        this.ctx.defaultLabels.map(([, v]) => v),
+      ) as never;
       this.table.adopt(this.root);
     }
   }
@@ -195,7 +198,8 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
   }
 }
 
-export class GaugeFamily<N extends string> extends Family<GaugeSeries> implements Gauge<N> {  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
+export class GaugeFamily<N extends string> extends Family<GaugeSeries> implements Gauge<N> {
+  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     return this.ctx.backend.gaugeCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
@@ -226,7 +230,11 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     return this.ctx.backend.histogramCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
-    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined);
+    return new HistogramSeries(
+      ...this.seriesArgs(values),
+      cell as HistogramSeries['cell'],
+      this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined,
+    );
   }
   observe(a: unknown, b?: number): void {
     if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
@@ -242,7 +250,11 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
     return this.ctx.backend.summaryCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
-    return new SummarySeries(...this.seriesArgs(values), cell as SummarySeries['cell'], this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined);
+    return new SummarySeries(
+      ...this.seriesArgs(values),
+      cell as SummarySeries['cell'],
+      this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined,
+    );
   }
   observe(a: unknown, b?: number): void {
     if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);

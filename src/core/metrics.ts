@@ -78,18 +78,30 @@ class Engine implements Metrics {
     });
     const self = { prefixed: false };
     // Self-metrics bypass the filter: they are never denied or renamed.
-    this.overflowCounter = this.counterFamily(SELF.overflow, {
-      help: 'Recordings sent to the overflow series because the metric reached its series limit.',
-      labelNames: ['metric'],
-    }, self);
-    this.droppedCounter = this.counterFamily(SELF.dropped, {
-      help: 'Recordings dropped in lenient mode because of an invalid value or label set.',
-      labelNames: ['metric', 'reason'],
-    }, self);
-    this.collectErrors = this.counterFamily(SELF.collectErrors, {
-      help: 'Collect callbacks that threw; the metric kept its previous values.',
-      labelNames: ['metric'],
-    }, self);
+    this.overflowCounter = this.counterFamily(
+      SELF.overflow,
+      {
+        help: 'Recordings sent to the overflow series because the metric reached its series limit.',
+        labelNames: ['metric'],
+      },
+      self,
+    );
+    this.droppedCounter = this.counterFamily(
+      SELF.dropped,
+      {
+        help: 'Recordings dropped in lenient mode because of an invalid value or label set.',
+        labelNames: ['metric', 'reason'],
+      },
+      self,
+    );
+    this.collectErrors = this.counterFamily(
+      SELF.collectErrors,
+      {
+        help: 'Collect callbacks that threw; the metric kept its previous values.',
+        labelNames: ['metric'],
+      },
+      self,
+    );
   }
 
   counter<N extends string = never>(name: string, options: CounterOptions<N>): Counter<N> {
@@ -119,8 +131,11 @@ class Engine implements Metrics {
     const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
     const d = this.descriptor(c, 'histogram', { buckets });
     const shape = this.shape(c, { buckets });
-    return this.registry.register(c.name, 'histogram', shape, () =>
-      new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every),
+    return this.registry.register(
+      c.name,
+      'histogram',
+      shape,
+      () => new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every),
     ) as unknown as Histogram<N>;
   }
 
@@ -136,8 +151,11 @@ class Engine implements Metrics {
     };
     const d = this.descriptor(c, 'summary', window);
     const shape = this.shape(c, window);
-    return this.registry.register(c.name, 'summary', shape, () =>
-      new SummaryFamily<N>(this.ctx, d, c.labelNames, shape, every),
+    return this.registry.register(
+      c.name,
+      'summary',
+      shape,
+      () => new SummaryFamily<N>(this.ctx, d, c.labelNames, shape, every),
     ) as unknown as Summary<N>;
   }
 
@@ -166,7 +184,12 @@ class Engine implements Metrics {
     if (!c) return noopCounter;
     const d = this.descriptor(c, 'counter');
     const shape = this.shape(c);
-    return this.registry.register(c.name, 'counter', shape, () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape)) as unknown as Counter<N>;
+    return this.registry.register(
+      c.name,
+      'counter',
+      shape,
+      () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape),
+    ) as unknown as Counter<N>;
   }
 
   /** 1-in-N sampling from a rate in (0, 1]. */

@@ -32,7 +32,10 @@ export function assertLabelName(label: unknown, metric: string, type: MetricType
     throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is invalid: names starting with "__" are reserved`);
   }
   if (label === reservedLabel(type)) {
-    throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is reserved for ${type === 'summary' ? 'summaries' : 'histograms'}`);
+    throw new MetricsError(
+      'INVALID_LABEL_NAME',
+      `${metric}: label name "${label}" is reserved for ${type === 'summary' ? 'summaries' : 'histograms'}`,
+    );
   }
 }
 

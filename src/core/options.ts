@@ -57,7 +57,18 @@ export interface ResolvedOptions {
   samplingRate: number;
 }
 
-const KNOWN = new Set(['enabled', 'prefix', 'defaultLabels', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'mode', 'backend', 'clock', 'filter', 'samplingRate']);
+const KNOWN = new Set([
+  'enabled',
+  'prefix',
+  'defaultLabels',
+  'maxSeriesPerMetric',
+  'seriesTtlSeconds',
+  'mode',
+  'backend',
+  'clock',
+  'filter',
+  'samplingRate',
+]);
 
 /** Checks createMetrics options; every error names the option and the value. */
 export function resolveOptions(options: MetricsOptions): ResolvedOptions {

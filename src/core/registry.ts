@@ -56,7 +56,10 @@ export class Registry implements MetricsRegistry {
     for (const sample of names) {
       const owner = this.samples.get(sample);
       if (owner !== undefined) {
-        throw new MetricsError('CONFLICT', `metric "${name}" would write samples named "${sample}", which metric "${owner}" already writes`);
+        throw new MetricsError(
+          'CONFLICT',
+          `metric "${name}" would write samples named "${sample}", which metric "${owner}" already writes`,
+        );
       }
     }
     const family = create();

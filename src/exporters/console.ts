@@ -17,7 +17,8 @@ export function logfmtValue(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'NaN' : Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, ''));
+const num = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? 'NaN' : Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
 
 function describe(f: FamilySnapshot, s: SeriesSnapshot, delta: SeriesSnapshot, seconds: number): Record<string, string> {
   switch (f.type) {
@@ -28,10 +29,20 @@ function describe(f: FamilySnapshot, s: SeriesSnapshot, delta: SeriesSnapshot, s
     case 'histogram': {
       const b = f.buckets ?? [];
       const c = s.bucketCounts ?? [];
-      return { count: num(s.count), sum: num(s.sum), p50: num(bucketQuantile(0.5, b, c)), p90: num(bucketQuantile(0.9, b, c)), p99: num(bucketQuantile(0.99, b, c)) };
+      return {
+        count: num(s.count),
+        sum: num(s.sum),
+        p50: num(bucketQuantile(0.5, b, c)),
+        p90: num(bucketQuantile(0.9, b, c)),
+        p99: num(bucketQuantile(0.99, b, c)),
+      };
     }
     case 'summary':
-      return { count: num(s.count), sum: num(s.sum), ...Object.fromEntries((f.quantiles ?? []).map((q, i) => [`q${q}`, num(s.quantileValues?.[i])])) };
+      return {
+        count: num(s.count),
+        sum: num(s.sum),
+        ...Object.fromEntries((f.quantiles ?? []).map((q, i) => [`q${q}`, num(s.quantileValues?.[i])])),
+      };
   }
 }
 
@@ -66,7 +77,8 @@ export function consoleExporter(config: ConsoleConfig, name: string, out: Consol
       let text = '';
       const time = new Date(batch.timeMs).toISOString();
       if (config.format === 'json') {
-        for (const r of rows) text += `${JSON.stringify({ time, metric: r.metric, type: r.type, labels: Object.fromEntries(r.pairs), ...r.fields })}\n`;
+        for (const r of rows)
+          text += `${JSON.stringify({ time, metric: r.metric, type: r.type, labels: Object.fromEntries(r.pairs), ...r.fields })}\n`;
       } else if (config.format === 'logfmt') {
         for (const r of rows) {
           text += `time=${time} metric=${r.metric} type=${r.type}`;
@@ -79,7 +91,9 @@ export function consoleExporter(config: ConsoleConfig, name: string, out: Consol
         text += paint(1, `── omnimeter ${time} ${'─'.repeat(20)}\n`);
         text += paint(2, `${'metric'.padEnd(widths[0]!)}  ${'type'.padEnd(widths[1]!)}  ${'labels'.padEnd(widths[2]!)}  values\n`);
         for (const r of rows) {
-          const values = Object.entries(r.fields).map(([k, v]) => `${paint(2, `${k}=`)}${paint(36, v)}`).join(' ');
+          const values = Object.entries(r.fields)
+            .map(([k, v]) => `${paint(2, `${k}=`)}${paint(36, v)}`)
+            .join(' ');
           text += `${paint(1, r.metric.padEnd(widths[0]!))}  ${r.type.padEnd(widths[1]!)}  ${r.labels.padEnd(widths[2]!)}  ${values}\n`;
         }
       }

@@ -35,8 +35,14 @@ function selfMetrics(metrics: Metrics): SelfMetrics {
   const labelNames = ['exporter'] as const;
   return {
     exports: metrics.counter('omnimeter_exporter_exports_total', { help: 'Batches delivered by each exporter.', labelNames }) as never,
-    failures: metrics.counter('omnimeter_exporter_failures_total', { help: 'Failed export attempts (each is retried).', labelNames }) as never,
-    dropped: metrics.counter('omnimeter_exporter_dropped_total', { help: 'Batches dropped: queue full, or undeliverable at shutdown.', labelNames }) as never,
+    failures: metrics.counter('omnimeter_exporter_failures_total', {
+      help: 'Failed export attempts (each is retried).',
+      labelNames,
+    }) as never,
+    dropped: metrics.counter('omnimeter_exporter_dropped_total', {
+      help: 'Batches dropped: queue full, or undeliverable at shutdown.',
+      labelNames,
+    }) as never,
     bytes: metrics.counter('omnimeter_exporter_bytes_total', { help: 'Bytes sent by each exporter.', labelNames, unit: 'bytes' }) as never,
     duration: metrics.histogram('omnimeter_exporter_duration_seconds', {
       help: 'Time of successful export attempts.',
@@ -137,7 +143,8 @@ class Worker {
         this.failing = false;
       } catch (error) {
         inc(this.self.failures);
-        if (!this.failing) this.warn(`omnimeter: exporter ${this.exporter.name} failed (${(error as Error).message}); retrying with backoff`);
+        if (!this.failing)
+          this.warn(`omnimeter: exporter ${this.exporter.name} failed (${(error as Error).message}); retrying with backoff`);
         this.failing = true;
         if (Date.now() >= this.giveUpAt) {
           inc(this.self.dropped, this.queue.length);

@@ -78,7 +78,9 @@ function udpTransport(host: string, port: number): Transport {
       let bytes = 0;
       for (const payload of payloads) {
         const buffer = Buffer.from(payload);
-        await new Promise<void>((resolve, reject) => socket!.send(buffer, port, target.address, (error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          socket!.send(buffer, port, target.address, (error) => (error ? reject(error) : resolve())),
+        );
         bytes += buffer.length;
       }
       return bytes;

@@ -14,7 +14,14 @@ function parseAccept(header: string): MediaRange[] {
       const params = new Map<string, string>();
       for (const p of rawParams) {
         const eq = p.indexOf('=');
-        if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+        if (eq > 0)
+          params.set(
+            p.slice(0, eq).trim().toLowerCase(),
+            p
+              .slice(eq + 1)
+              .trim()
+              .replace(/^"|"$/g, ''),
+          );
       }
       const q = Number(params.get('q') ?? '1');
       return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0 };

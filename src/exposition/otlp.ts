@@ -89,7 +89,11 @@ export function toOtlp(families: readonly FamilySnapshot[], options: OtlpOptions
     });
     switch (family.type) {
       case 'counter':
-        metric.sum = { aggregationTemporality: temporality, isMonotonic: true, dataPoints: family.series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })) };
+        metric.sum = {
+          aggregationTemporality: temporality,
+          isMonotonic: true,
+          dataPoints: family.series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })),
+        };
         break;
       case 'gauge':
         metric.gauge = { dataPoints: family.series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })) };

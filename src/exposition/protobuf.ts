@@ -4,7 +4,15 @@
  * those of opentelemetry/proto (metrics/v1, common/v1, resource/v1); tests
  * decode the output with the OpenTelemetry project's generated decoder.
  */
-import type { AnyValue, ExportMetricsServiceRequest, HistogramDataPoint, KeyValue, NumberDataPoint, OtlpMetric, SummaryDataPoint } from './otlp.js';
+import type {
+  AnyValue,
+  ExportMetricsServiceRequest,
+  HistogramDataPoint,
+  KeyValue,
+  NumberDataPoint,
+  OtlpMetric,
+  SummaryDataPoint,
+} from './otlp.js';
 
 const VARINT = 0;
 const FIXED64 = 1;

@@ -19,7 +19,14 @@ function sanitizeTag(text: string): string {
 }
 
 /** One line: `name[tags]:value|type[|@rate][|#tags]` in the flavour's syntax. */
-export function statsdLine(name: string, value: number | string, type: StatsdType, tags: Tags, flavor: StatsdFlavor, sampleRate = 1): string {
+export function statsdLine(
+  name: string,
+  value: number | string,
+  type: StatsdType,
+  tags: Tags,
+  flavor: StatsdFlavor,
+  sampleRate = 1,
+): string {
   let key = sanitizeName(name);
   const v = typeof value === 'number' ? String(value) : value.replace(RESERVED, '_');
   const rate = sampleRate < 1 ? `|@${sampleRate}` : '';

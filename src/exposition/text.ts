@@ -24,7 +24,7 @@ const SERIES_PER_CHUNK = 256;
 export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
-  if (value !== value) return 'NaN';
+  if (Number.isNaN(value)) return 'NaN';
   return String(value);
 }
 
@@ -36,7 +36,7 @@ export function formatValue(value: number): string {
 export function canonicalFloat(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
-  if (value !== value) return 'NaN';
+  if (Number.isNaN(value)) return 'NaN';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
   const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
   const exponent = Number(exponentText);

@@ -2,7 +2,14 @@
  * `omnimeter/host` in a page: the same host aggregator and engine backend,
  * with components fetched instead of read from disk. No Node module.
  */
-export { ComponentHost, type HostOptions, type LoadedComponent, type ComponentInstance, type LogRecord, type InvocationStatus } from './component-host.js';
+export {
+  ComponentHost,
+  type HostOptions,
+  type LoadedComponent,
+  type ComponentInstance,
+  type LogRecord,
+  type InvocationStatus,
+} from './component-host.js';
 export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
 export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
 export { preinstantiate, type CompiledComponent, type ComponentGlue, type InstantiateCore } from './component.js';

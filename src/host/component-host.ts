@@ -100,21 +100,55 @@ class RuntimeMetrics {
 
   constructor(m: Metrics) {
     const fast = [0.0001, 0.001, 0.01, 0.1, 1];
-    this.compile = m.histogram('omnimeter_wasm_compile_seconds', { help: 'Time to compile a component.', labelNames: ['component'], unit: 'seconds', buckets: fast });
-    this.instantiate = m.histogram('omnimeter_wasm_instantiate_seconds', { help: 'Time to instantiate a component.', labelNames: ['component'], unit: 'seconds', buckets: fast });
-    this.invocations = m.counter('omnimeter_wasm_invocations_total', { help: 'Export invocations by outcome (success, error, trap, timeout).', labelNames: ['component', 'export', 'status'] });
-    this.duration = m.histogram('omnimeter_wasm_invocation_seconds', { help: 'Duration of export invocations.', labelNames: ['component', 'export'], unit: 'seconds' });
-    this.hostCalls = m.counter('omnimeter_wasm_host_calls_total', { help: 'Calls from guests into host imports.', labelNames: ['component', 'import'] });
+    this.compile = m.histogram('omnimeter_wasm_compile_seconds', {
+      help: 'Time to compile a component.',
+      labelNames: ['component'],
+      unit: 'seconds',
+      buckets: fast,
+    });
+    this.instantiate = m.histogram('omnimeter_wasm_instantiate_seconds', {
+      help: 'Time to instantiate a component.',
+      labelNames: ['component'],
+      unit: 'seconds',
+      buckets: fast,
+    });
+    this.invocations = m.counter('omnimeter_wasm_invocations_total', {
+      help: 'Export invocations by outcome (success, error, trap, timeout).',
+      labelNames: ['component', 'export', 'status'],
+    });
+    this.duration = m.histogram('omnimeter_wasm_invocation_seconds', {
+      help: 'Duration of export invocations.',
+      labelNames: ['component', 'export'],
+      unit: 'seconds',
+    });
+    this.hostCalls = m.counter('omnimeter_wasm_host_calls_total', {
+      help: 'Calls from guests into host imports.',
+      labelNames: ['component', 'import'],
+    });
     this.hostCallSeconds = m.histogram('omnimeter_wasm_host_call_seconds', {
       help: 'Time spent in host imports (registration and flushes; the clock is not timed).',
       labelNames: ['component', 'import'],
       unit: 'seconds',
       buckets: [0.000001, 0.00001, 0.0001, 0.001, 0.01, 0.1],
     });
-    this.ops = m.histogram('omnimeter_wasm_metric_operations', { help: 'Metric operations applied per invocation.', labelNames: ['component', 'export'], buckets: [1, 10, 100, 1000, 10000] });
-    this.memory = m.gauge('omnimeter_wasm_memory_bytes', { help: 'Linear memory size of each instance.', labelNames: ['component', 'component_instance'], unit: 'bytes' });
-    this.healthy = m.gauge('omnimeter_wasm_instance_healthy', { help: '1 while an instance is healthy, 0 once isolated after a trap.', labelNames: ['component', 'component_instance'] });
-    this.rejected = m.counter('omnimeter_wasm_guest_rejected_total', { help: 'Guest metric calls refused by the host, by reason.', labelNames: ['component', 'reason'] });
+    this.ops = m.histogram('omnimeter_wasm_metric_operations', {
+      help: 'Metric operations applied per invocation.',
+      labelNames: ['component', 'export'],
+      buckets: [1, 10, 100, 1000, 10000],
+    });
+    this.memory = m.gauge('omnimeter_wasm_memory_bytes', {
+      help: 'Linear memory size of each instance.',
+      labelNames: ['component', 'component_instance'],
+      unit: 'bytes',
+    });
+    this.healthy = m.gauge('omnimeter_wasm_instance_healthy', {
+      help: '1 while an instance is healthy, 0 once isolated after a trap.',
+      labelNames: ['component', 'component_instance'],
+    });
+    this.rejected = m.counter('omnimeter_wasm_guest_rejected_total', {
+      help: 'Guest metric calls refused by the host, by reason.',
+      labelNames: ['component', 'reason'],
+    });
   }
 }
 
@@ -161,11 +195,16 @@ export class ComponentHost {
       name,
       sha256,
       instantiate: (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances)),
-      instantiateAsync: async (instanceName) => this.instantiate(component, instanceName ?? String(++this.instances), await preinstantiate(component)),
+      instantiateAsync: async (instanceName) =>
+        this.instantiate(component, instanceName ?? String(++this.instances), await preinstantiate(component)),
     };
   }
 
-  private instantiate(compiled: CompiledComponent, instance: string, instantiateCore: InstantiateCore = (core, imports) => new WebAssembly.Instance(core, imports)): ComponentInstance {
+  private instantiate(
+    compiled: CompiledComponent,
+    instance: string,
+    instantiateCore: InstantiateCore = (core, imports) => new WebAssembly.Instance(core, imports),
+  ): ComponentInstance {
     const { name: component, sha256, glue } = compiled;
     const runtime = this.runtime;
     const hostCalls = { count: 0 };
@@ -222,7 +261,10 @@ export class ComponentHost {
       );
     } catch (error) {
       // jco's glue destructures each imported interface: a missing one surfaces as a TypeError here.
-      const missing = error instanceof TypeError ? ' Does it import an interface the host was not given? Pass it in HostOptions.imports (WASI: preview2-shim\'s WASIShim).' : '';
+      const missing =
+        error instanceof TypeError
+          ? " Does it import an interface the host was not given? Pass it in HostOptions.imports (WASI: preview2-shim's WASIShim)."
+          : '';
       throw new Error(`${component}: cannot instantiate: ${(error as Error).message}.${missing}`, { cause: error });
     }
     runtime.instantiate.observe({ component }, (performance.now() - start) / 1000);
@@ -237,7 +279,9 @@ export class ComponentHost {
       if (typeof fn !== 'function') throw new TypeError(`${component} has no export "${exportName}"`);
       if (!session.healthy) throw new Error(`${component} instance ${instance} is unhealthy (it trapped) and is isolated`);
       const labels = { component, export: exportName };
-      span = tracer?.startSpan(`${component} ${exportName}`, { attributes: { 'wasm.component': component, 'wasm.component.sha256': sha256, 'wasm.instance': instance } });
+      span = tracer?.startSpan(`${component} ${exportName}`, {
+        attributes: { 'wasm.component': component, 'wasm.component.sha256': sha256, 'wasm.instance': instance },
+      });
       hostCalls.count = 0;
       log?.({ event: 'invocation.start', component, sha256, instance, export: exportName });
       const started = performance.now();
@@ -266,7 +310,16 @@ export class ComponentHost {
         span?.setAttribute('wasm.host_calls', hostCalls.count);
         span?.end();
         span = undefined;
-        log?.({ event: 'invocation.finish', component, sha256, instance, export: exportName, durationMs: ms, hostCalls: hostCalls.count, status });
+        log?.({
+          event: 'invocation.finish',
+          component,
+          sha256,
+          instance,
+          export: exportName,
+          durationMs: ms,
+          hostCalls: hostCalls.count,
+          status,
+        });
       }
     };
     return {

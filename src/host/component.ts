@@ -60,7 +60,8 @@ export async function preinstantiate(component: CompiledComponent): Promise<Inst
     if (imports.some((i) => i.kind !== 'function')) continue;
     const forwarding: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
     for (const { module: space, name } of imports) {
-      (forwarding[space] ??= {})[name] = (...args) => (linked.get(module)![space] as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+      (forwarding[space] ??= {})[name] = (...args) =>
+        (linked.get(module)![space] as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
     }
     ready.set(module, await WebAssembly.instantiate(module, forwarding as WebAssembly.Imports));
   }

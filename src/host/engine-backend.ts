@@ -20,7 +20,14 @@ interface Engine {
   collector: {
     snapshot(): {
       descriptor: { name: string; labelNames: string[] };
-      series: { labels: { name: string; value: string }[]; value: number; count: number; sum: number; bucketCounts: Float64Array; quantileValues: Float64Array }[];
+      series: {
+        labels: { name: string; value: string }[];
+        value: number;
+        count: number;
+        sum: number;
+        bucketCounts: Float64Array;
+        quantileValues: Float64Array;
+      }[];
     }[];
   };
 }
@@ -29,7 +36,11 @@ const OVERFLOW_LABEL = 'omnimeter_overflow';
 
 /** Updates that rebuild a reading in a fresh series (summaries' windows cannot be replayed). */
 function replay(series: number, r: CellReading): GuestUpdate[] {
-  if (r.bucketCounts) return [...r.bucketCounts.map((value, index) => ({ series, op: 'bucket' as Op, index, value })), { series, op: 'sum', index: 0, value: r.sum ?? 0 }];
+  if (r.bucketCounts)
+    return [
+      ...r.bucketCounts.map((value, index) => ({ series, op: 'bucket' as Op, index, value })),
+      { series, op: 'sum', index: 0, value: r.sum ?? 0 },
+    ];
   if (r.value !== undefined) return [{ series, op: 'add', index: 0, value: r.value }];
   return [];
 }
@@ -98,7 +109,8 @@ class Histogram extends EngineCell implements HistogramCell {
 class Summary extends EngineCell implements SummaryCell {
   observe(value: number, weight: number): void {
     const id = this.backend.seriesOf(this);
-    if (id !== 0) this.backend.engine.recorder.applyBatch(Array.from({ length: weight }, () => ({ series: id, op: 'observe' as Op, index: 0, value })));
+    if (id !== 0)
+      this.backend.engine.recorder.applyBatch(Array.from({ length: weight }, () => ({ series: id, op: 'observe' as Op, index: 0, value })));
   }
   addSketchBucket(index: number, count: number): void {
     this.queue('sketch', index, count);
@@ -224,7 +236,12 @@ class EngineBackend implements MetricsBackend {
     }
     for (const family of engine.collector.snapshot()) {
       for (const s of family.descriptor ? family.series : []) {
-        const cell = byKey.get(keyOf(family.descriptor.name, s.labels.map((l) => l.value)));
+        const cell = byKey.get(
+          keyOf(
+            family.descriptor.name,
+            s.labels.map((l) => l.value),
+          ),
+        );
         if (!cell) continue;
         cell.reading =
           cell instanceof Counter || cell instanceof Gauge
@@ -242,7 +259,11 @@ class EngineBackend implements MetricsBackend {
  * component: `engine` is its compiled transpile (Node: wasmComponentBackend
  * in load-node.ts; a page: fetchComponent).
  */
-export function engineBackend(engine: CompiledComponent, clock: Clock = performanceClock, instantiateCore?: InstantiateCore): MetricsBackend {
+export function engineBackend(
+  engine: CompiledComponent,
+  clock: Clock = performanceClock,
+  instantiateCore?: InstantiateCore,
+): MetricsBackend {
   return new EngineBackend(engine, clock, instantiateCore);
 }
 

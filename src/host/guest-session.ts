@@ -30,9 +30,26 @@ export interface GuestLimits {
   maxUpdatesPerSecond: number;
 }
 
-export const DEFAULT_LIMITS: GuestLimits = { maxMetrics: 256, maxSeries: 10_000, maxBatch: 65_536, maxStringLength: 1024, maxUpdatesPerSecond: 1_000_000 };
+export const DEFAULT_LIMITS: GuestLimits = {
+  maxMetrics: 256,
+  maxSeries: 10_000,
+  maxBatch: 65_536,
+  maxStringLength: 1024,
+  maxUpdatesPerSecond: 1_000_000,
+};
 
-export type RejectReason = 'disabled' | 'excluded' | 'invalid_metric' | 'metric_limit' | 'invalid_series' | 'series_limit' | 'unknown_series' | 'invalid_update' | 'batch_limit' | 'rate_limit' | 'unhealthy';
+export type RejectReason =
+  | 'disabled'
+  | 'excluded'
+  | 'invalid_metric'
+  | 'metric_limit'
+  | 'invalid_series'
+  | 'series_limit'
+  | 'unknown_series'
+  | 'invalid_update'
+  | 'batch_limit'
+  | 'rate_limit'
+  | 'unhealthy';
 
 /** What a session needs from its host. */
 export interface SessionContext {
@@ -70,7 +87,13 @@ export interface ComponentSettings {
   samplingRate?: number;
 }
 
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 interface RegisteredMetric {
   kind: MetricKind;
@@ -154,7 +177,8 @@ export class GuestSession {
     if (typeof desc?.name === 'string' && settings && !this.selected(desc.name, settings)) return this.reject('excluded');
     try {
       const max = this.ctx.limits.maxStringLength;
-      if (typeof desc?.name !== 'string' || desc.name.length > max || desc.help.length > max || !KINDS.includes(desc.kind)) return this.reject('invalid_metric');
+      if (typeof desc?.name !== 'string' || desc.name.length > max || desc.help.length > max || !KINDS.includes(desc.kind))
+        return this.reject('invalid_metric');
       const own = Object.keys(this.hostLabels());
       if (desc.labelNames.some((l) => own.includes(l) || l.length > max)) return this.reject('invalid_metric');
       const plain = { help: desc.help, unit: desc.unit || undefined, labelNames: [...own, ...desc.labelNames] };
@@ -217,7 +241,7 @@ export class GuestSession {
   /** Applies one update; returns false (and counts why) when refused. */
   private applyOne(seriesId: number, op: Op, index: number, value: number): boolean {
     const s = this.seriesById[seriesId - 1];
-    if (!s) return this.reject('unknown_series'), false;
+    if (!s) return (this.reject('unknown_series'), false);
     if (op === 'forget') {
       s.family.remove(s.labels);
       this.seriesById[seriesId - 1] = undefined;
@@ -252,13 +276,13 @@ export class GuestSession {
           (h as HistogramSeries).mergeSum(value);
           break;
         default:
-          return this.reject('invalid_update'), false;
+          return (this.reject('invalid_update'), false);
       }
       this.ops++;
       return true;
     } catch {
       // The core refused the value (negative counter increment, NaN, ...).
-      return this.reject('invalid_update'), false;
+      return (this.reject('invalid_update'), false);
     }
   }
 
@@ -292,7 +316,10 @@ export class GuestSession {
     const seriesKey = `${metric}\u0000${labels.map((l) => l.value).join('\u0001')}`;
     let series = this.named.get(seriesKey);
     if (series === undefined) {
-      series = this.registerSeries(metric, labels.map((l) => l.value));
+      series = this.registerSeries(
+        metric,
+        labels.map((l) => l.value),
+      );
       this.named.set(seriesKey, series);
     }
     if (series !== 0) this.applyOne(series, op, 0, value);
@@ -305,7 +332,8 @@ export class GuestSession {
       registerSeries: (metric: number, values: string[]) => this.registerSeries(metric, values),
       apply: (series: number, op: Op, index: number, value: number) => this.apply(series, op, index, value),
       applyBatch: (updates: GuestUpdate[]) => this.applyBatch(updates),
-      applyNamed: (name: string, labels: { name: string; value: string }[], op: Op, value: number) => this.applyNamed(name, labels, op, value),
+      applyNamed: (name: string, labels: { name: string; value: string }[], op: Op, value: number) =>
+        this.applyNamed(name, labels, op, value),
       now: () => performance.now() / 1000,
     };
   }

@@ -30,7 +30,10 @@ export class IngestAggregator {
     private readonly metrics: Metrics,
     private readonly options: { maxSources?: number; limits?: Partial<GuestLimits> } = {},
   ) {
-    this.rejected = metrics.counter('omnimeter_ingest_rejected_total', { help: 'Pushed updates refused, by source and reason.', labelNames: ['source', 'reason'] as const });
+    this.rejected = metrics.counter('omnimeter_ingest_rejected_total', {
+      help: 'Pushed updates refused, by source and reason.',
+      labelNames: ['source', 'reason'] as const,
+    });
   }
 
   /** Applies one snapshot from `source`; false if the source limit is reached. */
@@ -80,8 +83,22 @@ export class IngestAggregator {
     if (id === undefined) {
       const labelNames = series.labels.map(([name]) => name);
       const name = family.type === 'counter' ? `${family.name}_total` : family.name;
-      const metric = s.session.registerMetric({ name, help: family.help, unit: family.unit, kind: family.type, labelNames, buckets: family.buckets ?? [], quantiles: [] });
-      id = metric === 0 ? 0 : s.session.registerSeries(metric, series.labels.map(([, value]) => value));
+      const metric = s.session.registerMetric({
+        name,
+        help: family.help,
+        unit: family.unit,
+        kind: family.type,
+        labelNames,
+        buckets: family.buckets ?? [],
+        quantiles: [],
+      });
+      id =
+        metric === 0
+          ? 0
+          : s.session.registerSeries(
+              metric,
+              series.labels.map(([, value]) => value),
+            );
       s.series.set(key, id);
     }
     return id;

@@ -30,8 +30,15 @@ export function readComponent(folder: string, options: { name?: string; componen
   const wasmPath = candidates.find((c): c is string => c !== undefined && existsSync(c)) ?? join(dir, `${name}.core.wasm`);
   const start = performance.now();
   const cores = new Map<string, WebAssembly.Module>();
-  for (const file of files.filter((f) => /\.core\d*\.wasm$/.test(f))) cores.set(file, new WebAssembly.Module(readFileSync(join(dir, file))));
-  return { name, glue, cores, sha256: createHash('sha256').update(readFileSync(wasmPath)).digest('hex'), compileSeconds: (performance.now() - start) / 1000 };
+  for (const file of files.filter((f) => /\.core\d*\.wasm$/.test(f)))
+    cores.set(file, new WebAssembly.Module(readFileSync(join(dir, file))));
+  return {
+    name,
+    glue,
+    cores,
+    sha256: createHash('sha256').update(readFileSync(wasmPath)).digest('hex'),
+    compileSeconds: (performance.now() - start) / 1000,
+  };
 }
 
 export interface EngineBackendOptions {

@@ -10,11 +10,17 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 interface Jco112 {
-  transpile(component: Uint8Array, options: { name: string; instantiation: 'sync' | 'async'; quiet?: boolean }): Promise<{ files: Record<string, Uint8Array> }>;
+  transpile(
+    component: Uint8Array,
+    options: { name: string; instantiation: 'sync' | 'async'; quiet?: boolean },
+  ): Promise<{ files: Record<string, Uint8Array> }>;
 }
 
 /** Transpiles `wasmPath` into `<cacheDir>/<sha256>/` unless already there; returns that folder. */
-export async function transpileCached(wasmPath: string, cacheDir: string): Promise<{ dir: string; name: string; sha256: string; cached: boolean }> {
+export async function transpileCached(
+  wasmPath: string,
+  cacheDir: string,
+): Promise<{ dir: string; name: string; sha256: string; cached: boolean }> {
   const bytes = await readFile(wasmPath);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const name = basename(wasmPath).replace(/(\.component)?\.wasm$/, '');

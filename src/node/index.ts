@@ -64,7 +64,10 @@ const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'serie
  * starts: an invalid one throws a ConfigError and opens nothing.
  */
 /** Validates pushed snapshots against the snapshot schema and merges them through an IngestAggregator. */
-function ingestEndpoint(metrics: Metrics, config: { path: string; maxBytes: number; maxSources: number; origins: string[] }): NonNullable<ServeOptions['ingest']> {
+function ingestEndpoint(
+  metrics: Metrics,
+  config: { path: string; maxBytes: number; maxSources: number; origins: string[] },
+): NonNullable<ServeOptions['ingest']> {
   const aggregator = new IngestAggregator(metrics, { maxSources: config.maxSources });
   return {
     path: config.path,
@@ -72,8 +75,10 @@ function ingestEndpoint(metrics: Metrics, config: { path: string; maxBytes: numb
     origins: config.origins,
     accept(source, body) {
       const parsed = SnapshotSchema.safeParse(body, { reportInput: true });
-      if (!parsed.success) return { ok: false, status: 400, message: `invalid snapshot:\n  ${formatIssues(parsed.error.issues).join('\n  ')}` };
-      if (!aggregator.ingest(source, parsed.data as JsonSnapshot)) return { ok: false, status: 429, message: `too many sources (limit ${config.maxSources})` };
+      if (!parsed.success)
+        return { ok: false, status: 400, message: `invalid snapshot:\n  ${formatIssues(parsed.error.issues).join('\n  ')}` };
+      if (!aggregator.ingest(source, parsed.data as JsonSnapshot))
+        return { ok: false, status: 429, message: `too many sources (limit ${config.maxSources})` };
       return { ok: true };
     },
   };
@@ -123,7 +128,9 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
   const exporters = config.enabled ? config.exporters : [];
   const nameOf = exporterNamer();
   const push = exporters.flatMap((e) => (e.type === 'prometheus' ? [] : [buildPushExporter(e, nameOf(e.type))]));
-  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, { intervalMs: parseDuration(config.collectionInterval)! });
+  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, {
+    intervalMs: parseDuration(config.collectionInterval)!,
+  });
 
   const servers: MetricsServer[] = [];
   const collectors: DefaultMetricsHandle[] = [];
@@ -143,7 +150,10 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
   );
   const started = Promise.allSettled(starting).then((results) => {
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length) throw new Error(`omnimeter: ${failed.length} endpoint(s) failed to start: ${failed.map((f) => (f.reason as Error).message).join('; ')}`);
+    if (failed.length)
+      throw new Error(
+        `omnimeter: ${failed.length} endpoint(s) failed to start: ${failed.map((f) => (f.reason as Error).message).join('; ')}`,
+      );
   });
   started.catch((error: Error) => console.warn(error.message));
   pipeline.start();

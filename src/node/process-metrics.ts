@@ -61,8 +61,14 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
 
   // CPU: counters advanced by the delta since the previous collection.
   const cpuUser = metrics.counter(`${p}process_cpu_user_seconds_total`, { help: 'Total user CPU time spent in seconds.', unit: 'seconds' });
-  const cpuSystem = metrics.counter(`${p}process_cpu_system_seconds_total`, { help: 'Total system CPU time spent in seconds.', unit: 'seconds' });
-  const cpuTotal = metrics.counter(`${p}process_cpu_seconds_total`, { help: 'Total user and system CPU time spent in seconds.', unit: 'seconds' });
+  const cpuSystem = metrics.counter(`${p}process_cpu_system_seconds_total`, {
+    help: 'Total system CPU time spent in seconds.',
+    unit: 'seconds',
+  });
+  const cpuTotal = metrics.counter(`${p}process_cpu_seconds_total`, {
+    help: 'Total user and system CPU time spent in seconds.',
+    unit: 'seconds',
+  });
   let lastCpu = process.cpuUsage();
   hook('process_cpu', () => {
     const now = process.cpuUsage();
@@ -179,7 +185,10 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
 
   // V8 heap.
   const heapTotal = metrics.gauge(`${p}nodejs_heap_size_total_bytes`, { help: 'Process heap size from Node.js in bytes.', unit: 'bytes' });
-  const heapUsed = metrics.gauge(`${p}nodejs_heap_size_used_bytes`, { help: 'Process heap size used from Node.js in bytes.', unit: 'bytes' });
+  const heapUsed = metrics.gauge(`${p}nodejs_heap_size_used_bytes`, {
+    help: 'Process heap size used from Node.js in bytes.',
+    unit: 'bytes',
+  });
   const external = metrics.gauge(`${p}nodejs_external_memory_bytes`, { help: 'Node.js external memory size in bytes.', unit: 'bytes' });
   const space = (what: string) =>
     metrics.gauge(`${p}nodejs_heap_space_size_${what}_bytes`, {

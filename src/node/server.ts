@@ -98,13 +98,21 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
  */
 function ingestOrigin(req: IncomingMessage, origins: readonly string[]): { allowed: boolean; headers: Record<string, string> } {
   const origin = req.headers.origin;
-  if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`) return { allowed: true, headers: {} };
+  if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`)
+    return { allowed: true, headers: {} };
   if (!origins.includes('*') && !origins.includes(origin)) return { allowed: false, headers: {} };
   return { allowed: true, headers: { 'access-control-allow-origin': origin, vary: 'Origin' } };
 }
 
-async function ingest(req: IncomingMessage, res: ServerResponse, url: URL, options: NonNullable<ServeOptions['ingest']>, cors: Record<string, string>) {
-  const text = (status: number, message: string) => res.writeHead(status, { ...cors, 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+async function ingest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  options: NonNullable<ServeOptions['ingest']>,
+  cors: Record<string, string>,
+) {
+  const text = (status: number, message: string) =>
+    res.writeHead(status, { ...cors, 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
   if (req.method !== 'POST') return text(405, 'method not allowed: POST a JSON snapshot');
   const source = url.searchParams.get('source') ?? 'browser';
   if (!SOURCE.test(source)) return text(400, `source: expected 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(source)}`);
@@ -129,14 +137,22 @@ async function respond(registry: MetricsRegistry, req: IncomingMessage, res: Ser
   if (options.ingest && url.pathname === options.ingest.path) {
     const origin = ingestOrigin(req, options.ingest.origins ?? []);
     if (!origin.allowed) {
-      return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`origin ${req.headers.origin} may not push here (the ingest endpoint's origins)\n`);
+      return void res
+        .writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`origin ${req.headers.origin} may not push here (the ingest endpoint's origins)\n`);
     }
     if (req.method === 'OPTIONS') {
       // A CORS preflight carries no credentials: answered before auth.
-      const preflight = { ...origin.headers, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' };
+      const preflight = {
+        ...origin.headers,
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'content-type, authorization',
+        'access-control-max-age': '600',
+      };
       return void res.writeHead(204, preflight).end();
     }
-    if (!authorized(req, options.auth)) return void res.writeHead(401, { ...origin.headers, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
+    if (!authorized(req, options.auth))
+      return void res.writeHead(401, { ...origin.headers, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
     return ingest(req, res, url, options.ingest, origin.headers);
   }
   const json = url.pathname === `${options.path}.json`;
@@ -182,7 +198,8 @@ export async function serveMetrics(registry: MetricsRegistry, options: ServeOpti
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
     throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);
   }
-  if (!resolved.path.startsWith('/')) throw new RangeError(`serve: path: expected a path starting with "/", got ${JSON.stringify(resolved.path)}`);
+  if (!resolved.path.startsWith('/'))
+    throw new RangeError(`serve: path: expected a path starting with "/", got ${JSON.stringify(resolved.path)}`);
   const server: Server = createServer((req, res) => {
     respond(registry, req, res, resolved).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });

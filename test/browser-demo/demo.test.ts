@@ -33,13 +33,22 @@ async function productionBuild(): Promise<Served> {
   const vite = await import('vite');
   const outDir = mkdtempSync(join(tmpdir(), 'omnimeter-demo-'));
   await vite.build({ configFile, logLevel: 'silent', build: { outDir } });
-  const server = await vite.preview({ configFile, logLevel: 'silent', build: { outDir }, preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
+  const server = await vite.preview({
+    configFile,
+    logLevel: 'silent',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: await freePort(), strictPort: true },
+  });
   return { url: server.resolvedUrls!.local[0]!, close: () => server.close() };
 }
 
 async function devServer(): Promise<Served> {
   const vite = await import('vite');
-  const server = await vite.createServer({ configFile, logLevel: 'silent', server: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
+  const server = await vite.createServer({
+    configFile,
+    logLevel: 'silent',
+    server: { host: '127.0.0.1', port: await freePort(), strictPort: true },
+  });
   await server.listen();
   return { url: server.resolvedUrls!.local[0]!, close: () => server.close() };
 }
@@ -78,44 +87,65 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
   it.each([
     ['the production build, served statically', productionBuild],
     ['the dev server', devServer],
-  ])('%s: the components run, the charts update, the numbers shown equal what the components were asked to record', async (where, serve) => {
-    const served = await serve();
-    try {
-      const { page, problems } = await openDemo(browser, served.url);
-      await expect.poll(() => page.locator('#components .pill').allInnerTexts()).toEqual([expect.stringMatching(/^json-tool [0-9a-f]{12}$/), expect.stringMatching(/^cpu-tool [0-9a-f]{12}$/)]);
-      await expect.poll(() => samplesShown(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
-      expect(await page.locator('#charts canvas').count()).toBe(4);
+  ])(
+    '%s: the components run, the charts update, the numbers shown equal what the components were asked to record',
+    async (where, serve) => {
+      const served = await serve();
+      try {
+        const { page, problems } = await openDemo(browser, served.url);
+        await expect
+          .poll(() => page.locator('#components .pill').allInnerTexts())
+          .toEqual([expect.stringMatching(/^json-tool [0-9a-f]{12}$/), expect.stringMatching(/^cpu-tool [0-9a-f]{12}$/)]);
+        await expect.poll(() => samplesShown(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+        expect(await page.locator('#charts canvas').count()).toBe(4);
 
-      await pauseAndSettle(page);
-      const ledger = Object.fromEntries(
-        await page.locator('#ledger tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-key'), { asked: Number(r.querySelector('.asked')!.textContent), recorded: Number(r.querySelector('.recorded')!.textContent) }])),
-      ) as Record<string, { asked: number; recorded: number }>;
-      for (const row of Object.values(ledger)) expect(row.recorded).toBe(row.asked);
-      expect(ledger['documents-ok']!.asked).toBeGreaterThan(0);
-      expect(ledger['documents-invalid']!.asked).toBeGreaterThan(0);
-      expect(ledger['fib-calls']!.asked).toBeGreaterThan(0);
+        await pauseAndSettle(page);
+        const ledger = Object.fromEntries(
+          await page
+            .locator('#ledger tbody tr')
+            .evaluateAll((rows) =>
+              rows.map((r) => [
+                r.getAttribute('data-key'),
+                { asked: Number(r.querySelector('.asked')!.textContent), recorded: Number(r.querySelector('.recorded')!.textContent) },
+              ]),
+            ),
+        ) as Record<string, { asked: number; recorded: number }>;
+        for (const row of Object.values(ledger)) expect(row.recorded).toBe(row.asked);
+        expect(ledger['documents-ok']!.asked).toBeGreaterThan(0);
+        expect(ledger['documents-invalid']!.asked).toBeGreaterThan(0);
+        expect(ledger['fib-calls']!.asked).toBeGreaterThan(0);
 
-      // The OpenMetrics pane, read by the strict parser, says the same.
-      expect(await page.locator('#exposition').getAttribute('data-format')).toBe('openmetrics');
-      const families = parseStrict(await page.locator('#exposition').innerText(), 'openmetrics');
-      expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'ok', component: 'json-tool' })).toBe(ledger['documents-ok']!.asked);
-      expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'invalid' })).toBe(ledger['documents-invalid']!.asked);
-      expect(sampleValue(families, 'browser_cpu_tool_calls_total', { export: 'fib' })).toBe(ledger['fib-calls']!.asked);
-      expect(sampleValue(families, 'omnimeter_wasm_invocations_total', { component: 'cpu-tool', export: 'fib', status: 'success' })).toBe(ledger['fib-calls']!.asked);
+        // The OpenMetrics pane, read by the strict parser, says the same.
+        expect(await page.locator('#exposition').getAttribute('data-format')).toBe('openmetrics');
+        const families = parseStrict(await page.locator('#exposition').innerText(), 'openmetrics');
+        expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'ok', component: 'json-tool' })).toBe(
+          ledger['documents-ok']!.asked,
+        );
+        expect(sampleValue(families, 'browser_json_tool_documents_total', { status: 'invalid' })).toBe(ledger['documents-invalid']!.asked);
+        expect(sampleValue(families, 'browser_cpu_tool_calls_total', { export: 'fib' })).toBe(ledger['fib-calls']!.asked);
+        expect(sampleValue(families, 'omnimeter_wasm_invocations_total', { component: 'cpu-tool', export: 'fib', status: 'success' })).toBe(
+          ledger['fib-calls']!.asked,
+        );
 
-      // The JSON pane is a valid snapshot with the same numbers.
-      const snapshot = JSON.parse(await page.locator('#json').innerText());
-      expect(validateSnapshot(snapshot), JSON.stringify(validateSnapshot.errors)).toBe(true);
-      const documents = snapshot.metrics.find((m: { name: string }) => m.name === 'browser_json_tool_documents');
-      expect(documents.series.find((s: { labels: Record<string, string> }) => s.labels.status === 'ok').value).toBe(ledger['documents-ok']!.asked);
+        // The JSON pane is a valid snapshot with the same numbers.
+        const snapshot = JSON.parse(await page.locator('#json').innerText());
+        expect(validateSnapshot(snapshot), JSON.stringify(validateSnapshot.errors)).toBe(true);
+        const documents = snapshot.metrics.find((m: { name: string }) => m.name === 'browser_json_tool_documents');
+        expect(documents.series.find((s: { labels: Record<string, string> }) => s.labels.status === 'ok').value).toBe(
+          ledger['documents-ok']!.asked,
+        );
 
-      mkdirSync(artifacts, { recursive: true });
-      await page.screenshot({ path: join(artifacts, `browser-demo-${where.startsWith('the dev') ? 'dev' : 'production'}.png`), fullPage: true });
-      expect(problems).toEqual([]);
-    } finally {
-      await served.close();
-    }
-  });
+        mkdirSync(artifacts, { recursive: true });
+        await page.screenshot({
+          path: join(artifacts, `browser-demo-${where.startsWith('the dev') ? 'dev' : 'production'}.png`),
+          fullPage: true,
+        });
+        expect(problems).toEqual([]);
+      } finally {
+        await served.close();
+      }
+    },
+  );
 
   it('switches exporters through the config schema, and shows config errors by path', async () => {
     const served = await productionBuild();
@@ -131,14 +161,20 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       await page.selectOption('#preset', 'console (JSON lines)');
       await expect.poll(() => page.locator('#config-status').innerText()).toBe('Applied: 1 push exporter.');
       // The previous exporters are closed and the console exporter prints JSON lines every 2 s.
-      await expect.poll(async () => (await page.locator('#exporter-output').innerText()).includes('"metric":"browser_json_tool_documents_total"'), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(async () => (await page.locator('#exporter-output').innerText()).includes('"metric":"browser_json_tool_documents_total"'), {
+          timeout: 10_000,
+        })
+        .toBe(true);
       const jsonLines = (await page.locator('#exporter-output').innerText()).split('\n').filter((l) => l.startsWith('{'));
       expect(jsonLines.length).toBeGreaterThan(0);
       for (const line of jsonLines) expect(JSON.parse(line)).toHaveProperty('metric');
 
       await page.fill('#config', JSON.stringify({ enabled: true, exporters: [{ type: 'statsd' }, { type: 'console', format: 'xml' }] }));
       await page.click('#apply');
-      await expect.poll(() => page.locator('#config-status').innerText()).toContain('exporters[1].format: expected "table", "logfmt" or "json", got "xml"');
+      await expect
+        .poll(() => page.locator('#config-status').innerText())
+        .toContain('exporters[1].format: expected "table", "logfmt" or "json", got "xml"');
       await page.fill('#config', JSON.stringify({ enabled: true, exporters: [{ type: 'statsd' }] }));
       await page.click('#apply');
       await expect.poll(() => page.locator('#config-status').innerText()).toContain('exporters[0].type: "statsd" cannot run in a browser');
@@ -151,7 +187,9 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
   it("pushes to npm start's collector: the page's numbers reach its scrape under a source label", async () => {
     const served = await productionBuild();
     const port = await freePort();
-    const collector = await startDemo({ config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', port, ingest: { origins: [new URL(served.url).origin] } }] } });
+    const collector = await startDemo({
+      config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', port, ingest: { origins: [new URL(served.url).origin] } }] },
+    });
     try {
       const { page, problems } = await openDemo(browser, served.url);
       await page.fill('#push-url', `http://127.0.0.1:${port}/ingest?source=browser-demo`);
@@ -161,8 +199,14 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       const asked = Number(await page.locator('#ledger tr[data-key="documents-ok"] .asked').innerText());
       // Pushes carry cumulative snapshots every 2 s: the collector catches up with the paused page.
       const scraped = async () => {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
-        return sampleValue(parseStrict(text, 'openmetrics'), 'mcp_browser_json_tool_documents_total', { source: 'browser-demo', component: 'json-tool', status: 'ok' });
+        const text = await (
+          await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'application/openmetrics-text' } })
+        ).text();
+        return sampleValue(parseStrict(text, 'openmetrics'), 'mcp_browser_json_tool_documents_total', {
+          source: 'browser-demo',
+          component: 'json-tool',
+          status: 'ok',
+        });
       };
       await expect.poll(scraped, { timeout: 10_000 }).toBe(asked);
       expect(problems).toEqual([]);

@@ -14,7 +14,15 @@ import { describeWithTools } from '../support/tools.js';
 
 /** A page on its own origin with omnimeter/browser loaded as `window.omnimeter`. */
 async function pageServer(): Promise<{ origin: string; server: Server }> {
-  const bundle = await build({ entryPoints: [new URL('../../src/browser/index.ts', import.meta.url).pathname], bundle: true, platform: 'browser', format: 'iife', globalName: 'omnimeter', write: false, logLevel: 'silent' });
+  const bundle = await build({
+    entryPoints: [new URL('../../src/browser/index.ts', import.meta.url).pathname],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'omnimeter',
+    write: false,
+    logLevel: 'silent',
+  });
   const script = bundle.outputFiles[0]!.text;
   const server = createServer((req, res) => {
     if (req.url === '/omnimeter.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);

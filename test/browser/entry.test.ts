@@ -13,7 +13,16 @@ const BUDGET_BYTES = 16 * 1024;
 
 /** Bundles a source entry for the browser platform: what it pulls in, and its min+gzip size. */
 async function bundleForBrowser(path: string) {
-  const result = await build({ entryPoints: [new URL(path, import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [new URL(path, import.meta.url).pathname],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
   const inputs = Object.keys(result.metafile.inputs);
   return {
     nodeModules: inputs.filter((i) => i.startsWith('node:')),
@@ -60,7 +69,11 @@ describe('omnimeter/browser', () => {
       const beacons: Blob[] = [];
       vi.stubGlobal('navigator', { sendBeacon: (_url: string, blob: Blob) => (beacons.push(blob), true) });
       const listeners = new Map<string, () => void>();
-      const doc = { visibilityState: 'visible', addEventListener: (t: string, f: () => void) => listeners.set(t, f), removeEventListener: (t: string) => listeners.delete(t) };
+      const doc = {
+        visibilityState: 'visible',
+        addEventListener: (t: string, f: () => void) => listeners.set(t, f),
+        removeEventListener: (t: string) => listeners.delete(t),
+      };
       vi.stubGlobal('document', doc);
 
       const metrics = createMetrics();
@@ -71,7 +84,10 @@ describe('omnimeter/browser', () => {
       expect(posts).toHaveLength(1);
       const snapshot = JSON.parse(posts[0]!.body);
       expect(validate(snapshot)).toBe(true);
-      expect(snapshot.metrics.find((m: { name: string }) => m.name === 'clicks').series[0]).toMatchObject({ labels: { button: 'buy' }, value: 3 });
+      expect(snapshot.metrics.find((m: { name: string }) => m.name === 'clicks').series[0]).toMatchObject({
+        labels: { button: 'buy' },
+        value: 3,
+      });
 
       expect(pusher.delivered).toBe(1);
       status = 503;

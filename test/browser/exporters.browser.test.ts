@@ -12,7 +12,18 @@ describe('startPageExporters', () => {
     const metrics = createMetrics();
     const clicks = metrics.counter('clicks_total', { help: 'Clicks', labelNames: ['button'] as const });
     const out: string[] = [];
-    const exporters = startPageExporters(metrics, { enabled: true, collectionInterval: '1h', exporters: [{ type: 'console', format: 'logfmt' }, { type: 'prometheus', format: 'prometheus' }] }, { write: (t) => out.push(t) });
+    const exporters = startPageExporters(
+      metrics,
+      {
+        enabled: true,
+        collectionInterval: '1h',
+        exporters: [
+          { type: 'console', format: 'logfmt' },
+          { type: 'prometheus', format: 'prometheus' },
+        ],
+      },
+      { write: (t) => out.push(t) },
+    );
     expect(exporters.size).toBe(1);
     expect(exporters.exposition).toBe('prometheus');
     clicks.inc({ button: 'buy' }, 3);
@@ -33,7 +44,11 @@ describe('startPageExporters', () => {
 
   it('refuses exporters a page cannot run, and bad values, naming the path', () => {
     const metrics = createMetrics();
-    expect(() => startPageExporters(metrics, { enabled: true, exporters: [{ type: 'console' }, { type: 'statsd' }] })).toThrowError(/exporters\[1\]\.type: "statsd" cannot run in a browser/);
-    expect(() => startPageExporters(metrics, { enabled: true, exporters: [{ type: 'console', format: 'yaml' }] })).toThrowError(/exporters\[0\]\.format: expected "table", "logfmt" or "json", got "yaml"/);
+    expect(() => startPageExporters(metrics, { enabled: true, exporters: [{ type: 'console' }, { type: 'statsd' }] })).toThrowError(
+      /exporters\[1\]\.type: "statsd" cannot run in a browser/,
+    );
+    expect(() => startPageExporters(metrics, { enabled: true, exporters: [{ type: 'console', format: 'yaml' }] })).toThrowError(
+      /exporters\[0\]\.format: expected "table", "logfmt" or "json", got "yaml"/,
+    );
   });
 });

@@ -39,10 +39,19 @@ describe('/ingest: browser snapshots merged into the host', () => {
 
   it('refuses bad input clearly: method, JSON, schema, size, source', async () => {
     const { metrics, base } = await server({ maxBytes: 2048 });
-    const post = (body: string, query = '') => fetch(`${base}/ingest${query}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const post = (body: string, query = '') =>
+      fetch(`${base}/ingest${query}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
     expect((await fetch(`${base}/ingest`)).status).toBe(405);
     expect(await (await post('{nope')).text()).toBe('body: expected JSON\n');
-    const invalid = await post(JSON.stringify({ format: 'omnimeter-snapshot', version: 1, timestamp: 'x', timeMs: 1, metrics: [{ name: 'bad-name', type: 'counter', help: '', unit: '', series: [] }] }));
+    const invalid = await post(
+      JSON.stringify({
+        format: 'omnimeter-snapshot',
+        version: 1,
+        timestamp: 'x',
+        timeMs: 1,
+        metrics: [{ name: 'bad-name', type: 'counter', help: '', unit: '', series: [] }],
+      }),
+    );
     expect(invalid.status).toBe(400);
     expect(await invalid.text()).toMatch(/metrics\[0\]\.name/);
     expect((await post('x'.repeat(4096))).status).toBe(413);
@@ -54,17 +63,22 @@ describe('/ingest: browser snapshots merged into the host', () => {
     // node:http, because fetch will not send a hand-made Origin header.
     const send = (base: string, method: string, origin: string | undefined, body = '') =>
       new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
-        const req = request(`${base}/ingest?source=p`, { method, headers: { ...(origin ? { origin } : {}), 'content-type': 'text/plain;charset=UTF-8' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
-        });
+        const req = request(
+          `${base}/ingest?source=p`,
+          { method, headers: { ...(origin ? { origin } : {}), 'content-type': 'text/plain;charset=UTF-8' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
     const page = createPageMetrics();
     page.counter('hits_total', { help: 'h' }).inc(4);
     const snapshot = JSON.stringify(toJsonSnapshot(await page.registry.collect(), Date.now()));
-    const hits = async (m: Awaited<ReturnType<typeof server>>) => (await (await fetch(`${m.base}/metrics`)).text()).match(/^hits_total\{source="p"\} (\d+)/m)?.[1];
+    const hits = async (m: Awaited<ReturnType<typeof server>>) =>
+      (await (await fetch(`${m.base}/metrics`)).text()).match(/^hits_total\{source="p"\} (\d+)/m)?.[1];
 
     const closed = await server({});
     const host = new URL(closed.base).host;
@@ -81,7 +95,12 @@ describe('/ingest: browser snapshots merged into the host', () => {
     const open = await server({ origins: ['https://shop.example.com'] });
     const preflight = await send(open.base, 'OPTIONS', 'https://shop.example.com');
     expect(preflight.status).toBe(204);
-    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.example.com', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization', vary: 'Origin' });
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': 'https://shop.example.com',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'content-type, authorization',
+      vary: 'Origin',
+    });
     const pushed = await send(open.base, 'POST', 'https://shop.example.com', snapshot);
     expect(pushed.status).toBe(204);
     expect(pushed.headers['access-control-allow-origin']).toBe('https://shop.example.com');
@@ -89,7 +108,9 @@ describe('/ingest: browser snapshots merged into the host', () => {
     expect(await hits(open)).toBe('4');
     await open.metrics.shutdown();
 
-    expect(() => createMetrics({ exporters: [{ type: 'prometheus', ingest: { origins: ['https://shop.example.com/path'] } }] }, {})).toThrowError(
+    expect(() =>
+      createMetrics({ exporters: [{ type: 'prometheus', ingest: { origins: ['https://shop.example.com/path'] } }] }, {}),
+    ).toThrowError(
       /exporters\[0\]\.ingest\.origins\[0\]: expected an origin like "https:\/\/shop\.example\.com" \(scheme, host, port; no path\) or "\*", got "https:\/\/shop\.example\.com\/path"/,
     );
   });

@@ -23,32 +23,62 @@ describe('configuration errors name the path, the value and what was expected', 
   it.each([
     [{ exporters: [{ type: 'prometheus' }, { type: 'statsd', port: 'abc' }] }, 'exporters[1].port: expected an integer 1-65535, got "abc"'],
     [{ exporters: [{ type: 'statsd', port: 70000 }] }, 'exporters[0].port: expected an integer 1-65535, got 70000'],
-    [{ exporters: [{ type: 'kafka' }] }, 'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got "kafka"'],
-    [{ exporters: [{}] }, 'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got nothing'],
+    [
+      { exporters: [{ type: 'kafka' }] },
+      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got "kafka"',
+    ],
+    [
+      { exporters: [{}] },
+      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got nothing',
+    ],
     [{ exporters: [{ type: 'statsd', prot: 'udp' }] }, 'exporters[0].prot: unknown key'],
     [{ exportrs: [] }, 'exportrs: unknown key'],
     [{ exporters: { type: 'json' } }, 'exporters: expected a list of exporters, got {"type":"json"}'],
     [{ exporters: [{ type: 'statsd', protocol: 'quic' }] }, 'exporters[0].protocol: expected "udp" or "tcp", got "quic"'],
-    [{ exporters: [{ type: 'statsd', flavor: 'graphite' }] }, 'exporters[0].flavor: expected "etsy", "dogstatsd" or "telegraf", got "graphite"'],
+    [
+      { exporters: [{ type: 'statsd', flavor: 'graphite' }] },
+      'exporters[0].flavor: expected "etsy", "dogstatsd" or "telegraf", got "graphite"',
+    ],
     [{ exporters: [{ type: 'statsd', mtu: 10 }] }, 'exporters[0].mtu: expected an integer 64-65507, got 10'],
     [{ exporters: [{ type: 'json' }] }, 'exporters[0].path: expected a file path, got nothing'],
     [{ exporters: [{ type: 'json', path: 'x', mode: 'csv' }] }, 'exporters[0].mode: expected "snapshot" or "ndjson", got "csv"'],
     [{ exporters: [{ type: 'console', format: 'xml' }] }, 'exporters[0].format: expected "table", "logfmt" or "json", got "xml"'],
-    [{ exporters: [{ type: 'otlp', endpoint: 'ftp://collector' }] }, 'exporters[0].endpoint: expected an http(s) URL, got "ftp://collector"'],
+    [
+      { exporters: [{ type: 'otlp', endpoint: 'ftp://collector' }] },
+      'exporters[0].endpoint: expected an http(s) URL, got "ftp://collector"',
+    ],
     [{ exporters: [{ type: 'otlp', temporality: 'both' }] }, 'exporters[0].temporality: expected "cumulative" or "delta", got "both"'],
-    [{ exporters: [{ type: 'prometheus', format: 'protobuf' }] }, 'exporters[0].format: expected "auto", "prometheus" or "openmetrics", got "protobuf"'],
-    [{ exporters: [{ type: 'prometheus', auth: { token: 'x' } }] }, 'exporters[0].auth: expected { bearerToken } or { username, password }, got {"token":"x"}'],
-    [{ exporters: [{ type: 'statsd', retry: { maxBackoff: 'never' } }] }, 'exporters[0].retry.maxBackoff: expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h", got "never"'],
+    [
+      { exporters: [{ type: 'prometheus', format: 'protobuf' }] },
+      'exporters[0].format: expected "auto", "prometheus" or "openmetrics", got "protobuf"',
+    ],
+    [
+      { exporters: [{ type: 'prometheus', auth: { token: 'x' } }] },
+      'exporters[0].auth: expected { bearerToken } or { username, password }, got {"token":"x"}',
+    ],
+    [
+      { exporters: [{ type: 'statsd', retry: { maxBackoff: 'never' } }] },
+      'exporters[0].retry.maxBackoff: expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h", got "never"',
+    ],
     [{ enabled: 'yes' }, 'enabled: expected true or false, got "yes"'],
-    [{ collectionInterval: -5 }, 'collectionInterval: expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h", got -5'],
+    [
+      { collectionInterval: -5 },
+      'collectionInterval: expected a positive duration: seconds as a number, or "500ms", "10s", "1m", "1h", got -5',
+    ],
     [{ samplingRate: 0 }, 'samplingRate: expected a number in (0, 1], got 0'],
     [{ prefix: '9lives' }, 'prefix: expected a metric name prefix [a-zA-Z_:][a-zA-Z0-9_:]*, got "9lives"'],
     [{ defaultLabels: { 'bad-name': 'x' } }, 'defaultLabels.bad-name: key "bad-name": expected a label name [a-zA-Z_][a-zA-Z0-9_]*'],
     [{ defaultLabels: { ok: 5 } }, 'defaultLabels.ok: expected a string label value, got 5'],
     [{ retention: { maxSeries: 0 } }, 'retention.maxSeries: expected an integer >= 1, got 0'],
     [{ mode: 'loose' }, 'mode: expected "strict" or "lenient", got "loose"'],
-    [{ filters: [{ rename: { pattern: '(', replacement: 'x' } }] }, 'filters[0].rename.pattern: expected a valid regular expression, got "("'],
-    [{ filters: [{ allow: 'x' }] }, 'filters[0]: expected one of { accept }, { deny }, { rename: { pattern, replacement } }, { commonLabels }, got {"allow":"x"}'],
+    [
+      { filters: [{ rename: { pattern: '(', replacement: 'x' } }] },
+      'filters[0].rename.pattern: expected a valid regular expression, got "("',
+    ],
+    [
+      { filters: [{ allow: 'x' }] },
+      'filters[0]: expected one of { accept }, { deny }, { rename: { pattern, replacement } }, { commonLabels }, got {"allow":"x"}',
+    ],
     [{ components: { tool: { samplingRate: 3 } } }, 'components.tool.samplingRate: expected a number in (0, 1], got 3'],
     [{ components: { tool: { enabld: true } } }, 'components.tool.enabld: unknown key'],
     ['enabled: true', '(root): expected object, got "enabled: true"'],
@@ -62,8 +92,20 @@ describe('configuration errors name the path, the value and what was expected', 
 
   it('fills in documented defaults: disabled, 10 s interval, no exporters', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ enabled: false, collectionInterval: '10s', exporters: [], retention: { maxSeries: 2000 }, samplingRate: 1 });
-    expect(parseConfig({ exporters: [{ type: 'prometheus' }] }).exporters[0]).toEqual({ type: 'prometheus', host: '127.0.0.1', port: 9464, path: '/metrics', format: 'auto' });
+    expect(config).toMatchObject({
+      enabled: false,
+      collectionInterval: '10s',
+      exporters: [],
+      retention: { maxSeries: 2000 },
+      samplingRate: 1,
+    });
+    expect(parseConfig({ exporters: [{ type: 'prometheus' }] }).exporters[0]).toEqual({
+      type: 'prometheus',
+      host: '127.0.0.1',
+      port: 9464,
+      path: '/metrics',
+      format: 'auto',
+    });
   });
 });
 
@@ -89,8 +131,12 @@ describe('loading', () => {
     const config = loadConfig({ cwd, env: { OMNIMETER_ENABLED: 'true', OMNIMETER_PROMETHEUS_PORT: '9999' } });
     expect(config.enabled).toBe(true);
     expect(config.exporters[0]).toMatchObject({ type: 'prometheus', port: 9999 });
-    expect(() => loadConfig({ cwd, env: { OMNIMETER_ENABLED: 'maybe' } })).toThrow('OMNIMETER_ENABLED: expected true, false, 1 or 0, got "maybe"');
-    expect(() => loadConfig({ cwd, env: { OMNIMETER_PROMETHEUS_PORT: 'abc' } })).toThrow('OMNIMETER_PROMETHEUS_PORT: expected an integer 1-65535, got "abc"');
+    expect(() => loadConfig({ cwd, env: { OMNIMETER_ENABLED: 'maybe' } })).toThrow(
+      'OMNIMETER_ENABLED: expected true, false, 1 or 0, got "maybe"',
+    );
+    expect(() => loadConfig({ cwd, env: { OMNIMETER_PROMETHEUS_PORT: 'abc' } })).toThrow(
+      'OMNIMETER_PROMETHEUS_PORT: expected an integer 1-65535, got "abc"',
+    );
   });
 
   it('names the file when it does not parse', () => {
@@ -106,7 +152,17 @@ describe('createMetrics(config)', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    expect(() => createMetrics({ exporters: [{ type: 'prometheus', port }, { type: 'statsd', port: -1 }] }, {})).toThrow(ConfigError);
+    expect(() =>
+      createMetrics(
+        {
+          exporters: [
+            { type: 'prometheus', port },
+            { type: 'statsd', port: -1 },
+          ],
+        },
+        {},
+      ),
+    ).toThrow(ConfigError);
     // The port is still free: nothing was bound.
     const again = createServer();
     await new Promise<void>((resolve, reject) => {
@@ -130,7 +186,11 @@ describe('createMetrics(config)', () => {
   });
 
   it('applies filters in order: first accept/deny wins, renames chain, common labels merge', async () => {
-    const { filter } = compileFilters([{ rename: { pattern: 'legacy_(.*)', replacement: 'app_$1' } }, { accept: 'app_keep_*' }, { deny: 'app_*' }]);
+    const { filter } = compileFilters([
+      { rename: { pattern: 'legacy_(.*)', replacement: 'app_$1' } },
+      { accept: 'app_keep_*' },
+      { deny: 'app_*' },
+    ]);
     expect(filter!('legacy_keep_me')).toBe('app_keep_me');
     expect(filter!('legacy_drop')).toBeNull();
     expect(filter!('other')).toBe('other');

@@ -145,11 +145,17 @@ export function conformanceSuite(backends: BackendCase[]): void {
 
       it('names the option and the value in option errors', () => {
         const m = metricsOn(backend);
-        expect(() => m.histogram('h', { help: 'h', buckets: [1, 1] })).toThrowError('histogram "h": buckets: expected strictly ascending bucket bounds, got [1,1]');
+        expect(() => m.histogram('h', { help: 'h', buckets: [1, 1] })).toThrowError(
+          'histogram "h": buckets: expected strictly ascending bucket bounds, got [1,1]',
+        );
         expect(() => m.histogram('h2', { help: 'h', buckets: [1, NaN] })).toThrowError(/buckets\[1\]: expected a finite number, got NaN/);
-        expect(() => m.summary('s', { help: 's', quantiles: [1.5] })).toThrowError(/quantiles\[0\]: expected a number in \[0, 1\], got 1.5/);
+        expect(() => m.summary('s', { help: 's', quantiles: [1.5] })).toThrowError(
+          /quantiles\[0\]: expected a number in \[0, 1\], got 1.5/,
+        );
         expect(() => m.summary('s2', { help: 's', maxAgeSeconds: 0 })).toThrowError(/maxAgeSeconds: expected a finite number > 0, got 0/);
-        expect(() => metricsOn(backend, { maxSeriesPerMetric: 0 })).toThrowError(/createMetrics: maxSeriesPerMetric: expected an integer >= 1, got 0/);
+        expect(() => metricsOn(backend, { maxSeriesPerMetric: 0 })).toThrowError(
+          /createMetrics: maxSeriesPerMetric: expected an integer >= 1, got 0/,
+        );
         expect(() => metricsOn(backend, { bogus: 1 } as never)).toThrowError(/createMetrics: bogus/);
       });
     });
@@ -212,7 +218,9 @@ export function conformanceSuite(backends: BackendCase[]): void {
 
       it('uses the Prometheus default buckets and finds buckets by binary search for long lists', async () => {
         const m = metricsOn(backend);
-        expect((await family(m.histogram('d', { help: 'd' }) && m, 'd')).buckets).toEqual([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+        expect((await family(m.histogram('d', { help: 'd' }) && m, 'd')).buckets).toEqual([
+          0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+        ]);
         const bounds = Array.from({ length: 40 }, (_, i) => i + 1);
         const h = m.histogram('long', { help: 'l', buckets: bounds });
         for (let v = 0.5; v <= 41; v += 0.5) h.observe(v);
@@ -408,7 +416,9 @@ export function conformanceSuite(backends: BackendCase[]): void {
       expect(hs.sum).toBe(2000);
       expect((await series(m, 'sampled_summary')).count).toBe(400);
       expect((await series(m, 'unsampled')).count).toBe(400);
-      expect(() => m.histogram('bad_rate', { help: 'b', sampleRate: 0 })).toThrowError(/bad_rate: sampleRate: expected a number in \(0, 1\], got 0/);
+      expect(() => m.histogram('bad_rate', { help: 'b', sampleRate: 0 })).toThrowError(
+        /bad_rate: sampleRate: expected a number in \(0, 1\], got 0/,
+      );
     });
 
     it("never prefixes or filters the omnimeter_ namespace (omnimeter's own telemetry)", async () => {

@@ -31,7 +31,13 @@ const outcome = (fn: () => TestSeries) => {
 
 describe('SeriesTable lookups', () => {
   it('the compiled fast path and the generic path (used under CSP) agree on every input', () => {
-    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.integer({ min: -3, max: 3 }), fc.boolean(), fc.constant(undefined), fc.constant(null));
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 6 }),
+      fc.integer({ min: -3, max: 3 }),
+      fc.boolean(),
+      fc.constant(undefined),
+      fc.constant(null),
+    );
     const labels = fc.record({ a: value, b: value, c: value }, { requiredKeys: [] });
     const extra = fc.option(fc.constantFrom('d', 'zz'), { nil: undefined });
     fc.assert(

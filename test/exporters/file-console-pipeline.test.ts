@@ -43,7 +43,10 @@ describe('JSON file exporter', () => {
   it('appends NDJSON and rotates by size, keeping maxFiles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'omnimeter-ndjson-'));
     const path = join(dir, 'metrics.ndjson');
-    const metrics = createMetrics({ collectionInterval: '1h', exporters: [{ type: 'json', path, mode: 'ndjson', maxBytes: 2048, maxFiles: 2 }] });
+    const metrics = createMetrics({
+      collectionInterval: '1h',
+      exporters: [{ type: 'json', path, mode: 'ndjson', maxBytes: 2048, maxFiles: 2 }],
+    });
     const c = metrics.counter('n_total', { help: 'n' });
     for (let i = 0; i < 12; i++) {
       c.inc();
@@ -52,7 +55,10 @@ describe('JSON file exporter', () => {
     await metrics.shutdown();
     const files = readdirSync(dir).sort();
     expect(files).toEqual(['metrics.ndjson', 'metrics.ndjson.1', 'metrics.ndjson.2']);
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const line of lines) expect(validate(line)).toBe(true);
     expect(lines.at(-1).metrics.find((m: { name: string }) => m.name === 'n').series[0].value).toBe(12);
     for (const f of files) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(2048);
@@ -73,9 +79,18 @@ describe('console exporter', () => {
 
   it('writes logfmt lines that a logfmt parser reads back, labels and values intact', async () => {
     const out = capture();
-    const exporter = consoleExporter(parseConfig({ exporters: [{ type: 'console', format: 'logfmt' }] }).exporters[0] as never, 'console', out.stream);
-    await exporter.export(await batchOf((m) => m.counter('c_total', { help: 'c', labelNames: ['v'] as const }).inc({ v: 'a "quoted" value=1 \\ x' }, 4)));
-    const line = out.text().split('\n').find((l) => l.includes('metric=c_total'))!;
+    const exporter = consoleExporter(
+      parseConfig({ exporters: [{ type: 'console', format: 'logfmt' }] }).exporters[0] as never,
+      'console',
+      out.stream,
+    );
+    await exporter.export(
+      await batchOf((m) => m.counter('c_total', { help: 'c', labelNames: ['v'] as const }).inc({ v: 'a "quoted" value=1 \\ x' }, 4)),
+    );
+    const line = out
+      .text()
+      .split('\n')
+      .find((l) => l.includes('metric=c_total'))!;
     expect(logfmt.parse(line)).toMatchObject({ metric: 'c_total', type: 'counter', v: 'a "quoted" value=1 \\ x', value: '4' });
   });
 
@@ -142,10 +157,18 @@ describe('export pipeline', () => {
     const healthy = recording(() => false, 'healthy');
     const flaky = recording(() => down, 'flaky');
     const warnings: string[] = [];
-    const pipeline = new ExportPipeline(() => metrics.registry.collect(), [{ exporter: healthy, options: worker }, { exporter: flaky, options: worker }], metrics, {
-      intervalMs: 3_600_000,
-      warn: (m) => warnings.push(m),
-    });
+    const pipeline = new ExportPipeline(
+      () => metrics.registry.collect(),
+      [
+        { exporter: healthy, options: worker },
+        { exporter: flaky, options: worker },
+      ],
+      metrics,
+      {
+        intervalMs: 3_600_000,
+        warn: (m) => warnings.push(m),
+      },
+    );
     for (let i = 1; i <= 6; i++) {
       counter.inc();
       await pipeline.collectOnce();
@@ -159,19 +182,27 @@ describe('export pipeline', () => {
     expect(flaky.got.length).toBeLessThanOrEqual(4);
     expect([healthy.closed, flaky.closed]).toEqual([true, true]);
     const self = await metrics.registry.collect();
-    const read = (name: string, exporter: string) => self.find((f) => f.name === name)?.series.find((s) => s.labels.some(([, v]) => v === exporter))?.value;
+    const read = (name: string, exporter: string) =>
+      self.find((f) => f.name === name)?.series.find((s) => s.labels.some(([, v]) => v === exporter))?.value;
     expect(read('omnimeter_exporter_dropped', 'flaky')).toBeGreaterThanOrEqual(3);
     expect(read('omnimeter_exporter_failures', 'flaky')).toBeGreaterThan(0);
     expect(read('omnimeter_exporter_exports', 'healthy')).toBe(7);
     expect(read('omnimeter_exporter_bytes', 'healthy')).toBe(70);
     expect(read('omnimeter_exporter_failures', 'healthy')).toBeUndefined();
-    expect(warnings).toEqual(['omnimeter: exporter flaky failed (receiver down); retrying with backoff', 'omnimeter: exporter flaky recovered']);
+    expect(warnings).toEqual([
+      'omnimeter: exporter flaky failed (receiver down); retrying with backoff',
+      'omnimeter: exporter flaky recovered',
+    ]);
   });
 
   it('gives up on an unreachable receiver at close after the timeout, and counts the loss', async () => {
     const metrics = createCore();
     const dead = recording(() => true, 'dead');
-    const pipeline = new ExportPipeline(() => metrics.registry.collect(), [{ exporter: dead, options: worker }], metrics, { intervalMs: 3_600_000, closeTimeoutMs: 50, warn: () => {} });
+    const pipeline = new ExportPipeline(() => metrics.registry.collect(), [{ exporter: dead, options: worker }], metrics, {
+      intervalMs: 3_600_000,
+      closeTimeoutMs: 50,
+      warn: () => {},
+    });
     await pipeline.close();
     const dropped = (await metrics.registry.collect()).find((f) => f.name === 'omnimeter_exporter_dropped')!.series[0]!.value;
     expect(dropped).toBe(1);
@@ -181,7 +212,12 @@ describe('export pipeline', () => {
     const metrics = createCore();
     let calls = 0;
     const hanging: PushExporter = { name: 'hang', export: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve()) };
-    const pipeline = new ExportPipeline(() => metrics.registry.collect(), [{ exporter: hanging, options: { ...worker, timeoutMs: 20 } }], metrics, { intervalMs: 3_600_000, warn: () => {} });
+    const pipeline = new ExportPipeline(
+      () => metrics.registry.collect(),
+      [{ exporter: hanging, options: { ...worker, timeoutMs: 20 } }],
+      metrics,
+      { intervalMs: 3_600_000, warn: () => {} },
+    );
     await pipeline.flush();
     expect(calls).toBe(2);
     await pipeline.close();

@@ -14,7 +14,14 @@ describe.each(['protobuf', 'json'] as const)('OTLP/HTTP %s, decoded by the OpenT
     const metrics = createMetrics({
       collectionInterval: '1h',
       defaultLabels: { svc: 'api' },
-      exporters: [{ type: 'otlp', endpoint: receiver.url, encoding, resource: { 'service.name': 'checkout', 'service.instance.count': 3, debug: true } }],
+      exporters: [
+        {
+          type: 'otlp',
+          endpoint: receiver.url,
+          encoding,
+          resource: { 'service.name': 'checkout', 'service.instance.count': 3, debug: true },
+        },
+      ],
     });
     metrics.counter('requests_total', { help: 'r', labelNames: ['route'] as const }).inc({ route: '/a ü' }, 5);
     metrics.gauge('queue_depth', { help: 'q' }).set(-2.5);
@@ -33,8 +40,17 @@ describe.each(['protobuf', 'json'] as const)('OTLP/HTTP %s, decoded by the OpenT
     expect(receiver.point('queue_depth')!.asDouble).toBe(-2.5);
     const hist = request.metrics.find((m) => m.name === 'latency_seconds')!;
     expect([hist.unit, hist.temporality]).toEqual(['s', 2]);
-    expect(receiver.point('latency_seconds')).toMatchObject({ count: '2', sum: 3.05, bucketCounts: ['1', '0', '1'], explicitBounds: [0.1, 1] });
-    expect(receiver.point('size_bytes')).toMatchObject({ count: '1', sum: 400, quantileValues: [{ quantile: 0.5, value: expect.closeTo(400, 0) }] });
+    expect(receiver.point('latency_seconds')).toMatchObject({
+      count: '2',
+      sum: 3.05,
+      bucketCounts: ['1', '0', '1'],
+      explicitBounds: [0.1, 1],
+    });
+    expect(receiver.point('size_bytes')).toMatchObject({
+      count: '1',
+      sum: 400,
+      quantileValues: [{ quantile: 0.5, value: expect.closeTo(400, 0) }],
+    });
     const p = receiver.point('requests')!;
     expect(BigInt(p.timeUnixNano)).toBeGreaterThanOrEqual(BigInt(p.startTimeUnixNano));
     expect(Number(BigInt(p.timeUnixNano) / 1_000_000n)).toBeCloseTo(Date.now(), -4);
@@ -44,7 +60,9 @@ describe.each(['protobuf', 'json'] as const)('OTLP/HTTP %s, decoded by the OpenT
     receiver = await OtlpReceiver.start();
     const metrics = createMetrics({
       collectionInterval: '1h',
-      exporters: [{ type: 'otlp', endpoint: receiver.url, encoding, temporality: 'delta', retry: { initialBackoff: '20ms', maxBackoff: '50ms' } }],
+      exporters: [
+        { type: 'otlp', endpoint: receiver.url, encoding, temporality: 'delta', retry: { initialBackoff: '20ms', maxBackoff: '50ms' } },
+      ],
     });
     const c = metrics.counter('events_total', { help: 'e' });
     const h = metrics.histogram('work_seconds', { help: 'w', buckets: [1] });

@@ -38,11 +38,18 @@ describe('StatsD encoding', () => {
 
   it('packs lines into datagrams within the MTU, in order', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }).map((s) => s.replace(/\n/g, '_')), { maxLength: 60 }), fc.integer({ min: 64, max: 600 }), (lines, mtu) => {
-        const packets = packLines(lines, mtu);
-        expect(packets.flatMap((p) => p.split('\n'))).toEqual(lines);
-        for (const p of packets) if (p.includes('\n')) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(mtu);
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }).map((s) => s.replace(/\n/g, '_')),
+          { maxLength: 60 },
+        ),
+        fc.integer({ min: 64, max: 600 }),
+        (lines, mtu) => {
+          const packets = packLines(lines, mtu);
+          expect(packets.flatMap((p) => p.split('\n'))).toEqual(lines);
+          for (const p of packets) if (p.includes('\n')) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(mtu);
+        },
+      ),
     );
   });
 });

@@ -25,12 +25,20 @@ function textFormatHelp(help: string): string {
 /** A registry with every metric type, escapes in help and labels, units, empty summaries. */
 async function sampleRegistry() {
   const m = createMetrics({ prefix: 'app_', defaultLabels: { service: 'demo "quoted"' } });
-  const calls = m.counter('tool_calls_total', { help: 'Tool calls with "quotes" and \\ backslash\nand newline', labelNames: ['tool', 'status'] as const });
+  const calls = m.counter('tool_calls_total', {
+    help: 'Tool calls with "quotes" and \\ backslash\nand newline',
+    labelNames: ['tool', 'status'] as const,
+  });
   calls.inc({ tool: 'sea"rch\\path\nnext', status: 'ok' }, 3);
   calls.inc({ tool: 'ünïcødé ✓ 🚀', status: 'error' });
   m.gauge('memory_bytes', { help: 'Memory', unit: 'bytes' }).set(1024.5);
   m.gauge('temperature', { help: 'Temp' }).set(-3);
-  const size = m.histogram('request_size_bytes', { help: 'Sizes', buckets: [64, 256, 1024, 1e6], unit: 'bytes', labelNames: ['route'] as const });
+  const size = m.histogram('request_size_bytes', {
+    help: 'Sizes',
+    buckets: [64, 256, 1024, 1e6],
+    unit: 'bytes',
+    labelNames: ['route'] as const,
+  });
   for (const v of [10, 100, 300, 2000, 2e6]) size.observe({ route: '/a' }, v);
   m.summary('latency_seconds', { help: 'Latency', quantiles: [0.5, 0.9, 0.99], unit: 'seconds' }).observe(0.25);
   m.summary('idle_seconds', { help: 'Nothing yet', quantiles: [0.5] });
@@ -117,10 +125,15 @@ describeWithTools(['python3-prometheus-client'], 'exposition, by the Python clie
 
   it('writes le and quantile values exactly as the Python and Go clients do', () => {
     const values = fc.sample(
-      fc.oneof(fc.double({ min: 1e-9, max: 1e9, noNaN: true }), fc.integer({ min: 1, max: 999_999 }), fc.constantFrom(0.5, 1, 2.5, 10, 1e6, 1e-5)),
+      fc.oneof(
+        fc.double({ min: 1e-9, max: 1e9, noNaN: true }),
+        fc.integer({ min: 1, max: 999_999 }),
+        fc.constantFrom(0.5, 1, 2.5, 10, 1e6, 1e-5),
+      ),
       { numRuns: 500, seed: 3 },
     );
-    const script = 'import json,sys\nfrom prometheus_client.utils import floatToGoString\nprint(json.dumps([floatToGoString(x) for x in json.load(sys.stdin)]))';
+    const script =
+      'import json,sys\nfrom prometheus_client.utils import floatToGoString\nprint(json.dumps([floatToGoString(x) for x in json.load(sys.stdin)]))';
     const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(values), encoding: 'utf8' });
     const reference = JSON.parse(run.stdout) as string[];
     // Python writes exponents of 10 and above as e+010 where Go writes e+10; compare below that.

@@ -15,10 +15,20 @@ import { find } from '../support/read.js';
 import { createMetrics } from '../../src/browser/index.js';
 import { ComponentHost, type ComponentGlue, type LogRecord, fetchComponent } from '../../src/host/browser.js';
 
-const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool,ts-tool}/**/*.wasm', { query: '?url', import: 'default', eager: true });
-const urls = (name: string, pattern: RegExp) => Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
+const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool,ts-tool}/**/*.wasm', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+});
+const urls = (name: string, pattern: RegExp) =>
+  Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
 const load = (name: string, glue: unknown) =>
-  fetchComponent({ name, glue: glue as ComponentGlue, coreUrls: urls(name, /\.core\d*\.wasm$/), componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0] });
+  fetchComponent({
+    name,
+    glue: glue as ComponentGlue,
+    coreUrls: urls(name, /\.core\d*\.wasm$/),
+    componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0],
+  });
 
 const read = find;
 
@@ -44,7 +54,9 @@ describe('the host aggregator in a page', () => {
     expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'b' }))?.value).toBe(250);
     expect((await read(metrics, 'json_tool_documents', { status: 'ok', component: 'json-tool' }))?.value).toBe(1);
     expect((await read(metrics, 'json_tool_documents', { status: 'invalid' }))?.value).toBe(1);
-    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'cpu-tool', export: 'spin', status: 'success' }))?.value).toBe(2);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'cpu-tool', export: 'spin', status: 'success' }))?.value).toBe(
+      2,
+    );
     expect((await read(metrics, 'omnimeter_wasm_host_calls', { component: 'json-tool', import: 'apply-batch' }))?.value).toBeGreaterThan(0);
     expect(logs.filter((l) => l.event === 'component.load').map((l) => l.component)).toEqual(['cpu-tool', 'json-tool']);
 
@@ -82,9 +94,19 @@ describe('the host aggregator in a page', () => {
     const host = new ComponentHost({ metrics: createMetrics() });
     const cores = urls('json-tool', /\.core\d*\.wasm$/);
     const partial = Object.fromEntries(Object.entries(cores).filter(([path]) => !path.endsWith('core2.wasm')));
-    const incomplete = host.load(await fetchComponent({ name: 'json-tool', glue: jsonGlue as unknown as ComponentGlue, coreUrls: partial }));
-    expect(() => incomplete.instantiate()).toThrowError(/json-tool: cannot instantiate: json-tool: no core module "json-tool.core2.wasm" among json-tool.core.wasm, json-tool.core3.wasm/);
-    await expect(fetchComponent({ name: 'gone', glue: jsonGlue as unknown as ComponentGlue, coreUrls: { 'gone.core.wasm': '/no/such/gone.core.wasm' } })).rejects.toThrowError(/gone: GET \/no\/such\/gone.core.wasm answered 404/);
+    const incomplete = host.load(
+      await fetchComponent({ name: 'json-tool', glue: jsonGlue as unknown as ComponentGlue, coreUrls: partial }),
+    );
+    expect(() => incomplete.instantiate()).toThrowError(
+      /json-tool: cannot instantiate: json-tool: no core module "json-tool.core2.wasm" among json-tool.core.wasm, json-tool.core3.wasm/,
+    );
+    await expect(
+      fetchComponent({
+        name: 'gone',
+        glue: jsonGlue as unknown as ComponentGlue,
+        coreUrls: { 'gone.core.wasm': '/no/such/gone.core.wasm' },
+      }),
+    ).rejects.toThrowError(/gone: GET \/no\/such\/gone.core.wasm answered 404/);
   });
 
   it('runs the 11 MB TypeScript component (componentize-js) with instantiateAsync', async () => {

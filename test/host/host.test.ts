@@ -57,7 +57,11 @@ describe('AssemblyScript guests under the host aggregator', () => {
       json.instantiate('x').call('count-values', '[1, "two", true, null]');
       const families = parseStrict(await metrics.registry.expose('openmetrics'));
       const docs = families.find((f) => f.name === 'json_tool_documents')!;
-      expect(docs.samples.find((s) => s.name === 'json_tool_documents_total')!.labels).toEqual({ component: 'json-tool', component_instance: 'x', status: 'ok' });
+      expect(docs.samples.find((s) => s.name === 'json_tool_documents_total')!.labels).toEqual({
+        component: 'json-tool',
+        component_instance: 'x',
+        status: 'ok',
+      });
     });
   });
 
@@ -68,7 +72,14 @@ describe('AssemblyScript guests under the host aggregator', () => {
       getTracer: () => ({
         startSpan: (name: string) => {
           spans.push(name);
-          return { end() {}, setAttribute() {}, recordException() {}, setStatus() {}, spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }), isRecording: () => true };
+          return {
+            end() {},
+            setAttribute() {},
+            recordException() {},
+            setStatus() {},
+            spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }),
+            isRecording: () => true,
+          };
         },
       }),
     };
@@ -140,7 +151,9 @@ describe('components that import WASI', () => {
   it('name the missing interface when the host was not given it', async () => {
     const host = new ComponentHost({ metrics: createMetrics() });
     const tool = host.load(readComponent(await componentDir('wasi-tool')));
-    expect(() => tool.instantiate('w')).toThrowError(/wasi-tool: cannot instantiate: .*Pass it in HostOptions\.imports \(WASI: preview2-shim's WASIShim\)/);
+    expect(() => tool.instantiate('w')).toThrowError(
+      /wasi-tool: cannot instantiate: .*Pass it in HostOptions\.imports \(WASI: preview2-shim's WASIShim\)/,
+    );
   });
 });
 
@@ -151,7 +164,8 @@ describe('guards against hostile guests', () => {
     const hostile = host.load(readComponent(await componentDir('hostile'))).instantiate('h');
     const cpu = host.load(readComponent(await componentDir('cpu-tool'))).instantiate('good');
     for (const mode of [0, 4, 2, 1]) expect(hostile.call('misbehave', mode)).toBe(mode); // the flood last: it uses up the series limit
-    const rejected = async (reason: string) => (await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'hostile', reason }))?.value;
+    const rejected = async (reason: string) =>
+      (await read(metrics, 'omnimeter_wasm_guest_rejected', { component: 'hostile', reason }))?.value;
     expect(await rejected('invalid_metric')).toBe(2);
     expect(await rejected('series_limit')).toBeGreaterThan(4000);
     expect(await rejected('unknown_series')).toBe(1000);
@@ -179,13 +193,29 @@ describe('guards against hostile guests', () => {
     const metrics = createMetrics({ mode: 'strict' });
     const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
     const session = (name: string) =>
-      new GuestSession({ metrics, component: name, instance: '1', componentLabel: 'component', instanceLabel: 'instance', limits: DEFAULT_LIMITS, rejected });
+      new GuestSession({
+        metrics,
+        component: name,
+        instance: '1',
+        componentLabel: 'component',
+        instanceLabel: 'instance',
+        limits: DEFAULT_LIMITS,
+        rejected,
+      });
     const victim = session('victim');
-    const v = victim.registerSeries(victim.registerMetric({ name: 'victim_total', help: 'v', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
+    const v = victim.registerSeries(
+      victim.registerMetric({ name: 'victim_total', help: 'v', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }),
+      [],
+    );
     victim.apply(v, 'add', 0, 5);
     const attacker = session('attacker');
     const kinds = ['counter', 'gauge', 'histogram', 'summary'] as const;
-    kinds.forEach((kind, i) => attacker.registerSeries(attacker.registerMetric({ name: `a${i}`, help: 'a', unit: '', kind, labelNames: [], buckets: [1, 2], quantiles: [0.5] }), []));
+    kinds.forEach((kind, i) =>
+      attacker.registerSeries(
+        attacker.registerMetric({ name: `a${i}`, help: 'a', unit: '', kind, labelNames: [], buckets: [1, 2], quantiles: [0.5] }),
+        [],
+      ),
+    );
     const update = fc.record({
       series: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constant(2 ** 32 - 1), fc.double()),
       op: fc.oneof(fc.constantFrom('add', 'set', 'observe', 'bucket', 'sketch', 'sum'), fc.string()),
@@ -209,7 +239,11 @@ describe('guards against hostile guests', () => {
 
 describe('host policies', () => {
   it('combines a gauge shared by instances by the declared policy', async () => {
-    for (const [policy, expected] of [['sum', 2], ['max', 1], ['last', 1]] as const) {
+    for (const [policy, expected] of [
+      ['sum', 2],
+      ['max', 1],
+      ['last', 1],
+    ] as const) {
       const metrics = createMetrics();
       const host = new ComponentHost({ metrics, labels: { instance: false }, gaugePolicy: policy });
       const loaded = host.load(readComponent(await componentDir('hostile')));
@@ -231,7 +265,10 @@ describe('host policies', () => {
       limits: { ...DEFAULT_LIMITS, maxUpdatesPerSecond: 100 },
       rejected,
     });
-    const series = session.registerSeries(session.registerMetric({ name: 'hits_total', help: 'h', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }), []);
+    const series = session.registerSeries(
+      session.registerMetric({ name: 'hits_total', help: 'h', unit: '', kind: 'counter', labelNames: [], buckets: [], quantiles: [] }),
+      [],
+    );
     session.applyBatch(Array.from({ length: 150 }, () => ({ series, op: 'add' as const, index: 0, value: 1 })));
     expect((await read(metrics, 'hits'))?.value).toBe(100);
     expect((await read(metrics, 'rejected', { reason: 'rate_limit' }))?.value).toBe(50);
@@ -240,13 +277,16 @@ describe('host policies', () => {
   it('times host imports', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({ metrics });
-    host.load(readComponent(await componentDir('cpu-tool'))).instantiate('t').call('spin', 5);
+    host
+      .load(readComponent(await componentDir('cpu-tool')))
+      .instantiate('t')
+      .call('spin', 5);
     expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'apply-batch' }))?.count).toBe(1);
     expect((await read(metrics, 'omnimeter_wasm_host_call_seconds', { import: 'register-series' }))?.count).toBeGreaterThan(0);
   });
 });
 
-describe('per-component configuration (the config file\'s components section)', () => {
+describe("per-component configuration (the config file's components section)", () => {
   it('applies enabled, extra labels, include/exclude patterns and sampling per component', async () => {
     const metrics = createMetrics();
     const host = new ComponentHost({
@@ -262,7 +302,10 @@ describe('per-component configuration (the config file\'s components section)', 
     cpu.call('spin', 3);
     const json = host.load(readComponent(await componentDir('json-tool'))).instantiate('j');
     json.call('count-values', '[1, 2]');
-    host.load(readComponent(await componentDir('hostile'))).instantiate('h').call('misbehave', 0);
+    host
+      .load(readComponent(await componentDir('hostile')))
+      .instantiate('h')
+      .call('misbehave', 0);
     const names = (await metrics.registry.collect()).filter((f) => f.series.length > 0).map((f) => f.name);
     expect(names).toContain('cpu_tool_spins');
     expect(names).not.toContain('cpu_tool_fib_input'); // excluded

@@ -10,7 +10,15 @@ import { componentDir } from '../support/components.js';
 function pair() {
   const host = createMetrics();
   const rejected = host.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-  const session = new GuestSession({ metrics: host, component: 'g', instance: '1', componentLabel: 'component', instanceLabel: undefined, limits: DEFAULT_LIMITS, rejected });
+  const session = new GuestSession({
+    metrics: host,
+    component: 'g',
+    instance: '1',
+    componentLabel: 'component',
+    instanceLabel: undefined,
+    limits: DEFAULT_LIMITS,
+    rejected,
+  });
   const backend = recorderBackend(session.imports() as unknown as Recorder);
   return { host, backend, guest: createMetrics({ backend }) };
 }
@@ -26,8 +34,16 @@ describe('the recorder backend (guest side) against the host', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('counter' as const), label: fc.constantFrom('a', 'b'), value: fc.integer({ min: 0, max: 1000 }) }),
       fc.record({ kind: fc.constant('gauge' as const), label: fc.constantFrom('a', 'b'), value: fc.integer({ min: -1000, max: 1000 }) }),
-      fc.record({ kind: fc.constant('histogram' as const), label: fc.constantFrom('a', 'b'), value: fc.double({ min: 0, max: 20, noNaN: true }) }),
-      fc.record({ kind: fc.constant('summary' as const), label: fc.constantFrom('a', 'b'), value: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
+      fc.record({
+        kind: fc.constant('histogram' as const),
+        label: fc.constantFrom('a', 'b'),
+        value: fc.double({ min: 0, max: 20, noNaN: true }),
+      }),
+      fc.record({
+        kind: fc.constant('summary' as const),
+        label: fc.constantFrom('a', 'b'),
+        value: fc.double({ min: 0, max: 1e6, noNaN: true }),
+      }),
       fc.record({ kind: fc.constant('flush' as const) }),
     );
     await fc.assert(
@@ -56,7 +72,11 @@ describe('the recorder backend (guest side) against the host', () => {
             expect([hs.value, hs.count, hs.bucketCounts]).toEqual([gs.value, gs.count, gs.bucketCounts]);
             // Guest and host add the same numbers in a different order (observations vs flushed deltas): compare relatively.
             if (gs.sum !== undefined) expect(Math.abs(hs.sum! - gs.sum)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(gs.sum)));
-            gs.quantileValues?.forEach((q, i) => (Number.isNaN(q) ? expect(hs.quantileValues![i]).toBeNaN() : expect(Math.abs(hs.quantileValues![i]! - q)).toBeLessThanOrEqual(q * 0.0079 + SUBNORMAL_ERROR)));
+            gs.quantileValues?.forEach((q, i) =>
+              Number.isNaN(q)
+                ? expect(hs.quantileValues![i]).toBeNaN()
+                : expect(Math.abs(hs.quantileValues![i]! - q)).toBeLessThanOrEqual(q * 0.0079 + SUBNORMAL_ERROR),
+            );
           }
         }
       }),
@@ -74,7 +94,9 @@ describe('the TypeScript example component (componentize-js)', () => {
     expect(ts.call('handle', '/b', 3000)).toBe(4);
     const families = await metrics.registry.collect();
     const read = (name: string, route?: string) =>
-      families.find((f) => f.name === name)!.series.find((s) => route === undefined || s.labels.some(([k, v]) => k === 'route' && v === route))!;
+      families
+        .find((f) => f.name === name)!
+        .series.find((s) => route === undefined || s.labels.some(([k, v]) => k === 'route' && v === route))!;
     expect(read('ts_tool_requests', '/a').value).toBe(3);
     expect(read('ts_tool_requests', '/b').value).toBe(1);
     expect(read('ts_tool_payload_bytes').bucketCounts).toEqual([0, 3, 0, 1, 0]);

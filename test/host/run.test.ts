@@ -37,7 +37,13 @@ describe('omnimeter run', () => {
   });
 
   it("runs a component that imports WASI, on preview2-shim's sandboxed WASI", async () => {
-    const running = await runComponent({ component: await componentWasm('wasi-tool'), invoke: 'work', args: [1000], cacheDir: mkdtempSync(join(tmpdir(), 'omnimeter-run-')), config: { enabled: true, exporters: [] } });
+    const running = await runComponent({
+      component: await componentWasm('wasi-tool'),
+      invoke: 'work',
+      args: [1000],
+      cacheDir: mkdtempSync(join(tmpdir(), 'omnimeter-run-')),
+      config: { enabled: true, exporters: [] },
+    });
     expect(running.results[0]).toBeGreaterThan(0n);
     const iterations = (await running.metrics.registry.collect()).find((f) => f.name === 'wasi_tool_iterations');
     expect(iterations?.series[0]?.value).toBe(1000);
@@ -58,7 +64,9 @@ describe('omnimeter run', () => {
       const prometheus = await startPrometheus([{ job: 'run', port }]);
       try {
         const docs = await prometheus.query('json_tool_documents_total{job="run"}');
-        expect(docs.map((s) => [s.metric.component, s.metric.component_instance, s.metric.status, s.value[1]])).toEqual([['json-tool', '1', 'ok', '3']]);
+        expect(docs.map((s) => [s.metric.component, s.metric.component_instance, s.metric.status, s.value[1]])).toEqual([
+          ['json-tool', '1', 'ok', '3'],
+        ]);
         expect(docs[0]!.metric.exported_instance).toBeUndefined(); // no clash with Prometheus's own instance label
         const invocations = await prometheus.query('omnimeter_wasm_invocations_total{component="json-tool"}');
         expect(invocations[0]!.value[1]).toBe('3');

@@ -27,9 +27,15 @@ describe('npm start demo', () => {
       expect(text).toContain('process_cpu_seconds_total');
       expect(text).toContain('mcp_tool_execution_seconds_bucket');
       // The tools are WebAssembly components: their own metrics and the host's runtime metrics show.
-      expect(text).toMatch(/^mcp_json_tool_documents_total\{service="omnimeter-demo",component="json-tool",component_instance="demo",status="ok"\} \d+/m);
-      expect(text).toMatch(/^mcp_cpu_tool_calls_total\{service="omnimeter-demo",component="cpu-tool",component_instance="demo",export="fib"\} \d+/m);
-      expect(text).toMatch(/^omnimeter_wasm_invocations_total\{service="omnimeter-demo",component="json-tool",export="count-values",status="success"\} \d+/m);
+      expect(text).toMatch(
+        /^mcp_json_tool_documents_total\{service="omnimeter-demo",component="json-tool",component_instance="demo",status="ok"\} \d+/m,
+      );
+      expect(text).toMatch(
+        /^mcp_cpu_tool_calls_total\{service="omnimeter-demo",component="cpu-tool",component_instance="demo",export="fib"\} \d+/m,
+      );
+      expect(text).toMatch(
+        /^omnimeter_wasm_invocations_total\{service="omnimeter-demo",component="json-tool",export="count-values",status="success"\} \d+/m,
+      );
     } finally {
       await demo.stop();
     }
@@ -72,9 +78,14 @@ describe('npm start demo', () => {
       expect(callsIn(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())).toBeGreaterThan(0);
       await demo.stop(); // stops the load, then flushes every push exporter
       const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-      const jsonCalls = json.metrics.find((m: { name: string }) => m.name === 'mcp_tool_calls').series.reduce((n: number, s: { value: number }) => n + s.value, 0);
+      const jsonCalls = json.metrics
+        .find((m: { name: string }) => m.name === 'mcp_tool_calls')
+        .series.reduce((n: number, s: { value: number }) => n + s.value, 0);
       expect(jsonCalls).toBeGreaterThan(0);
-      const otlpCalls = otlp.requests.at(-1)!.metrics.find((m) => m.name === 'mcp_tool_calls')!.points.reduce((n, p) => n + p.asDouble!, 0);
+      const otlpCalls = otlp.requests
+        .at(-1)!
+        .metrics.find((m) => m.name === 'mcp_tool_calls')!
+        .points.reduce((n, p) => n + p.asDouble!, 0);
       expect(otlpCalls).toBe(jsonCalls);
       const sum = () => [...statsd.totals.counters].filter(([k]) => k.startsWith('mcp_tool_calls;')).reduce((n, [, v]) => n + v, 0);
       await statsd.until(() => sum() === jsonCalls);

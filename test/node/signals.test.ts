@@ -24,8 +24,20 @@ describe('handleSignals', () => {
     const root = new URL('../..', import.meta.url).pathname;
     mkdirSync(join(root, '.cache'), { recursive: true });
     const script = join(mkdtempSync(join(root, '.cache', 'signal-')), 'child.mjs');
-    await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', outfile: script, packages: 'external', logLevel: 'silent', absWorkingDir: new URL('../..', import.meta.url).pathname });
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../..', import.meta.url).pathname });
+    await build({
+      entryPoints: [source],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: script,
+      packages: 'external',
+      logLevel: 'silent',
+      absWorkingDir: new URL('../..', import.meta.url).pathname,
+    });
+    const child = spawn(process.execPath, [script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
       child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));

@@ -6,4 +6,7 @@ export { type BackendCase, ManualClock, metricsOn } from './backend-cases.js';
 
 const engineDir = new URL('../../.cache/wasm/engine/js', import.meta.url).pathname;
 
-export const backends: BackendCase[] = [...portableBackends, { name: 'wasm-component', create: (clock) => wasmComponentBackend({ dir: engineDir, clock }) }];
+export const backends: BackendCase[] = [
+  ...portableBackends,
+  { name: 'wasm-component', create: (clock) => wasmComponentBackend({ dir: engineDir, clock }) },
+];

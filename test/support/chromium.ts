@@ -6,6 +6,13 @@
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.OMNIMETER_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 export const chromiumAvailable = (): boolean => existsSync(CHROMIUM);

@@ -41,8 +41,10 @@ export interface DecodedRequest {
 function flatten(message: unknown, contentType: string): DecodedRequest {
   const obj = Request.toObject(message, { longs: String, defaults: false });
   const rm = obj.resourceMetrics?.[0] ?? {};
-  const value = (v: Record<string, unknown>) => v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue);
-  const attrs = (kvs: { key: string; value: Record<string, unknown> }[] = []) => Object.fromEntries(kvs.map((kv) => [kv.key, value(kv.value)]));
+  const value = (v: Record<string, unknown>) =>
+    v.stringValue ?? v.boolValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue);
+  const attrs = (kvs: { key: string; value: Record<string, unknown> }[] = []) =>
+    Object.fromEntries(kvs.map((kv) => [kv.key, value(kv.value)]));
   const metrics: DecodedMetric[] = [];
   for (const sm of rm.scopeMetrics ?? []) {
     for (const m of sm.metrics ?? []) {
@@ -102,7 +104,11 @@ export class OtlpReceiver {
   }
 
   /** The last value of `metric` for the point whose attributes include `attributes`. */
-  point(metric: string, attributes: Record<string, string> = {}, request = this.requests[this.requests.length - 1]): DecodedPoint | undefined {
+  point(
+    metric: string,
+    attributes: Record<string, string> = {},
+    request = this.requests[this.requests.length - 1],
+  ): DecodedPoint | undefined {
     const m = request?.metrics.find((x) => x.name === metric);
     return m?.points.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
   }

@@ -21,10 +21,17 @@ export async function startPrometheus(targets: { job: string; port: number; path
   const api = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'omnimeter-prom-'));
   const jobs = targets
-    .map((t) => `  - job_name: ${t.job}\n    metrics_path: ${t.path ?? '/metrics'}\n    static_configs: [{ targets: ['127.0.0.1:${t.port}'] }]`)
+    .map(
+      (t) =>
+        `  - job_name: ${t.job}\n    metrics_path: ${t.path ?? '/metrics'}\n    static_configs: [{ targets: ['127.0.0.1:${t.port}'] }]`,
+    )
     .join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${jobs}\n`);
-  const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
+  const child = spawn('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const kill = () => child.kill('SIGKILL');

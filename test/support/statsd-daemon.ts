@@ -113,7 +113,8 @@ export class StatsdDaemon {
       }
     };
     while (!this.totals.counters.has('omnimeter_probe')) {
-      if (Date.now() > deadline) throw new Error(`statsd never answered the probe: ${JSON.stringify([...this.totals.counters])} \n${this.log}`);
+      if (Date.now() > deadline)
+        throw new Error(`statsd never answered the probe: ${JSON.stringify([...this.totals.counters])} \n${this.log}`);
       await send();
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -15,8 +15,7 @@ export const PYTHON = '/usr/bin/python3';
 const probes = {
   promtool: () => spawnSync('promtool', ['--version']).status === 0,
   prometheus: () => spawnSync('prometheus', ['--version']).status === 0,
-  'python3-prometheus-client': () =>
-    spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0,
+  'python3-prometheus-client': () => spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0,
   chromium: chromiumAvailable,
 } as const;
 

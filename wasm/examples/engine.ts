@@ -13,7 +13,10 @@ function start() {
   // The importer's clock, so summary windows follow it.
   const clock = { now: () => nowMs() as number };
   const metrics = createMetrics({ backend: nativeBackend({ clock }), clock, maxSeriesPerMetric: 1_000_000 });
-  const rejected = metrics.counter('omnimeter_engine_rejected_total', { help: 'Refused calls.', labelNames: ['component', 'reason'] as const });
+  const rejected = metrics.counter('omnimeter_engine_rejected_total', {
+    help: 'Refused calls.',
+    labelNames: ['component', 'reason'] as const,
+  });
   const session = new GuestSession({
     metrics,
     component: 'engine',
@@ -35,7 +38,8 @@ export const recorder = {
   registerSeries: (metric: number, values: string[]) => get().session.registerSeries(metric, values),
   apply: (series: number, op: Op, index: number, value: number) => get().session.apply(series, op, index, value),
   applyBatch: (updates: GuestUpdate[]) => get().session.applyBatch(updates),
-  applyNamed: (name: string, labels: { name: string; value: string }[], op: Op, value: number) => get().session.applyNamed(name, labels, op, value),
+  applyNamed: (name: string, labels: { name: string; value: string }[], op: Op, value: number) =>
+    get().session.applyNamed(name, labels, op, value),
   now: () => nowMs() / 1000,
 };
 

@@ -57,7 +57,9 @@ export function exportersPanel(metrics: Metrics, onApplied: () => void): Exporte
     return true;
   };
 
-  preset.innerHTML = Object.keys(PRESETS).map((name) => `<option>${name}</option>`).join('');
+  preset.innerHTML = Object.keys(PRESETS)
+    .map((name) => `<option>${name}</option>`)
+    .join('');
   preset.value = DEFAULT_PRESET;
   const showPreset = () => (editor.value = JSON.stringify(PRESETS[preset.value], null, 2));
   preset.addEventListener('change', () => (showPreset(), void apply()));

@@ -5,7 +5,15 @@
  * numeric protocol the AssemblyScript SDK speaks. Platform-neutral: a
  * TypeScript component built with componentize-js uses the whole core API on it.
  */
-import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../../api/backend.js';
+import type {
+  CellReading,
+  CounterCell,
+  FamilyDescriptor,
+  GaugeCell,
+  HistogramCell,
+  MetricsBackend,
+  SummaryCell,
+} from '../../api/backend.js';
 import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from '../../core/clock.js';
 import type { GuestUpdate, Recorder } from '../../api/recorder.js';
 import { bucketIndex } from '../../core/sketch.js';
