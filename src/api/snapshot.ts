@@ -8,14 +8,22 @@ export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 export interface FamilySnapshot {
   /**
-   * Family name. Counters carry it without the `_total` suffix (OpenMetrics
-   * family naming); exporters append the suffix on samples.
+   * Family name as written: a Prometheus name or an OpenTelemetry one
+   * (`mcp.server.operation.duration`), kept as is for OTLP, JSON and StatsD;
+   * Prometheus exposition translates it (exposition/prometheus-names.ts).
+   * Counters carry it without the `_total` suffix (OpenMetrics family
+   * naming); exporters append the suffix on samples.
    */
   readonly name: string;
   readonly type: MetricType;
   readonly help: string;
-  /** Unit suffix of the name ("seconds", "bytes"), or "" for none. */
+  /**
+   * Unit as given: a Prometheus unit word that is already the name's suffix
+   * ("seconds", "bytes"), or a UCUM unit ("s", "By", "1", "{request}"); "" for none.
+   */
   readonly unit: string;
+  /** A gauge whose values are sums (an OpenTelemetry UpDownCounter): OTLP exports it as a non-monotonic sum. */
+  readonly additive?: boolean;
   readonly series: readonly SeriesSnapshot[];
   /** Histogram upper bounds (finite, ascending; +Inf implicit). */
   readonly buckets?: readonly number[];
@@ -24,7 +32,7 @@ export interface FamilySnapshot {
 }
 
 export interface SeriesSnapshot {
-  /** Label names and values, default labels first, in declaration order. */
+  /** Label names (attribute keys, as written) and values, default labels first, in declaration order. */
   readonly labels: readonly (readonly [name: string, value: string])[];
   /** Counter or gauge value. */
   readonly value?: number;

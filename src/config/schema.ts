@@ -6,8 +6,7 @@
  * `exporters[1].port: expected an integer 1-65535, got "abc"`.
  */
 import * as z from 'zod';
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+import { LABEL_NAME, METRIC_NAME } from '../core/names.js';
 
 /** A web origin exactly as browsers send it in the Origin header. */
 function isOrigin(text: string): boolean {
@@ -18,7 +17,6 @@ function isOrigin(text: string): boolean {
     return false;
   }
 }
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -61,7 +59,7 @@ const rate = (description: string) =>
 const labelMap = (description: string) =>
   z
     .record(
-      z.string().regex(LABEL_NAME, { error: 'expected a label name [a-zA-Z_][a-zA-Z0-9_]*' }),
+      z.string().regex(LABEL_NAME, { error: 'expected a label name or attribute key [a-zA-Z_][a-zA-Z0-9_./-]*' }),
       z.string({ error: 'expected a string label value' }),
     )
     .meta({ description });
@@ -271,7 +269,7 @@ export const MetricsConfigSchema = z
     collectionInterval: duration('How often push exporters collect and send.').default('10s'),
     prefix: z
       .string()
-      .refine((p) => p === '' || METRIC_NAME.test(p), { error: 'expected a metric name prefix [a-zA-Z_:][a-zA-Z0-9_:]*' })
+      .refine((p) => p === '' || METRIC_NAME.test(p), { error: 'expected a metric name prefix [a-zA-Z_:][a-zA-Z0-9_:./-]*' })
       .default('')
       .meta({ description: 'Prepended to every metric name.' }),
     defaultLabels: labelMap('Labels on every series.').default({}),

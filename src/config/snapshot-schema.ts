@@ -1,5 +1,6 @@
 /** The JSON snapshot format as a zod schema: published as docs/snapshot.schema.json, used to validate pushed snapshots. */
 import * as z from 'zod';
+import { METRIC_NAME } from '../core/names.js';
 
 const finiteOrNull = z.number().nullable();
 
@@ -20,13 +21,15 @@ export const SnapshotSeriesSchema = z.strictObject({
 });
 
 export const SnapshotFamilySchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
-    .meta({ description: 'Family name; counters without the _total suffix.' }),
+  name: z.string().regex(METRIC_NAME).meta({
+    description:
+      'Family name as written (Prometheus or OpenTelemetry style, e.g. "mcp.server.operation.duration"); counters without the _total suffix.',
+  }),
   type: z.enum(['counter', 'gauge', 'histogram', 'summary']),
   help: z.string(),
-  unit: z.string().meta({ description: 'Unit suffix of the name, or "".' }),
+  unit: z.string().meta({
+    description: 'Unit as given: a Prometheus unit word that ends the name ("seconds") or a UCUM unit ("s", "By", "1"); "" for none.',
+  }),
   buckets: z.array(z.number()).optional().meta({ description: 'Histogram upper bounds, ascending; +Inf implicit.' }),
   quantiles: z.array(z.number().min(0).max(1)).optional().meta({ description: 'Summary quantiles.' }),
   series: z.array(SnapshotSeriesSchema),

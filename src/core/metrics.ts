@@ -15,6 +15,7 @@ import { type Clock, performanceClock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
 import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily } from './families.js';
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
+import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
 import { positiveInteger, positiveNumber, resolveOptions, validateBuckets, validateQuantiles } from './options.js';
 import { Registry } from './registry.js';
@@ -32,6 +33,8 @@ interface Common {
   help: string;
   labelNames: readonly string[];
   unit: string;
+  /** The Prometheus family name, whose samples the registry checks for collisions. */
+  exposed: string;
 }
 
 /**
@@ -116,7 +119,7 @@ class Engine implements Metrics {
     }
     const d = this.descriptor(c, 'gauge');
     const shape = this.shape(c);
-    return this.registry.register(c.name, 'gauge', shape, () => {
+    return this.registry.register(c.name, c.exposed, 'gauge', shape, () => {
       const family = new GaugeFamily<N>(this.ctx, d, c.labelNames, shape);
       const collect = options.collect;
       if (collect) this.registry.addCollectHook(c.name, () => collect.call(family, family));
@@ -133,6 +136,7 @@ class Engine implements Metrics {
     const shape = this.shape(c, { buckets });
     return this.registry.register(
       c.name,
+      c.exposed,
       'histogram',
       shape,
       () => new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every),
@@ -153,6 +157,7 @@ class Engine implements Metrics {
     const shape = this.shape(c, window);
     return this.registry.register(
       c.name,
+      c.exposed,
       'summary',
       shape,
       () => new SummaryFamily<N>(this.ctx, d, c.labelNames, shape, every),
@@ -186,6 +191,7 @@ class Engine implements Metrics {
     const shape = this.shape(c);
     return this.registry.register(
       c.name,
+      c.exposed,
       'counter',
       shape,
       () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape),
@@ -224,7 +230,8 @@ class Engine implements Metrics {
         throw new MetricsError('INVALID_LABEL_NAME', `${family}: label "${label}" is already a default label`);
       }
     }
-    return { name: family, help: options.help, labelNames, unit: assertUnit(options.unit, family) };
+    const unit = assertUnit(options.unit, family);
+    return { name: family, help: options.help, labelNames, unit, exposed: prometheusNaming(family, unit, type).name };
   }
 
   private descriptor(c: Common, type: MetricType, extra: Partial<FamilyDescriptor> = {}): FamilyDescriptor {

@@ -1,13 +1,21 @@
 import { MetricsError, describeValue } from './errors.js';
 import type { MetricType } from '../api/snapshot.js';
+import { escapeMetricName, isUnitWord, prometheusLabelName } from '../exposition/prometheus-names.js';
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const UNIT = /^[a-zA-Z0-9_]+$/;
+/**
+ * Prometheus names and OpenTelemetry instrument names alike
+ * (`http_requests_total`, `mcp.server.operation.duration`); exposition
+ * translates the OpenTelemetry ones (exposition/prometheus-names.ts).
+ */
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:./-]*$/;
+/** Prometheus label names and OpenTelemetry attribute keys (`gen_ai.tool.name`). */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_./-]*$/;
+/** Prometheus unit words and UCUM units (`s`, `By`, `1`, `{request}`, `By/s`, `%`). */
+const UNIT = /^[\x21-\x7e]+$/;
 
 export function assertMetricName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
-    throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: expected [a-zA-Z_:][a-zA-Z0-9_:]*`);
+    throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: expected [a-zA-Z_:][a-zA-Z0-9_:./-]*`);
   }
   if (name.startsWith('__')) {
     throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: names starting with "__" are reserved`);
@@ -25,13 +33,14 @@ export function assertLabelName(label: unknown, metric: string, type: MetricType
   if (typeof label !== 'string' || !LABEL_NAME.test(label)) {
     throw new MetricsError(
       'INVALID_LABEL_NAME',
-      `${metric}: label name ${describeValue(label)} is invalid: expected [a-zA-Z_][a-zA-Z0-9_]*`,
+      `${metric}: label name ${describeValue(label)} is invalid: expected [a-zA-Z_][a-zA-Z0-9_./-]*`,
     );
   }
-  if (label.startsWith('__')) {
+  const exposed = prometheusLabelName(label);
+  if (label.startsWith('__') || exposed.startsWith('__')) {
     throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is invalid: names starting with "__" are reserved`);
   }
-  if (label === reservedLabel(type)) {
+  if (exposed === reservedLabel(type)) {
     throw new MetricsError(
       'INVALID_LABEL_NAME',
       `${metric}: label name "${label}" is reserved for ${type === 'summary' ? 'summaries' : 'histograms'}`,
@@ -61,14 +70,27 @@ export function counterFamilyName(name: string): string {
   return name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
 }
 
+/**
+ * A unit is either a Prometheus unit word of today's API (`seconds`, `bytes`,
+ * `ratio`, ...), which must already be the suffix of the name, or a UCUM unit
+ * (`s`, `By`, `1`, `{request}`, `By/s`) as OpenTelemetry writes them, whose
+ * Prometheus word exposition appends (exposition/prometheus-names.ts).
+ */
 export function assertUnit(unit: unknown, family: string): string {
   if (unit === undefined || unit === '') return '';
-  if (typeof unit !== 'string' || !UNIT.test(unit)) {
-    throw new MetricsError('INVALID_OPTIONS', `${family}: unit ${describeValue(unit)} is invalid: expected [a-zA-Z0-9_]+`);
+  if (typeof unit !== 'string' || !UNIT.test(unit) || unit.includes('"') || unit.includes('\\')) {
+    throw new MetricsError(
+      'INVALID_OPTIONS',
+      `${family}: unit ${describeValue(unit)} is invalid: expected a Prometheus unit word or a UCUM unit such as "s", "By", "1"`,
+    );
   }
   // OpenMetrics requires the unit to be a suffix of the family name.
-  if (!family.endsWith(`_${unit}`)) {
-    throw new MetricsError('INVALID_OPTIONS', `${family}: unit "${unit}" must be the suffix of the metric name (e.g. "${family}_${unit}")`);
+  const exposed = escapeMetricName(family);
+  if (isUnitWord(unit) && exposed !== unit && !exposed.endsWith(`_${unit}`)) {
+    throw new MetricsError(
+      'INVALID_OPTIONS',
+      `${family}: unit "${unit}" must be the suffix of the metric name (e.g. "${family}_${unit}"), or give the UCUM unit to have it appended`,
+    );
   }
   return unit;
 }

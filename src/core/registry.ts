@@ -41,9 +41,11 @@ export class Registry implements MetricsRegistry {
   /**
    * Registers a family built by `create`, or returns the one already there if
    * it has the same shape. A different shape, or a name another family's
-   * samples already use, is an error: one label schema per name.
+   * samples already use, is an error: one label schema per name. `exposed`
+   * is the family's Prometheus name (OpenTelemetry names translated), so two
+   * names that translate alike (`a.b` and `a_b`) are reported, not merged.
    */
-  register<F extends AnyFamily>(name: string, type: string, shape: string, create: () => F): F {
+  register<F extends AnyFamily>(name: string, exposed: string, type: string, shape: string, create: () => F): F {
     const existing = this.families.get(name);
     if (existing) {
       if (existing.descriptor.type === type && existing.shape === shape) return existing as F;
@@ -52,13 +54,14 @@ export class Registry implements MetricsRegistry {
         `metric "${name}" is already registered as ${existing.descriptor.type} ${existing.shape}; cannot register it again as ${type} ${shape}`,
       );
     }
-    const names = sampleNames(name, type as AnyFamily['descriptor']['type']);
+    const names = sampleNames(exposed, type as AnyFamily['descriptor']['type']);
     for (const sample of names) {
       const owner = this.samples.get(sample);
       if (owner !== undefined) {
+        const as = exposed === name ? '' : ` (exposed as "${exposed}")`;
         throw new MetricsError(
           'CONFLICT',
-          `metric "${name}" would write samples named "${sample}", which metric "${owner}" already writes`,
+          `metric "${name}"${as} would write samples named "${sample}", which metric "${owner}" already writes`,
         );
       }
     }

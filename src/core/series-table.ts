@@ -265,10 +265,11 @@ function compileLookup<S extends SeriesBase>(
   names: readonly string[],
 ): ((labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
   if (names.length === 0 || names.length > 8) return undefined;
-  // Label names are validated identifiers ([a-zA-Z_][a-zA-Z0-9_]*): safe to inline.
+  // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
+  // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
   let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet node = t.rootMap;\n`;
   names.forEach((name, i) => {
-    body += `const v${i} = labels.${name};\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
+    body += `const v${i} = labels[${JSON.stringify(name)}];\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
     body += `node = node.get(v${i});\nif (node === undefined) return t.lookup(labels);\n`;
   });
   body += `let keys = 0;\nfor (const _ in labels) keys++;\nreturn keys === ${names.length} ? node : t.lookup(labels);`;

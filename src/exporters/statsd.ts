@@ -12,6 +12,7 @@ import type { ExportBatch, PushExporter } from '../api/exporter.js';
 import type { FamilySnapshot } from '../api/snapshot.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { type StatsdType, exactParts, packLines, statsdLine } from '../exposition/statsd.js';
+import { ucumUnit } from '../exposition/prometheus-names.js';
 import { DeltaTracker } from '../core/delta.js';
 
 type StatsdConfig = Extract<ExporterConfig, { type: 'statsd' }>;
@@ -21,7 +22,7 @@ export function statsdLines(families: readonly FamilySnapshot[], config: Pick<St
   const lines: string[] = [];
   const { flavor, prefix } = config;
   for (const f of families) {
-    const seconds = f.unit === 'seconds';
+    const seconds = ucumUnit(f.unit) === 's';
     // Etsy statsd treats unknown types (h) as counters: use timers there.
     const observation: StatsdType = seconds || flavor === 'etsy' ? 'ms' : 'h';
     const scale = seconds ? 1000 : 1; // StatsD timers are milliseconds

@@ -4,6 +4,7 @@
  * encoded to protobuf by `encodeOtlpProtobuf`.
  */
 import type { FamilySnapshot } from '../api/snapshot.js';
+import { ucumUnit } from './prometheus-names.js';
 
 export type Temporality = 'cumulative' | 'delta';
 export const AGGREGATION_TEMPORALITY = { delta: 1, cumulative: 2 } as const;
@@ -51,9 +52,6 @@ export interface ExportMetricsServiceRequest {
   }[];
 }
 
-/** Prometheus-style unit words to the UCUM units OpenTelemetry uses. */
-const UNITS: Record<string, string> = { seconds: 's', milliseconds: 'ms', bytes: 'By', ratio: '1', celsius: 'Cel', percent: '%' };
-
 export function anyValue(value: string | number | boolean): AnyValue {
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
@@ -81,7 +79,8 @@ export function toOtlp(families: readonly FamilySnapshot[], options: OtlpOptions
   for (const family of families) {
     if (family.series.length === 0) continue;
     const metric: OtlpMetric = { name: family.name, description: family.help };
-    if (family.unit) metric.unit = UNITS[family.unit] ?? family.unit;
+    // Names, attribute keys and UCUM units as written: OTLP needs no translation.
+    if (family.unit) metric.unit = ucumUnit(family.unit);
     const base = (s: FamilySnapshot['series'][number]): PointBase => ({
       attributes: s.labels.map(([key, value]) => ({ key, value: { stringValue: value } })),
       startTimeUnixNano: nanos(options.startMs(family, s)),

@@ -7,8 +7,13 @@
  * - HELP escaping: OpenMetrics also escapes `"`;
  * - `# UNIT` and `_created` samples exist only in OpenMetrics;
  * - OpenMetrics ends with `# EOF`.
+ *
+ * Both translate OpenTelemetry names and attribute keys the same way
+ * (prometheus-names.ts): `mcp.server.operation.duration` with unit `s` is
+ * `mcp_server_operation_duration_seconds`.
  */
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+import { prometheusLabelName, prometheusNaming } from './prometheus-names.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
@@ -68,9 +73,35 @@ function labelText(series: SeriesSnapshot): string {
   let text = labelTextCache.get(labels);
   if (text !== undefined) return text;
   text = '';
-  for (const [name, value] of labels) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
+  for (const [name, value] of exposedLabels(labels)) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
   if (Object.isFrozen(labels)) labelTextCache.set(labels, text);
   return text;
+}
+
+/**
+ * Label pairs with attribute keys as Prometheus label names. Keys that
+ * translate alike (`a.b` and `a_b`) become one label whose values are joined
+ * with `;` in the lexicographical order of the original keys, as the
+ * OpenTelemetry specification requires.
+ */
+export function exposedLabels(labels: SeriesSnapshot['labels']): readonly (readonly [string, string])[] {
+  let plain = true;
+  for (const [name] of labels) if (prometheusLabelName(name) !== name) plain = false;
+  if (plain) return labels;
+  const merged = new Map<string, [string, string][]>();
+  for (const [name, value] of labels) {
+    const exposed = prometheusLabelName(name);
+    const group = merged.get(exposed);
+    if (group) group.push([name, value]);
+    else merged.set(exposed, [[name, value]]);
+  }
+  return [...merged].map(([exposed, group]) => [
+    exposed,
+    group
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, v]) => v)
+      .join(';'),
+  ]);
 }
 
 function braces(labels: string, extra?: string): string {
@@ -81,10 +112,11 @@ function braces(labels: string, extra?: string): string {
 /** Renders one family's metadata and samples in chunks of a few hundred series. */
 function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Generator<string> {
   const om = format === 'openmetrics';
-  const name = family.name;
+  const naming = prometheusNaming(family.name, family.unit, family.type, family.additive);
+  const name = naming.name;
   const metaName = family.type === 'counter' && !om ? `${name}_total` : name;
   let out = `# HELP ${metaName} ${escapeHelp(family.help, format)}\n# TYPE ${metaName} ${family.type}\n`;
-  if (om && family.unit) out += `# UNIT ${metaName} ${family.unit}\n`;
+  if (om && naming.unit) out += `# UNIT ${metaName} ${naming.unit}\n`;
   const les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"`), 'le="+Inf"'] : [];
   const qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"`) : [];
   const negativeBuckets = (family.buckets ?? []).some((b) => b < 0);

@@ -136,7 +136,8 @@ export function conformanceSuite(backends: BackendCase[]): void {
 
       it('validates metric names, help and units', () => {
         const m = metricsOn(backend);
-        expect(() => m.counter('bad-name', { help: 'x' })).toThrowError(/metric name "bad-name" is invalid/);
+        expect(() => m.counter('bad name', { help: 'x' })).toThrowError(/metric name "bad name" is invalid/);
+        expect(() => m.counter('1st', { help: 'x' })).toThrowError(/metric name "1st" is invalid/);
         expect(() => m.counter('__x', { help: 'x' })).toThrowError(/reserved/);
         expect(() => m.gauge('g', {} as never)).toThrowError(/g: help: expected a string/);
         expect(() => m.gauge('size', { help: 's', unit: 'bytes' })).toThrowError(/unit "bytes" must be the suffix/);
