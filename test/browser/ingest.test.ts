@@ -49,7 +49,7 @@ describe('/ingest: browser snapshots merged into the host', () => {
         version: 1,
         timestamp: 'x',
         timeMs: 1,
-        metrics: [{ name: 'bad-name', type: 'counter', help: '', unit: '', series: [] }],
+        metrics: [{ name: 'bad name', type: 'counter', help: '', unit: '', series: [] }],
       }),
     );
     expect(invalid.status).toBe(400);
