@@ -2,7 +2,7 @@ import type { Cell, FamilyDescriptor, MetricsBackend } from '../api/backend.js';
 import type { Counter, Gauge, Histogram, LabelValue, Labels, Summary } from '../api/instruments.js';
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { Clock } from './clock.js';
-import { MetricsError } from './errors.js';
+import { MetricsError, describeValue } from './errors.js';
 import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, SummarySeries, type ValueGuard } from './series.js';
 import { SeriesTable } from './series-table.js';
 
@@ -28,6 +28,17 @@ function isEmptyObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   for (const _ in value) return false;
   return true;
+}
+
+/**
+ * Whether an unlabelled metric's first argument is the labels form
+ * (`inc({}, 2)`): a plain object. Anything else there is the value, so
+ * null, arrays and boxed numbers reach the value check instead.
+ */
+export function isLabelsArgument(value: object | null): boolean {
+  if (value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /**
@@ -85,7 +96,9 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   protected resolve(labels: AnyLabels | undefined): S {
     if (this.root) {
       if (labels === undefined || isEmptyObject(labels)) return this.root;
-      return this.badArity();
+      if (!this.ctx.lenient) this.badArity();
+      this.ctx.onDrop(this.name, 'invalid_labels');
+      return this.discard;
     }
     if (!this.ctx.lenient) return this.table.get(labels as AnyLabels);
     try {
@@ -130,9 +143,16 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     }
   }
 
-  rejectValue(value: unknown, rule: string): void {
+  rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void {
     if (this.ctx.lenient) this.ctx.onDrop(this.name, 'invalid_value');
-    else throw new MetricsError('INVALID_VALUE', `${this.name}: ${rule}, got ${String(value)}`);
+    else throw new MetricsError('INVALID_VALUE', `${this.name}${this.labelText(labelValues)}: ${rule}, got ${describeValue(value)}`);
+  }
+
+  /** `{k="v",...}` for an error message; the overflow series has its own label. */
+  private labelText(values: readonly string[]): string {
+    if (this.labelNames.length === 0) return '';
+    if (values.length !== this.labelNames.length) return `{${OVERFLOW_LABEL}="true"}`;
+    return `{${this.labelNames.map((n, i) => `${n}=${JSON.stringify(values[i])}`).join(',')}}`;
   }
 
   /** Reads every series; `nowMs` drives idle expiry when `ttlMs` is set. */
@@ -190,8 +210,8 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
     return new CounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell']);
   }
   inc(a?: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.inc(a as number | undefined);
-    else this.resolve(a as AnyLabels).inc(b);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).inc(b);
+    else this.root.inc(a as number | undefined);
   }
   override labels(labels: Labels<N>): CounterSeries {
     return super.labels(labels);
@@ -206,16 +226,16 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
     return new GaugeSeries(...this.seriesArgs(values), cell as GaugeSeries['cell']);
   }
   set(a: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.set(a as number);
-    else this.resolve(a as AnyLabels).set(b as number);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).set(b as number);
+    else this.root.set(a as number);
   }
   inc(a?: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.inc(a as number | undefined);
-    else this.resolve(a as AnyLabels).inc(b);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).inc(b);
+    else this.root.inc(a as number | undefined);
   }
   dec(a?: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.dec(a as number | undefined);
-    else this.resolve(a as AnyLabels).dec(b);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).dec(b);
+    else this.root.dec(a as number | undefined);
   }
   setToCurrentTime(labels?: unknown): void {
     this.resolve(labels as AnyLabels | undefined).setToCurrentTime();
@@ -237,8 +257,8 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     );
   }
   observe(a: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
-    else this.resolve(a as AnyLabels).observe(b as number);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
+    else this.root.observe(a as number);
   }
   override labels(labels: Labels<N>): HistogramSeries {
     return super.labels(labels);
@@ -257,8 +277,8 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
     );
   }
   observe(a: unknown, b?: number): void {
-    if (this.root !== undefined && typeof a !== 'object') this.root.observe(a as number);
-    else this.resolve(a as AnyLabels).observe(b as number);
+    if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
+    else this.root.observe(a as number);
   }
   override labels(labels: Labels<N>): SummarySeries {
     return super.labels(labels);

@@ -17,7 +17,8 @@ import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, Summar
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
 import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
-import { positiveInteger, positiveNumber, resolveOptions, validateBuckets, validateQuantiles } from './options.js';
+import { LIMITS } from './limits.js';
+import { positiveInteger, positiveNumber, resolveOptions, tooMany, validateBuckets, validateQuantiles } from './options.js';
 import { Registry } from './registry.js';
 import { TimerImpl, timedDecorator } from './timer.js';
 
@@ -151,7 +152,7 @@ class Engine implements Metrics {
     const window = {
       quantiles: validateQuantiles(`${where}: quantiles`, options.quantiles),
       maxAgeSeconds: positiveNumber(`${where}: maxAgeSeconds`, options.maxAgeSeconds, 600),
-      ageBuckets: positiveInteger(`${where}: ageBuckets`, options.ageBuckets, 5),
+      ageBuckets: positiveInteger(`${where}: ageBuckets`, options.ageBuckets, 5, LIMITS.ageBuckets),
     };
     const d = this.descriptor(c, 'summary', window);
     const shape = this.shape(c, window);
@@ -165,6 +166,8 @@ class Engine implements Metrics {
   }
 
   timer<N extends string = never>(name: string, options: TimerOptions<N>): Timer<N> {
+    assertMetricName(name);
+    if (typeof options !== 'object' || options === null) this.fail(name, 'options', 'an options object with help', options);
     const type = options.type ?? 'histogram';
     if (type !== 'histogram' && type !== 'summary') this.fail(name, 'type', '"histogram" or "summary"', type);
     const unit = options.unit ?? (name.endsWith('_seconds') ? 'seconds' : undefined);
@@ -211,6 +214,7 @@ class Engine implements Metrics {
    */
   private common(name: string, type: MetricType, options: MetricOptions<string>, prefixed: boolean): Common | undefined {
     if (this.closed) throw new MetricsError('CLOSED', `cannot register "${name}": metrics were shut down`);
+    if (typeof name !== 'string') assertMetricName(name); // names the value instead of failing on name.startsWith
     // The omnimeter_ namespace is omnimeter's own telemetry: never prefixed or filtered.
     const own = name.startsWith('omnimeter_');
     let full = prefixed && !own ? this.prefix + name : name;
@@ -223,6 +227,7 @@ class Engine implements Metrics {
     }
     if (typeof options !== 'object' || options === null) this.fail(full, 'options', 'an options object with help', options);
     if (typeof options.help !== 'string') this.fail(full, 'help', 'a string', options.help);
+    if (options.help.length > LIMITS.helpLength) throw tooMany(`${full}: help`, LIMITS.helpLength, 'characters', options.help.length);
     const family = type === 'counter' ? counterFamilyName(full) : full;
     const labelNames = assertLabelNames(options.labelNames, family, type);
     for (const label of labelNames) {

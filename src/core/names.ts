@@ -1,6 +1,7 @@
 import { MetricsError, describeValue } from './errors.js';
 import type { MetricType } from '../api/snapshot.js';
 import { escapeMetricName, isUnitWord, prometheusLabelName } from '../exposition/prometheus-names.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Prometheus names and OpenTelemetry instrument names alike
@@ -20,16 +21,19 @@ export function assertMetricName(name: unknown): asserts name is string {
   if (name.startsWith('__')) {
     throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: names starting with "__" are reserved`);
   }
+  if (name.length > LIMITS.nameLength)
+    throw new MetricsError('INVALID_NAME', `metric name ${describeValue(name)} is invalid: longer than ${LIMITS.nameLength} characters`);
 }
 
-/** Label names a metric type reserves for its own samples. */
-function reservedLabel(type: MetricType): string | undefined {
-  if (type === 'histogram') return 'le';
-  if (type === 'summary') return 'quantile';
-  return undefined;
+/**
+ * `le` and `quantile` belong to histogram and summary samples; on any other
+ * type too they would read as bucket or quantile labels (promtool lints them).
+ */
+function reservedLabel(label: string): boolean {
+  return label === 'le' || label === 'quantile';
 }
 
-export function assertLabelName(label: unknown, metric: string, type: MetricType): asserts label is string {
+export function assertLabelName(label: unknown, metric: string, _type: MetricType): asserts label is string {
   if (typeof label !== 'string' || !LABEL_NAME.test(label)) {
     throw new MetricsError(
       'INVALID_LABEL_NAME',
@@ -40,12 +44,17 @@ export function assertLabelName(label: unknown, metric: string, type: MetricType
   if (label.startsWith('__') || exposed.startsWith('__')) {
     throw new MetricsError('INVALID_LABEL_NAME', `${metric}: label name "${label}" is invalid: names starting with "__" are reserved`);
   }
-  if (exposed === reservedLabel(type)) {
+  if (reservedLabel(exposed)) {
     throw new MetricsError(
       'INVALID_LABEL_NAME',
-      `${metric}: label name "${label}" is reserved for ${type === 'summary' ? 'summaries' : 'histograms'}`,
+      `${metric}: label name "${label}" is reserved for ${exposed === 'quantile' ? 'summaries' : 'histograms'}`,
     );
   }
+  if (label.length > LIMITS.labelNameLength)
+    throw new MetricsError(
+      'INVALID_LABEL_NAME',
+      `${metric}: label name ${describeValue(label)} is longer than ${LIMITS.labelNameLength} characters`,
+    );
 }
 
 export function assertLabelNames(labels: unknown, metric: string, type: MetricType): readonly string[] {
@@ -53,6 +62,11 @@ export function assertLabelNames(labels: unknown, metric: string, type: MetricTy
   if (!Array.isArray(labels)) {
     throw new MetricsError('INVALID_LABEL_NAME', `${metric}: labelNames must be an array of strings, got ${describeValue(labels)}`);
   }
+  if (labels.length > LIMITS.labelNames)
+    throw new MetricsError(
+      'INVALID_LABEL_NAME',
+      `${metric}: labelNames: expected at most ${LIMITS.labelNames} label names, got ${labels.length}`,
+    );
   const seen = new Set<string>();
   for (const label of labels) {
     assertLabelName(label, metric, type);

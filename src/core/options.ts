@@ -1,5 +1,6 @@
 import type { MetricsOptions } from '../api/metrics.js';
 import { MetricsError, describeValue } from './errors.js';
+import { LIMITS } from './limits.js';
 import { assertLabelName, assertMetricName } from './names.js';
 
 /** Prometheus client defaults: 11 buckets from 5 ms to 10 s. */
@@ -11,23 +12,32 @@ function fail(where: string, expected: string, got: unknown): never {
   throw new MetricsError('INVALID_OPTIONS', `${where}: expected ${expected}, got ${describeValue(got)}`);
 }
 
+/** A list longer than its limit: the length is reported, not the (large) list. */
+export function tooMany(where: string, limit: number, what: string, length: number): MetricsError {
+  return new MetricsError('INVALID_OPTIONS', `${where}: expected at most ${limit} ${what}, got ${length}`);
+}
+
 export function positiveNumber(where: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) fail(where, 'a finite number > 0', value);
   return value;
 }
 
-export function positiveInteger(where: string, value: unknown, fallback: number): number {
+export function positiveInteger(where: string, value: unknown, fallback: number, max = Infinity): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(where, 'an integer >= 1', value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    fail(where, max === Infinity ? 'an integer >= 1' : `an integer 1-${max}`, value);
   return value;
 }
 
 export function validateBuckets(where: string, value: unknown): readonly number[] {
   if (value === undefined) return DEFAULT_BUCKETS;
   if (!Array.isArray(value)) fail(where, 'an array of ascending finite numbers', value);
+  // Checked before copying: a sparse array of length 1e9 must not be materialised.
+  if (value.length > LIMITS.buckets + 1) throw tooMany(where, LIMITS.buckets, 'bucket bounds', value.length);
   const buckets = value[value.length - 1] === Infinity ? value.slice(0, -1) : [...value];
   if (buckets.length === 0) fail(where, 'at least one finite bucket bound', value);
+  if (buckets.length > LIMITS.buckets) throw tooMany(where, LIMITS.buckets, 'bucket bounds', buckets.length);
   for (let i = 0; i < buckets.length; i++) {
     const b: unknown = buckets[i];
     if (typeof b !== 'number' || !Number.isFinite(b)) fail(`${where}[${i}]`, 'a finite number', b);
@@ -39,6 +49,7 @@ export function validateBuckets(where: string, value: unknown): readonly number[
 export function validateQuantiles(where: string, value: unknown): readonly number[] {
   if (value === undefined) return DEFAULT_QUANTILES;
   if (!Array.isArray(value) || value.length === 0) fail(where, 'a non-empty array of numbers in [0, 1]', value);
+  if (value.length > LIMITS.quantiles) throw tooMany(where, LIMITS.quantiles, 'quantiles', value.length);
   value.forEach((q: unknown, i) => {
     if (typeof q !== 'number' || !(q >= 0 && q <= 1)) fail(`${where}[${i}]`, 'a number in [0, 1]', q);
   });

@@ -1,5 +1,6 @@
 import type { LabelValue } from '../api/instruments.js';
 import { MetricsError, describeValue } from './errors.js';
+import { LIMITS } from './limits.js';
 
 /** What the table needs of a series; instruments extend it. */
 export interface SeriesBase {
@@ -217,8 +218,15 @@ export class SeriesTable<S extends SeriesBase> {
     const names = this.names;
     const values: string[] = [];
     for (const name of names) {
-      const value = labels[name];
-      values.push(typeof value === 'string' ? value.toWellFormed() : this.coerce(value, name, labels));
+      const raw = labels[name];
+      const value = typeof raw === 'string' ? raw.toWellFormed() : this.coerce(raw, name, labels);
+      if (value.length > LIMITS.labelValueLength) {
+        throw new MetricsError(
+          'INVALID_LABELS',
+          `${this.options.metric}: label "${name}": expected at most ${LIMITS.labelValueLength} characters, got ${value.length}`,
+        );
+      }
+      values.push(value);
     }
     for (const key in labels) {
       if (!names.includes(key)) {

@@ -4,7 +4,8 @@ import type { SeriesBase } from './series-table.js';
 
 /** Receives values the instruments refuse: throws (strict) or counts a drop (lenient). */
 export interface ValueGuard {
-  rejectValue(value: unknown, rule: string): void;
+  /** `labelValues` name the series in the error (the value's metric is the guard's). */
+  rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void;
 }
 
 /**
@@ -37,11 +38,12 @@ export class CounterSeries extends Series implements CounterHandle {
   }
 
   inc(value = 1): void {
-    // One comparison pair rejects negatives, NaN (fails >=) and +Infinity.
-    if (value >= 0 && value < Infinity) {
+    // The typeof check keeps '5' out ('5' >= 0 is true in JavaScript); the
+    // comparison pair rejects negatives, NaN (fails >=) and +Infinity.
+    if (typeof value === 'number' && value >= 0 && value < Infinity) {
       this.cell.add(value);
       this.touched = true;
-    } else this.guard.rejectValue(value, 'counter increments must be finite and >= 0');
+    } else this.guard.rejectValue(value, 'counter increments must be finite and >= 0', this.labelValues);
   }
 }
 
@@ -60,14 +62,14 @@ export class GaugeSeries extends Series implements GaugeHandle {
     if (Number.isFinite(value)) {
       this.cell.set(value);
       this.touched = true;
-    } else this.guard.rejectValue(value, 'gauge values must be finite numbers');
+    } else this.guard.rejectValue(value, 'gauge values must be finite numbers', this.labelValues);
   }
 
   inc(value = 1): void {
     if (Number.isFinite(value)) {
       this.cell.add(value);
       this.touched = true;
-    } else this.guard.rejectValue(value, 'gauge increments must be finite numbers');
+    } else this.guard.rejectValue(value, 'gauge increments must be finite numbers', this.labelValues);
   }
 
   dec(value = 1): void {
@@ -113,21 +115,21 @@ export class HistogramSeries extends Series implements HistogramHandle {
       if (this.sampler === undefined) this.cell.observe(value, 1);
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.touched = true;
-    } else this.guard.rejectValue(value, 'observed values must be finite numbers');
+    } else this.guard.rejectValue(value, 'observed values must be finite numbers', this.labelValues);
   }
 
   /** Merges `count` observations aggregated elsewhere into bucket `index` (last = +Inf). */
   mergeBucket(index: number, count: number): void {
-    if (Number.isInteger(index) && index >= 0 && count >= 0 && count < Infinity) {
+    if (Number.isInteger(index) && index >= 0 && typeof count === 'number' && count >= 0 && count < Infinity) {
       this.cell.addBucket(index, count);
       this.touched = true;
-    } else this.guard.rejectValue(count, 'merged bucket counts must be finite and >= 0 at a valid index');
+    } else this.guard.rejectValue(count, 'merged bucket counts must be finite and >= 0 at a valid index', this.labelValues);
   }
 
   /** Merges a sum of observations aggregated elsewhere. */
   mergeSum(value: number): void {
     if (Number.isFinite(value)) this.cell.addSum(value);
-    else this.guard.rejectValue(value, 'merged sums must be finite');
+    else this.guard.rejectValue(value, 'merged sums must be finite', this.labelValues);
   }
 }
 
@@ -145,25 +147,25 @@ export class SummarySeries extends Series implements SummaryHandle {
 
   observe(value: number): void {
     // OpenMetrics forbids negative quantiles and sums: summaries track magnitudes.
-    if (value >= 0 && value < Infinity) {
+    if (typeof value === 'number' && value >= 0 && value < Infinity) {
       if (this.sampler === undefined) this.cell.observe(value, 1);
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.touched = true;
-    } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0');
+    } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0', this.labelValues);
   }
 
   /** Merges `count` observations from another log-linear sketch's bucket `index`. */
   mergeSketchBucket(index: number, count: number): void {
     // Indexes of non-negative finite values are below 0x7ff << 7 (the exponent of Infinity).
-    if (Number.isInteger(index) && index >= 0 && index < 0x7ff << 7 && count >= 0 && count < Infinity) {
+    if (Number.isInteger(index) && index >= 0 && index < 0x7ff << 7 && typeof count === 'number' && count >= 0 && count < Infinity) {
       this.cell.addSketchBucket(index, count);
       this.touched = true;
-    } else this.guard.rejectValue(count, 'merged sketch buckets must be finite counts >= 0 at a valid index');
+    } else this.guard.rejectValue(count, 'merged sketch buckets must be finite counts >= 0 at a valid index', this.labelValues);
   }
 
   mergeSum(value: number): void {
-    if (value >= 0 && value < Infinity) this.cell.addSum(value);
-    else this.guard.rejectValue(value, 'merged sums must be finite and >= 0');
+    if (typeof value === 'number' && value >= 0 && value < Infinity) this.cell.addSum(value);
+    else this.guard.rejectValue(value, 'merged sums must be finite and >= 0', this.labelValues);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { LabelValue, Labels, StopTimer, Timer, TimerHandle } from '../api/instruments.js';
 import type { Clock } from './clock.js';
-import type { HistogramFamily, SummaryFamily } from './families.js';
+import { type HistogramFamily, type SummaryFamily, isLabelsArgument } from './families.js';
 
 type Target = HistogramFamily<string> | SummaryFamily<string>;
 type Observer = { observe(seconds: number): void };
@@ -85,7 +85,7 @@ export class TimerImpl<N extends string> implements Timer<N> {
   }
 
   observe(a: unknown, b?: number): void {
-    if (typeof a === 'object') this.record(a as Labels<N>, b as number);
+    if (this.target.labelNames.length > 0 || (typeof a === 'object' && isLabelsArgument(a))) this.record(a as Labels<N>, b as number);
     else this.record(undefined, a as number);
   }
 

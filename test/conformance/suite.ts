@@ -388,6 +388,96 @@ export function conformanceSuite(backends: BackendCase[]): void {
       });
     });
 
+    describe('value types', () => {
+      // Values that JavaScript's comparisons coerce: '5' >= 0 is true, so a
+      // check by comparison alone let strings through (inc('5') concatenated).
+      const BAD = ['5', '1', 5n, true, null, [], [3], Symbol('v'), new Number(5), () => 1] as const;
+      const show = (v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'symbol' ? 'a symbol' : JSON.stringify(v));
+
+      /** Every recording entry point, unlabelled, through labels and through a bound handle. */
+      function entryPoints(m: ReturnType<typeof metricsOn>) {
+        const c = m.counter('vc_total', { help: 'c' });
+        const cl = m.counter('vcl_total', { help: 'c', labelNames: ['k'] as const });
+        const g = m.gauge('vg', { help: 'g' });
+        const gl = m.gauge('vgl', { help: 'g', labelNames: ['k'] as const });
+        const h = m.histogram('vh', { help: 'h', buckets: [1] });
+        const hl = m.histogram('vhl', { help: 'h', labelNames: ['k'] as const, buckets: [1] });
+        const s = m.summary('vs', { help: 's', quantiles: [0.5] });
+        const sl = m.summary('vsl', { help: 's', labelNames: ['k'] as const, quantiles: [0.5] });
+        const t = m.timer('vt_seconds', { help: 't' });
+        const k = { k: 'a' };
+        return {
+          'counter.inc': (v: unknown) => c.inc(v as number),
+          'counter.inc(labels)': (v: unknown) => cl.inc(k, v as number),
+          'bound counter.inc': (v: unknown) => cl.labels(k).inc(v as number),
+          'gauge.set': (v: unknown) => g.set(v as number),
+          'gauge.inc': (v: unknown) => g.inc(v as number),
+          'gauge.dec': (v: unknown) => g.dec(v as number),
+          'gauge.set(labels)': (v: unknown) => gl.set(k, v as number),
+          'bound gauge.inc': (v: unknown) => gl.labels(k).inc(v as number),
+          'bound gauge.dec': (v: unknown) => gl.labels(k).dec(v as number),
+          'histogram.observe': (v: unknown) => h.observe(v as number),
+          'histogram.observe(labels)': (v: unknown) => hl.observe(k, v as number),
+          'bound histogram.observe': (v: unknown) => hl.labels(k).observe(v as number),
+          'summary.observe': (v: unknown) => s.observe(v as number),
+          'summary.observe(labels)': (v: unknown) => sl.observe(k, v as number),
+          'bound summary.observe': (v: unknown) => sl.labels(k).observe(v as number),
+          'timer.observe': (v: unknown) => t.observe(v as number),
+        };
+      }
+
+      it('strict: every entry point refuses a value that is not a number, naming metric, labels and value', () => {
+        const m = metricsOn(backend);
+        for (const [where, record] of Object.entries(entryPoints(m))) {
+          for (const bad of BAD) {
+            let error: unknown;
+            try {
+              record(bad);
+            } catch (e) {
+              error = e;
+            }
+            expect(error, `${where}(${show(bad)})`).toBeInstanceOf(MetricsError);
+            expect((error as MetricsError).code, `${where}(${show(bad)})`).toBe('INVALID_VALUE');
+            const labelled = where.includes('labels') || where.startsWith('bound');
+            expect((error as Error).message, where).toMatch(labelled ? /^v\w+\{k="a"\}: .*, got / : /^v\w+: .*, got /);
+          }
+        }
+        expect(() => m.counter('named_total', { help: 'n' }).inc('5' as never)).toThrowError(
+          'named: counter increments must be finite and >= 0, got "5"',
+        );
+        const labelled = m.counter('named_labelled_total', { help: 'n', labelNames: ['tool'] as const });
+        expect(() => labelled.inc({ tool: 'x"y' }, {} as never)).toThrowError(
+          'named_labelled{tool="x\\"y"}: counter increments must be finite and >= 0, got {}',
+        );
+      });
+
+      it('strict: inc(1), inc("5"), inc(1), inc(2) leaves the counter at 4, not 1512', async () => {
+        const m = metricsOn(backend);
+        const c = m.counter('o_total', { help: 'o' });
+        c.inc(1);
+        expect(() => c.inc('5' as never)).toThrow(MetricsError);
+        c.inc(1);
+        c.inc(2);
+        expect(await value(m, 'o')).toBe(4);
+      });
+
+      it('lenient: drops and counts every such value, never throws, and the totals stay numbers', async () => {
+        const m = metricsOn(backend, { mode: 'lenient' });
+        const points = Object.entries(entryPoints(m));
+        for (const [, record] of points) {
+          record(1);
+          for (const bad of BAD) record(bad);
+        }
+        expect(await value(m, 'vc')).toBe(1);
+        expect(await value(m, 'vcl')).toBe(2); // inc(labels, 1) and the bound handle's inc(1)
+        expect(await value(m, 'vg')).toBe(1); // set(1), inc(1), dec(1)
+        expect((await series(m, 'vh')).count).toBe(1);
+        expect((await series(m, 'vsl')).count).toBe(2);
+        const dropped = (await family(m, 'omnimeter_dropped_recordings')).series.reduce((n, s) => n + (s.value ?? 0), 0);
+        expect(dropped).toBe(points.length * BAD.length);
+      });
+    });
+
     describe('lifecycle', () => {
       it('refuses new registrations after shutdown', async () => {
         const m = metricsOn(backend);
