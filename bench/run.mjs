@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
 import { ComponentHost, readComponent } from '../dist/host/index.js';
+import { createMeterProvider } from '../dist/otel/index.js';
 import { measure, measureAsync } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
@@ -129,6 +130,46 @@ const LABELS = ['search', 'fetch', 'write', 'read'].flatMap((tool) => ['ok', 'er
   );
 }
 
+// Log-normal latencies (median ~50 ms), shared by the histogram cases.
+const VALUES = new Float64Array(4096);
+{
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  for (let i = 0; i < VALUES.length; i++) VALUES[i] = Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand()));
+}
+
+// --- the OpenTelemetry API on omnimeter (issue #13) ------------------------------
+{
+  const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const bridge = createMeterProvider(createMetrics()).getMeter('bench', '1.0.0');
+  const bc = bridge.createCounter('bridge.requests');
+  const bh = bridge.createHistogram('bridge.duration', { unit: 's', advice: { explicitBucketBoundaries: bounds } });
+  const sc = meter.createCounter('sdk.requests');
+  const sh = meter.createHistogram('sdk.duration', { unit: 's', advice: { explicitBucketBoundaries: bounds } });
+  const r = measure({
+    'omnimeter/otel counter.add(1, attrs), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) bc.add(1, LABELS[i & 7]);
+    },
+    'omnimeter/otel counter.add(1, fresh literal), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) bc.add(1, { tool_name: LABELS[i & 7].tool_name, status: LABELS[i & 7].status });
+    },
+    'OTel SDK counter.add(1, attrs), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) sc.add(1, LABELS[i & 7]);
+    },
+    'omnimeter/otel histogram.record(v, attrs), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) bh.record(VALUES[i & 4095], LABELS[i & 7]);
+    },
+    'OTel SDK histogram.record(v, attrs), 2 attributes': (n) => {
+      for (let i = 0; i < n; i++) sh.record(VALUES[i & 4095], LABELS[i & 7]);
+    },
+  });
+  record('OpenTelemetry API: the bridge vs the SDK (reader attached)', r);
+  const add = r['OTel SDK counter.add(1, attrs), 2 attributes'] / r['omnimeter/otel counter.add(1, attrs), 2 attributes'];
+  const rec = r['OTel SDK histogram.record(v, attrs), 2 attributes'] / r['omnimeter/otel histogram.record(v, attrs), 2 attributes'];
+  target('bridge `counter.add(1, attrs)` speed-up over the OTel SDK', `${add.toFixed(2)}x`, '>= 10x', add >= 10);
+  target('bridge `histogram.record(v, attrs)` speed-up over the OTel SDK', `${rec.toFixed(2)}x`, '>= 10x', rec >= 10);
+}
+
 // --- five exporters configured vs none --------------------------------------
 const fiveExporters = createNodeMetrics(
   {
@@ -172,12 +213,6 @@ const fiveExporters = createNodeMetrics(
 }
 
 // --- histograms and summaries ----------------------------------------------
-const VALUES = new Float64Array(4096);
-{
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  for (let i = 0; i < VALUES.length; i++) VALUES[i] = Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand()));
-}
 {
   const omh = om.histogram('h_seconds', { help: 'h' }); // 11 default buckets
   const ph = prom(promClient.Histogram, { name: 'p_h', help: 'h' });

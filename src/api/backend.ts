@@ -11,6 +11,8 @@ export interface FamilyDescriptor {
   readonly type: MetricType;
   readonly help: string;
   readonly unit: string;
+  /** Gauges: values are sums (an OpenTelemetry UpDownCounter); OTLP exports a non-monotonic sum. */
+  readonly additive?: boolean;
   /** All label names of the family's series, default labels first. */
   readonly labelNames: readonly string[];
   readonly buckets?: readonly number[];

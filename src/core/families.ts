@@ -5,9 +5,25 @@ import type { Clock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
 import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, SummarySeries, type ValueGuard } from './series.js';
 import { SeriesTable } from './series-table.js';
+import { assertLabelName } from './names.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
 export const OVERFLOW_LABEL = 'omnimeter_overflow';
+
+/**
+ * Registration option for families whose attribute keys are not declared up
+ * front: OpenTelemetry instruments take any attribute set per call. Such a
+ * family keeps one series table per key set (and per fixed pairs, the
+ * instrumentation scope), sharing one series limit and one overflow series.
+ * Not part of the public API: omnimeter/otel uses it.
+ */
+export const OPEN_LABELS: unique symbol = Symbol('omnimeter.openLabels');
+
+/** Label pairs every series of an open lookup carries (the bridge's scope labels), with a key naming them. */
+export interface FixedLabels {
+  readonly key: string;
+  readonly pairs: readonly (readonly [string, string])[];
+}
 
 /** What families need from the engine that owns them. */
 export interface EngineContext {
@@ -60,6 +76,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     readonly shape: string,
     /** Histograms and summaries: record 1 in `sampleEvery` observations. */
     protected readonly sampleEvery = 1,
+    /** Attribute sets not declared up front (OPEN_LABELS). */
+    readonly open = false,
   ) {
     this.labelNames = labelNames;
     const defaults = ctx.defaultLabels;
@@ -74,7 +92,72 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       onOverflow: () => ctx.onOverflow(descriptor.name),
       destroy: (series, reason) => ctx.backend.release(series.cell, reason),
     });
-    this.root = labelNames.length === 0 ? this.table.unlabelled() : undefined;
+    this.root = labelNames.length === 0 && !open ? this.table.unlabelled() : undefined;
+  }
+
+  /** Open families: one table per attribute key set and fixed pairs. */
+  private readonly openTables = new Map<string, SeriesTable<S>>();
+
+  private seriesCount(): number {
+    let n = this.table.size;
+    for (const t of this.openTables.values()) n += t.size;
+    return n;
+  }
+
+  /**
+   * The series for `fixed` pairs plus an attribute set with any keys (open
+   * families). Key order does not matter; keys are validated once per key set.
+   */
+  openSeries(fixed: FixedLabels, attributes: AnyLabels | undefined): S {
+    try {
+      const lookup = this.openLookup(fixed, attributes === undefined ? [] : Object.keys(attributes));
+      return lookup(attributes ?? {});
+    } catch (error) {
+      if (!this.ctx.lenient || !(error instanceof MetricsError)) throw error;
+      this.ctx.onDrop(this.name, 'invalid_labels');
+      return this.discard;
+    }
+  }
+
+  /**
+   * The lookup for attribute objects with exactly `keys` (any order) under
+   * `fixed` pairs: callers that see the same key set again keep it and skip
+   * the key-set resolution (the bridge's hot path). Throws for invalid keys.
+   */
+  openLookup(fixed: FixedLabels, keys: readonly string[]): (attributes: AnyLabels) => S {
+    const sorted = keys.length > 1 ? [...keys].sort() : keys;
+    const signature = `${fixed.key}\u0001${sorted.join('\u0000')}`;
+    const table = this.openTables.get(signature) ?? this.openTable(signature, fixed, sorted);
+    return sorted.length === 0 ? () => table.unlabelled() : table.get;
+  }
+
+  private openTable(signature: string, fixed: FixedLabels, keys: readonly string[]): SeriesTable<S> {
+    const defaults = this.ctx.defaultLabels;
+    const taken = new Set([...defaults.map(([n]) => n), ...fixed.pairs.map(([n]) => n)]);
+    for (const key of keys) {
+      assertLabelName(key, this.name, this.descriptor.type);
+      if (taken.has(key))
+        throw new MetricsError('INVALID_LABEL_NAME', `${this.name}: attribute "${key}" is already a default or scope label`);
+    }
+    const names = Object.freeze([...keys]);
+    const descriptor = Object.freeze({ ...this.descriptor, labelNames: Object.freeze([...taken, ...names]) });
+    const fixedValues = [...defaults.map(([, v]) => v), ...fixed.pairs.map(([, v]) => v)];
+    const table = new SeriesTable<S>({
+      metric: this.name,
+      labelNames: names,
+      maxSeries: this.ctx.maxSeries,
+      count: () => this.seriesCount(),
+      create: (values) => {
+        const series = this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values]));
+        series.labelPairs = Object.freeze([...defaults, ...fixed.pairs, ...names.map((n, i) => Object.freeze([n, values[i]!] as const))]);
+        return series;
+      },
+      createOverflow: () => this.table.sharedOverflow(),
+      onOverflow: () => this.ctx.onOverflow(this.name),
+      destroy: (series, reason) => this.ctx.backend.release(series.cell, reason),
+    });
+    this.openTables.set(signature, table);
+    return table;
   }
 
   get name(): string {
@@ -133,6 +216,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   reset(): void {
     this.table.clear();
+    for (const t of this.openTables.values()) t.clear();
+    this.openTables.clear();
     if (this.root) {
       // The unlabelled series stays the same object: handles to it keep working.
       this.root.cell = this.makeCell(
@@ -157,7 +242,10 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   /** Reads every series; `nowMs` drives idle expiry when `ttlMs` is set. */
   collect(nowMs: number, ttlMs: number | undefined): FamilySnapshot {
-    if (ttlMs !== undefined) this.table.sweep(nowMs, ttlMs);
+    if (ttlMs !== undefined) {
+      this.table.sweep(nowMs, ttlMs);
+      for (const t of this.openTables.values()) t.sweep(nowMs, ttlMs);
+    }
     const withCreated = this.descriptor.type !== 'gauge';
     const series: SeriesSnapshot[] = [];
     const read = (s: S) => {
@@ -173,6 +261,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       });
     };
     for (const s of this.table.all) read(s);
+    for (const t of this.openTables.values()) for (const s of t.all) read(s);
     const overflow = this.table.overflowSeries;
     if (overflow) read(overflow); // reported last
     const d = this.descriptor;
@@ -181,6 +270,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       type: d.type,
       help: d.help,
       unit: d.unit,
+      ...(d.additive ? { additive: true } : {}),
       series,
       ...(d.buckets ? { buckets: d.buckets } : {}),
       ...(d.quantiles ? { quantiles: d.quantiles } : {}),

@@ -13,7 +13,7 @@ import type {
 import type { MetricType } from '../api/snapshot.js';
 import { type Clock, performanceClock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
-import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily } from './families.js';
+import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, OPEN_LABELS, SummaryFamily } from './families.js';
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
 import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
@@ -36,6 +36,9 @@ interface Common {
   unit: string;
   /** The Prometheus family name, whose samples the registry checks for collisions. */
   exposed: string;
+  /** OPEN_LABELS registrations (the OpenTelemetry bridge): attribute sets not declared up front. */
+  open: boolean;
+  additive: boolean;
 }
 
 /**
@@ -121,7 +124,7 @@ class Engine implements Metrics {
     const d = this.descriptor(c, 'gauge');
     const shape = this.shape(c);
     return this.registry.register(c.name, c.exposed, 'gauge', shape, () => {
-      const family = new GaugeFamily<N>(this.ctx, d, c.labelNames, shape);
+      const family = new GaugeFamily<N>(this.ctx, d, c.labelNames, shape, 1, c.open);
       const collect = options.collect;
       if (collect) this.registry.addCollectHook(c.name, () => collect.call(family, family));
       return family;
@@ -140,7 +143,7 @@ class Engine implements Metrics {
       c.exposed,
       'histogram',
       shape,
-      () => new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every),
+      () => new HistogramFamily<N>(this.ctx, d, c.labelNames, shape, every, c.open),
     ) as unknown as Histogram<N>;
   }
 
@@ -197,7 +200,7 @@ class Engine implements Metrics {
       c.exposed,
       'counter',
       shape,
-      () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape),
+      () => new CounterFamily<N>(this.ctx, d, c.labelNames, shape, 1, c.open),
     ) as unknown as Counter<N>;
   }
 
@@ -236,7 +239,17 @@ class Engine implements Metrics {
       }
     }
     const unit = assertUnit(options.unit, family);
-    return { name: family, help: options.help, labelNames, unit, exposed: prometheusNaming(family, unit, type).name };
+    const open = (options as { [OPEN_LABELS]?: { additive?: boolean } })[OPEN_LABELS];
+    const additive = type === 'gauge' && open?.additive === true;
+    return {
+      name: family,
+      help: options.help,
+      labelNames,
+      unit,
+      exposed: prometheusNaming(family, unit, type, additive).name,
+      open: open !== undefined,
+      additive,
+    };
   }
 
   private descriptor(c: Common, type: MetricType, extra: Partial<FamilyDescriptor> = {}): FamilyDescriptor {
@@ -246,12 +259,14 @@ class Engine implements Metrics {
       help: c.help,
       unit: c.unit,
       labelNames: Object.freeze([...this.defaultLabelNames, ...c.labelNames]),
+      ...(c.additive ? { additive: true } : {}),
       ...extra,
     });
   }
 
   private shape(c: Common, extra: object = {}): string {
-    return JSON.stringify({ labelNames: c.labelNames, unit: c.unit, ...extra });
+    const open = c.open ? { open: true, additive: c.additive } : {};
+    return JSON.stringify({ labelNames: c.labelNames, unit: c.unit, ...open, ...extra });
   }
 
   private fail(metric: string, option: string, expected: string, got: unknown): never {

@@ -19,6 +19,8 @@ export interface SeriesTableOptions<S extends SeriesBase> {
   labelNames: readonly string[];
   /** Series beyond this count go to the overflow series. */
   maxSeries: number;
+  /** The count `maxSeries` applies to, when tables share a limit (open families). Default: this table's size. */
+  count?: () => number;
   create(labelValues: readonly string[]): S;
   createOverflow(): S;
   /** Called once per recording redirected to the overflow series. */
@@ -100,6 +102,11 @@ export class SeriesTable<S extends SeriesBase> {
     this.link(series);
   }
 
+  /** The overflow series, created on first use: open families' tables all send overflow here. */
+  sharedOverflow(): S {
+    return (this.overflow ??= this.options.createOverflow());
+  }
+
   /** The overflow series, once something overflowed. */
   get overflowSeries(): S | undefined {
     return this.overflow;
@@ -146,7 +153,7 @@ export class SeriesTable<S extends SeriesBase> {
     // must still land on the series its well-formed spelling names.
     const existing = this.find(values);
     if (existing) return existing;
-    if (this.all.size >= this.options.maxSeries) {
+    if ((this.options.count?.() ?? this.all.size) >= this.options.maxSeries) {
       this.options.onOverflow();
       return (this.overflow ??= this.options.createOverflow());
     }

@@ -48,7 +48,7 @@ export interface OtlpMetric {
 export interface ExportMetricsServiceRequest {
   resourceMetrics: {
     resource: { attributes: KeyValue[] };
-    scopeMetrics: { scope: { name: string; version: string }; metrics: OtlpMetric[] }[];
+    scopeMetrics: { scope: { name: string; version: string }; schemaUrl?: string; metrics: OtlpMetric[] }[];
   }[];
 }
 
@@ -68,68 +68,126 @@ export interface OtlpOptions {
   timeMs: number;
   /** Start of each point: the series' creation (cumulative) or the previous export (delta). */
   startMs(family: FamilySnapshot, series: FamilySnapshot['series'][number]): number;
-  scope?: { name: string; version: string };
+  scope?: { name: string; version: string; schemaUrl?: string };
+}
+
+type Series = FamilySnapshot['series'][number];
+type Scope = { name: string; version: string; schemaUrl?: string };
+
+const SCOPE_PREFIX = 'otel_scope_';
+
+/**
+ * The instrumentation scope a series names with `otel_scope_*` labels (the
+ * OpenTelemetry bridge sets them, as the specification's Prometheus rules
+ * require), or undefined: "Labels with otel_scope_ prefix MUST be dropped
+ * from all metric points and used as the Instrumentation Scope".
+ */
+function scopeOf(series: Series): Scope | undefined {
+  let scope: Scope | undefined;
+  for (const [key, value] of series.labels) {
+    if (!key.startsWith(SCOPE_PREFIX)) continue;
+    scope ??= { name: '', version: '' };
+    if (key === 'otel_scope_name') scope.name = value;
+    else if (key === 'otel_scope_version') scope.version = value;
+    else if (key === 'otel_scope_schema_url') scope.schemaUrl = value;
+  }
+  return scope;
 }
 
 /** Snapshots (already deltas when temporality is delta) as an ExportMetricsServiceRequest. */
 export function toOtlp(families: readonly FamilySnapshot[], options: OtlpOptions): ExportMetricsServiceRequest {
   const temporality = AGGREGATION_TEMPORALITY[options.temporality];
   const time = nanos(options.timeMs);
-  const metrics: OtlpMetric[] = [];
+  const own = options.scope ?? { name: 'omnimeter', version: '0.1.0' };
+  const scopes = new Map<string, { scope: Scope; metrics: OtlpMetric[] }>();
+  const scopeEntry = (scope: Scope) => {
+    const key = `${scope.name}\u0000${scope.version}\u0000${scope.schemaUrl ?? ''}`;
+    let entry = scopes.get(key);
+    if (!entry) scopes.set(key, (entry = { scope, metrics: [] }));
+    return entry;
+  };
+  scopeEntry(own);
   for (const family of families) {
-    if (family.series.length === 0) continue;
-    const metric: OtlpMetric = { name: family.name, description: family.help };
-    // Names, attribute keys and UCUM units as written: OTLP needs no translation.
-    if (family.unit) metric.unit = ucumUnit(family.unit);
-    const base = (s: FamilySnapshot['series'][number]): PointBase => ({
-      attributes: s.labels.map(([key, value]) => ({ key, value: { stringValue: value } })),
-      startTimeUnixNano: nanos(options.startMs(family, s)),
-      timeUnixNano: time,
-    });
-    switch (family.type) {
-      case 'counter':
-        metric.sum = {
-          aggregationTemporality: temporality,
-          isMonotonic: true,
-          dataPoints: family.series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })),
-        };
-        break;
-      case 'gauge':
-        metric.gauge = { dataPoints: family.series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })) };
-        break;
-      case 'histogram':
-        metric.histogram = {
-          aggregationTemporality: temporality,
-          dataPoints: family.series.map((s) => ({
-            ...base(s),
-            count: integer(s.count),
-            sum: s.sum ?? 0,
-            bucketCounts: (s.bucketCounts ?? []).map(integer),
-            explicitBounds: [...(family.buckets ?? [])],
-          })),
-        };
-        break;
-      case 'summary':
-        metric.summary = {
-          dataPoints: family.series.map((s) => ({
-            ...base(s),
-            count: integer(s.count),
-            sum: s.sum ?? 0,
-            quantileValues: (family.quantiles ?? [])
-              .map((quantile, i) => ({ quantile, value: s.quantileValues?.[i] ?? NaN }))
-              .filter((q) => !Number.isNaN(q.value)),
-          })),
-        };
-        break;
+    // One metric per scope the family's series belong to (usually one).
+    const groups = new Map<string, { scope: Scope; series: Series[] }>();
+    for (const s of family.series) {
+      const scope = scopeOf(s) ?? own;
+      const key = `${scope.name}\u0000${scope.version}\u0000${scope.schemaUrl ?? ''}`;
+      const group = groups.get(key);
+      if (group) group.series.push(s);
+      else groups.set(key, { scope, series: [s] });
     }
-    metrics.push(metric);
+    for (const { scope, series } of groups.values()) {
+      scopeEntry(scope).metrics.push(toMetric(family, series, temporality, time, options));
+    }
   }
   return {
     resourceMetrics: [
       {
         resource: { attributes: Object.entries(options.resource).map(([key, value]) => ({ key, value: anyValue(value) })) },
-        scopeMetrics: [{ scope: options.scope ?? { name: 'omnimeter', version: '0.1.0' }, metrics }],
+        scopeMetrics: [...scopes.values()]
+          .filter((e) => e.metrics.length > 0 || e.scope === own)
+          .map(({ scope, metrics }) => ({
+            scope: { name: scope.name, version: scope.version },
+            ...(scope.schemaUrl ? { schemaUrl: scope.schemaUrl } : {}),
+            metrics,
+          })),
       },
     ],
   };
+}
+
+function toMetric(family: FamilySnapshot, series: readonly Series[], temporality: number, time: string, options: OtlpOptions): OtlpMetric {
+  const metric: OtlpMetric = { name: family.name, description: family.help };
+  // Names, attribute keys and UCUM units as written: OTLP needs no translation.
+  if (family.unit) metric.unit = ucumUnit(family.unit);
+  const base = (s: Series): PointBase => ({
+    attributes: s.labels.filter(([key]) => !key.startsWith(SCOPE_PREFIX)).map(([key, value]) => ({ key, value: { stringValue: value } })),
+    startTimeUnixNano: nanos(options.startMs(family, s)),
+    timeUnixNano: time,
+  });
+  switch (family.type) {
+    case 'counter':
+      metric.sum = {
+        aggregationTemporality: temporality,
+        isMonotonic: true,
+        dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })),
+      };
+      break;
+    case 'gauge':
+      if (family.additive) {
+        // An UpDownCounter: a non-monotonic sum, as the OpenTelemetry SDK exports it.
+        metric.sum = {
+          aggregationTemporality: temporality,
+          isMonotonic: false,
+          dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })),
+        };
+      } else metric.gauge = { dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })) };
+      break;
+    case 'histogram':
+      metric.histogram = {
+        aggregationTemporality: temporality,
+        dataPoints: series.map((s) => ({
+          ...base(s),
+          count: integer(s.count),
+          sum: s.sum ?? 0,
+          bucketCounts: (s.bucketCounts ?? []).map(integer),
+          explicitBounds: [...(family.buckets ?? [])],
+        })),
+      };
+      break;
+    case 'summary':
+      metric.summary = {
+        dataPoints: series.map((s) => ({
+          ...base(s),
+          count: integer(s.count),
+          sum: s.sum ?? 0,
+          quantileValues: (family.quantiles ?? [])
+            .map((quantile, i) => ({ quantile, value: s.quantileValues?.[i] ?? NaN }))
+            .filter((q) => !Number.isNaN(q.value)),
+        })),
+      };
+      break;
+  }
+  return metric;
 }

@@ -204,6 +204,7 @@ export function encodeOtlpProtobuf(request: ExportMetricsServiceRequest): Uint8A
             scope.string(2, sm.scope.version);
           });
           for (const m of sm.metrics) s.message(2, (x) => metric(x, m));
+          s.string(3, sm.schemaUrl ?? '');
         });
       }
     });

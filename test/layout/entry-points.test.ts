@@ -50,6 +50,7 @@ describe('layering', () => {
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
     node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'node', 'index.ts'],
     host: ['api', 'core', 'exposition', 'host'],
+    otel: ['api', 'core', 'exposition', 'otel'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'cli'],
     'index.ts': ['api', 'core', 'exposition', 'backends'],
     browser: ['api', 'core', 'exposition', 'backends', 'index.ts', 'browser', 'config', 'exporters'],

@@ -26,6 +26,9 @@ export interface DecodedPoint {
 }
 export interface DecodedMetric {
   name: string;
+  /** The instrumentation scope the metric was sent under. */
+  scope: { name: string; version?: string };
+  description?: string;
   unit?: string;
   kind: 'sum' | 'gauge' | 'histogram' | 'summary';
   temporality?: number;
@@ -52,6 +55,8 @@ function flatten(message: unknown, contentType: string): DecodedRequest {
       if (!kind) throw new Error(`metric ${m.name} has no data`);
       metrics.push({
         name: m.name,
+        scope: { name: sm.scope?.name ?? '', version: sm.scope?.version },
+        description: m.description,
         unit: m.unit,
         kind,
         temporality: m[kind].aggregationTemporality,
