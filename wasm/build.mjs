@@ -1,150 +1,149 @@
-// Builds the example guest components from source into .cache/wasm/ (never
-// committed): AssemblyScript -> core module -> kebab-case exports (binaryen)
-// -> embed (WIT, UTF-16 strings) -> component -> transpiled glue, all with
-// the pinned jco 1.12 (its glue makes a guest-to-host call ~19x cheaper
-// than jco 1.35's; see docs/wasm.md) -> validated.
+// Builds the example guest components from source into .cache/wasm/<name>/
+// (never committed), through the same mechanism as `omnimeter build-guest`
+// (src/build): each guest is rebuilt only when a file it read, its WIT or
+// a tool version changed (content stamps), so a warm run takes a second.
 //
-//   node wasm/build.mjs            all guests
-//   node wasm/build.mjs cpu-tool   one guest
-//   node wasm/build.mjs --missing  only those not built yet
-import { execFile } from 'node:child_process';
+//   node wasm/build.mjs              every guest that changed
+//   node wasm/build.mjs cpu-tool     one guest
+//   node wasm/build.mjs --force      rebuild even if up to date
+//
+// To add a guest: write wasm/examples/<name>.ts, add its world to
+// wasm/examples/examples.wit, and add a line to GUESTS below.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import binaryen from 'binaryen';
-// jco 1.12.0 (npm alias jco-transpiler) does every step: its wasm-tools embed and
-// make the component, its transpiler writes the glue we ship.
-import { componentEmbed, componentNew, transpile } from 'jco-transpiler';
-import { componentize } from '@bytecodealliance/componentize-js';
-import { build as esbuild } from 'esbuild';
+import { buildDist } from '../scripts/build.mjs';
 
-const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, '.cache', 'wasm');
-const bin = (p) => join(root, 'node_modules', p);
-const ASC = bin('assemblyscript/bin/asc.js');
+const OUT = join(root, '.cache', 'wasm');
+const WIT = join(root, 'wasm', 'examples', 'examples.wit');
+/** WIT packages the examples import besides omnimeter:metrics (a subset of wasi:clocks). */
+const WIT_DEPS = [join(root, 'wasm', 'examples', 'wasi')];
 
+/**
+ * The guests. `assemblyscript`: asc, exports renamed to kebab-case, then a
+ * component (jco 1.12). `componentize`: TypeScript bundled by esbuild with
+ * the omnimeter core it imports, made a component by componentize-js
+ * (StarlingMonkey). The world is the guest's name.
+ */
 export const GUESTS = [
-  { name: 'cpu-tool', world: 'cpu-tool', source: 'wasm/examples/cpu-tool.ts' },
-  { name: 'json-tool', world: 'json-tool', source: 'wasm/examples/json-tool.ts' },
-  { name: 'hostile', world: 'hostile', source: 'wasm/examples/hostile.ts' },
-  { name: 'wasi-tool', world: 'wasi-tool', source: 'wasm/examples/wasi-tool.ts' },
-  { name: 'ts-tool', world: 'ts-tool', source: 'wasm/examples/ts-tool.ts', typescript: true },
-  { name: 'engine', world: 'engine', source: 'wasm/examples/engine.ts', typescript: true },
+  { name: 'cpu-tool', kind: 'assemblyscript', source: 'wasm/examples/cpu-tool.ts' },
+  { name: 'json-tool', kind: 'assemblyscript', source: 'wasm/examples/json-tool.ts' },
+  { name: 'hostile', kind: 'assemblyscript', source: 'wasm/examples/hostile.ts' },
+  { name: 'wasi-tool', kind: 'assemblyscript', source: 'wasm/examples/wasi-tool.ts' },
+  { name: 'ts-tool', kind: 'componentize', source: 'wasm/examples/ts-tool.ts' },
+  { name: 'engine', kind: 'componentize', source: 'wasm/examples/engine.ts' },
 ];
 
-/** asc cannot emit '-' in export names; the component model wants kebab-case. */
-function kebabExports(bytes) {
-  const module = binaryen.readBinary(bytes);
-  for (let i = module.getNumExports() - 1; i >= 0; i--) {
-    const info = binaryen.getExportInfo(module.getExportByIndex(i));
-    if (info.name === 'cabi_realloc' || info.name === 'memory' || !info.name.includes('_')) continue;
-    if (info.name === 'abort') {
-      module.removeExport(info.name);
-      continue;
-    }
-    module.removeExport(info.name);
-    module.addFunctionExport(info.value, info.name.replace(/_/g, '-'));
-  }
-  const renamed = module.emitBinary();
-  module.dispose();
-  return renamed;
-}
-
-async function witDir() {
-  const dir = join(out, 'wit');
-  await mkdir(join(dir, 'deps', 'metrics'), { recursive: true });
-  await copyFile(join(root, 'wasm', 'examples', 'examples.wit'), join(dir, 'examples.wit'));
-  await copyFile(join(root, 'wit', 'metrics.wit'), join(dir, 'deps', 'metrics', 'metrics.wit'));
-  await mkdir(join(dir, 'deps', 'wasi-clocks'), { recursive: true });
-  await copyFile(join(root, 'wasm', 'examples', 'wasi', 'clocks.wit'), join(dir, 'deps', 'wasi-clocks', 'clocks.wit'));
-  return dir;
+/** The build mechanism lives in src/build (compiled to dist/ first if stale). */
+async function mechanism() {
+  buildDist({ ifStale: true });
+  return import('../dist/build/index.js');
 }
 
 /**
- * A TypeScript guest: esbuild bundles it with the omnimeter core it imports,
- * componentize-js (StarlingMonkey) makes the component, with every optional
- * WASI feature disabled so it imports as little as possible.
+ * A TypeScript guest: esbuild bundles it, componentize-js makes the
+ * component with every optional WASI feature disabled, so it imports
+ * nothing but what its world names.
  */
-async function componentizeGuest(guest, wit, dir) {
-  const bundle = join(dir, `${guest.name}.bundle.js`);
-  await esbuild({
-    entryPoints: [join(root, guest.source)],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    outfile: bundle,
-    external: ['omnimeter:*'],
-    logLevel: 'silent',
-  });
-  const { component } = await componentize({
-    sourcePath: bundle,
-    witPath: wit,
-    worldName: guest.world,
-    disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
-  });
-  await rm(bundle);
-  return component;
+function componentizeRecipe(guest, build, wit) {
+  return async () => {
+    const { build: esbuild } = await import('esbuild');
+    const { componentize } = await import('@bytecodealliance/componentize-js');
+    const bundle = join(OUT, guest.name, `${guest.name}.bundle.js`);
+    const { metafile } = await esbuild({
+      entryPoints: [join(root, guest.source)],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      outfile: bundle,
+      external: ['omnimeter:*'],
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const read = await build.hashFiles(Object.keys(metafile.inputs).map((f) => resolve(root, f)));
+    const { component } = await componentize({
+      sourcePath: bundle,
+      witPath: wit.dir,
+      worldName: guest.name,
+      disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+    });
+    await rm(bundle);
+    return { component, read };
+  };
 }
 
-async function buildGuest(guest, wit) {
-  const dir = join(out, guest.name);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  if (guest.typescript) return finish(guest, dir, await componentizeGuest(guest, wit, dir));
-  const core = join(dir, `${guest.name}.core.wasm`);
-  const abort = `${guest.source.replace(/\.ts$/, '')}/abort`;
-  await run(process.execPath, [ASC, guest.source, '-O3', '--runtime', 'incremental', '--use', `abort=${abort}`, '-o', core], { cwd: root });
-  const kebab = join(dir, `${guest.name}.kebab.wasm`);
-  await writeFile(kebab, kebabExports(await readFile(core)));
-  const embedded = await componentEmbed({ binary: await readFile(kebab), witPath: wit, world: guest.world, stringEncoding: 'utf16' });
-  await Promise.all([rm(core), rm(kebab)]);
-  return finish(guest, dir, await componentNew(embedded, []));
-}
-
-/** Writes the component, transpiles it with the pinned jco 1.12 and validates what we ship. */
-async function finish(guest, dir, componentBytes) {
-  const component = join(dir, `${guest.name}.component.wasm`);
-  await writeFile(component, componentBytes);
-  const js = join(dir, 'js');
-  const { files } = await transpile(componentBytes, { name: guest.name, instantiation: 'sync', quiet: true });
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(dirname(join(js, file)), { recursive: true });
-    await writeFile(join(js, file), content);
+async function buildOne(guest, build, options) {
+  const feature = `node wasm/build.mjs (${guest.name})`;
+  const common = { name: guest.name, outDir: OUT, force: options.force, feature, onStart: options.onStart };
+  if (guest.kind === 'assemblyscript') {
+    return build.buildAssemblyScriptGuest({ ...common, source: join(root, guest.source), wit: WIT, world: guest.name, witDeps: WIT_DEPS });
   }
-  // Validate what we ship: every core module of the component must compile.
-  for (const file of await readdir(js)) {
-    if (file.endsWith('.wasm') && !WebAssembly.validate(await readFile(join(js, file))))
-      throw new Error(`${guest.name}: ${file} is not valid WebAssembly`);
+  const wit = await build.prepareWit(WIT, WIT_DEPS);
+  try {
+    const compile = componentizeRecipe(guest, build, wit);
+    return await build.buildComponent({
+      ...common,
+      settings: {
+        kind: 'componentize',
+        world: guest.name,
+        tools: build.toolVersions(['@bytecodealliance/componentize-js', '@bytecodealliance/jco', 'esbuild']),
+      },
+      knownInputs: [join(root, guest.source), ...wit.files],
+      async compile() {
+        const { component, read } = await compile();
+        return { component, inputs: { ...(await build.hashFiles(wit.files)), ...read } };
+      },
+    });
+  } finally {
+    await wit.dispose();
   }
-  return { name: guest.name, component, bytes: componentBytes.length };
 }
 
-export async function build(names = []) {
-  const started = performance.now();
-  const wit = await witDir();
+/**
+ * Builds `names` (default: every guest) whose inputs changed, printing
+ * progress: a fresh checkout's first build takes a minute or two (the
+ * componentize-js guests dominate), a warm one a second.
+ */
+export async function build(names = [], options = {}) {
+  const log = options.log ?? console.log;
+  const unknown = names.filter((n) => !GUESTS.some((g) => g.name === n));
+  if (unknown.length) throw new Error(`no such guest: ${unknown.join(', ')} (guests: ${GUESTS.map((g) => g.name).join(', ')})`);
   const selected = names.length ? GUESTS.filter((g) => names.includes(g.name)) : GUESTS;
-  const built = await Promise.all(selected.map((g) => buildGuest(g, wit)));
-  for (const b of built) console.log(`built ${b.name}: ${b.bytes} bytes -> ${b.component}`);
-  console.log(`wasm build: ${built.length} component(s) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return built;
+  const mech = await mechanism();
+  const started = performance.now();
+  const results = await Promise.all(
+    selected.map(async (guest) => {
+      const onStart = () =>
+        log(`  building ${guest.name} (${guest.kind === 'componentize' ? 'componentize-js: about a minute' : 'AssemblyScript'})...`);
+      const result = await buildOne(guest, mech, { force: options.force, onStart });
+      log(
+        result.built
+          ? `  built ${guest.name} (${guest.kind}) in ${result.seconds.toFixed(1)} s: ${result.bytes} bytes -> ${result.component}`
+          : `  ${guest.name}: up to date`,
+      );
+      return result;
+    }),
+  );
+  const built = results.filter((r) => r.built).length;
+  log(`wasm build: ${built} of ${results.length} component(s) rebuilt in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return results;
 }
 
-/** Builds those of `names` (default all) whose transpiled output is missing: a fresh checkout's first run. */
-export async function buildMissing(names = []) {
-  const wanted = names.length ? names : GUESTS.map((g) => g.name);
-  const missing = wanted.filter((name) => !existsSync(join(out, name, 'js', `${name}.js`)));
-  return missing.length ? build(missing) : [];
-}
+/** Kept for callers written before builds became incremental: the same as build(). */
+export const buildMissing = (names = [], options = {}) => build(names, options);
+
+/** The transpiled glue folder of a built guest. */
+export const guestDir = (name) => join(OUT, name, 'js');
+
+export const isBuilt = (name) => existsSync(join(guestDir(name), `${name}.js`));
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const onlyMissing = args.includes('--missing');
-  const names = args.filter((a) => a !== '--missing');
-  await (onlyMissing ? buildMissing(names) : build(names)).catch((error) => {
-    console.error(error.stderr || error.message);
+  const names = args.filter((a) => !a.startsWith('--'));
+  await build(names, { force: args.includes('--force') }).catch((error) => {
+    console.error(`wasm build: ${error.message}`);
     process.exit(1);
   });
 }

@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { IN_REPOSITORY, PACKAGE_ROOT, builtComponentDir, missingComponentMessage } from '../build/locations.js';
+import { portFromEnvironment } from '../config/load.js';
 import { ComponentHost, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
 
@@ -27,6 +29,8 @@ export const DEMO_CONFIG: MetricsConfigInput = {
 export interface DemoOptions {
   /** Configuration to run with; default DEMO_CONFIG. */
   config?: MetricsConfigInput;
+  /** Progress while the example components build; default: none. */
+  log?: (line: string) => void;
   /** Simulated tool calls per second. */
   rate?: number;
   /** Fraction of calls that fail. */
@@ -45,17 +49,22 @@ const TOOLS = [
   { name: 'compute', component: 'cpu-tool' },
 ] as const;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The demo's two tools, built from source first if missing (a fresh checkout: ~10 s). */
-async function buildExamples(): Promise<void> {
-  const { buildMissing } = (await import(pathToFileURL(join(root, 'wasm', 'build.mjs')).href)) as {
-    buildMissing: (names: string[]) => Promise<unknown>;
-  };
-  await buildMissing(['json-tool', 'cpu-tool']);
+/**
+ * The demo's two tools. In the repository they are built from source first,
+ * only if something they depend on changed (a fresh clone: ~30 s, with
+ * progress on the console); an installed package carries them prebuilt.
+ */
+async function exampleComponents(log: (line: string) => void): Promise<void> {
+  if (IN_REPOSITORY) {
+    const { build } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'wasm', 'build.mjs')).href)) as {
+      build: (names: string[], options: { log: (line: string) => void }) => Promise<unknown>;
+    };
+    await build(['json-tool', 'cpu-tool'], { log });
+  }
+  for (const name of ['json-tool', 'cpu-tool']) if (!existsSync(builtComponentDir(name))) throw new Error(missingComponentMessage(name));
 }
 
-const exampleComponent = (name: string) => readComponent(join(root, '.cache', 'wasm', name, 'js'));
+const exampleComponent = (name: string) => readComponent(builtComponentDir(name));
 
 function randomDocument(errorRatio: number): string {
   const items = Array.from({ length: 1 + Math.floor(Math.random() * 40) }, (_, i) => (i % 3 === 0 ? `"item-${i}"` : String(i * 1.5)));
@@ -64,11 +73,14 @@ function randomDocument(errorRatio: number): string {
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  await exampleComponents(options.log ?? (() => {}));
   const metrics = createMetrics(options.config ?? DEMO_CONFIG);
-  await metrics.ready();
+  await metrics.ready().catch(async (error: Error) => {
+    await metrics.shutdown(); // a port in use must not leave the other exporters running
+    throw error;
+  });
   metrics.collectDefaultMetrics();
   const host = new ComponentHost({ metrics, components: metrics.config.components });
-  await buildExamples();
   const instances = {
     'json-tool': host.load(exampleComponent('json-tool')).instantiate('demo'),
     'cpu-tool': host.load(exampleComponent('cpu-tool')).instantiate('demo'),
@@ -121,30 +133,39 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-/** The configuration `npm start` runs: OMNIMETER_CONFIG or omnimeter.config.* if present, else DEMO_CONFIG. */
+/**
+ * The configuration `npm start` runs: OMNIMETER_CONFIG or omnimeter.config.*
+ * if present, else DEMO_CONFIG. OMNIMETER_PORT applies to either (through
+ * createMetrics, like everywhere).
+ */
 function demoConfig(): { config: MetricsConfigInput; source: string } {
   const file = process.env.OMNIMETER_CONFIG ?? CONFIG_FILES.find((f) => existsSync(f));
   if (file) return { config: loadConfig(), source: file };
-  const port = process.env.OMNIMETER_PORT === undefined ? 9464 : Number(process.env.OMNIMETER_PORT);
+  const host = process.env.OMNIMETER_HOST ?? '127.0.0.1';
   return {
-    config: {
-      ...DEMO_CONFIG,
-      exporters: [{ type: 'prometheus', host: process.env.OMNIMETER_HOST ?? '127.0.0.1', port, ingest: { origins: BROWSER_DEMO_ORIGINS } }],
-    },
+    config: { ...DEMO_CONFIG, exporters: [{ type: 'prometheus', host, port: 9464, ingest: { origins: BROWSER_DEMO_ORIGINS } }] },
     source: 'embedded defaults',
   };
 }
 
+/** How to pick another port, naming the variable that set this one if any. */
+function portHint(): string {
+  const from = portFromEnvironment(process.env);
+  return from
+    ? `port ${from.port} comes from ${from.variable}: set ${from.variable} to a free port`
+    : 'set OMNIMETER_PORT to a free port (it overrides the port of any configuration)';
+}
+
 export async function runDemo(): Promise<void> {
   const { config, source } = demoConfig();
-  const demo = await startDemo({ config }).catch((error: Error) => {
-    console.error(`omnimeter demo: ${error.message}`);
-    if (/EADDRINUSE/.test(error.message)) console.error('set OMNIMETER_PORT to another port');
-    process.exit(1);
+  const demo = await startDemo({ config, log: (line) => console.log(line) }).catch((error: Error) => {
+    const inUse = /EADDRINUSE/.test(error.message);
+    throw new Error(inUse ? `${error.message}\n${portHint()}` : error.message, { cause: error });
   });
+  const port = portFromEnvironment(process.env);
   const endpoints = demo.metrics.config.exporters.map((e) =>
     e.type === 'prometheus'
-      ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''})`
+      ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''})${port ? ` (port from ${port.variable})` : ''}`
       : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
   );
   console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})

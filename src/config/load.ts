@@ -28,9 +28,29 @@ export interface Environment {
   readonly [name: string]: string | undefined;
 }
 
+/** The variables that set the Prometheus exporter's port: the short one `npm start` documents, and the long one. */
+export const PORT_VARIABLES = ['OMNIMETER_PORT', 'OMNIMETER_PROMETHEUS_PORT'] as const;
+
+/** The port the environment asks for and the variable that said so; both set, they must agree. */
+export function portFromEnvironment(env: Environment): { variable: string; port: number } | undefined {
+  const set = PORT_VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '');
+  if (set.length === 0) return undefined;
+  if (set.length > 1 && env[set[0]!] !== env[set[1]!])
+    throw new ConfigError('environment', [
+      `${set[0]} and ${set[1]}: both set, to different values (${JSON.stringify(env[set[0]!])}, ${JSON.stringify(env[set[1]!])}); set one`,
+    ]);
+  const variable = set[0]!;
+  const text = env[variable]!;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError('environment', [`${variable}: expected an integer 1-65535, got ${JSON.stringify(text)}`]);
+  return { variable, port };
+}
+
 /**
- * OMNIMETER_ENABLED (true/false/1/0) and OMNIMETER_PROMETHEUS_PORT override
- * the configuration; a bad value is a configuration error like any other.
+ * OMNIMETER_ENABLED (true/false/1/0) and OMNIMETER_PORT (or its long form
+ * OMNIMETER_PROMETHEUS_PORT) override the configuration, whatever its
+ * source; a bad value is a configuration error like any other.
  */
 export function applyEnvironment(config: MetricsConfigInput, env: Environment): MetricsConfigInput {
   const out: MetricsConfigInput = { ...config };
@@ -41,16 +61,12 @@ export function applyEnvironment(config: MetricsConfigInput, env: Environment): 
       throw new ConfigError('environment', [`OMNIMETER_ENABLED: expected true, false, 1 or 0, got ${JSON.stringify(enabled)}`]);
     out.enabled = value;
   }
-  const port = env.OMNIMETER_PROMETHEUS_PORT;
-  if (port !== undefined && port !== '') {
-    const value = Number(port);
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new ConfigError('environment', [`OMNIMETER_PROMETHEUS_PORT: expected an integer 1-65535, got ${JSON.stringify(port)}`]);
-    }
+  const override = portFromEnvironment(env);
+  if (override) {
     const exporters = out.exporters ?? [];
     out.exporters = exporters.some((e) => e.type === 'prometheus')
-      ? exporters.map((e) => (e.type === 'prometheus' ? { ...e, port: value } : e))
-      : [...exporters, { type: 'prometheus', port: value }];
+      ? exporters.map((e) => (e.type === 'prometheus' ? { ...e, port: override.port } : e))
+      : [...exporters, { type: 'prometheus', port: override.port }];
   }
   return out;
 }

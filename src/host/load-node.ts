@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { MetricsBackend } from '../api/backend.js';
+import { builtComponentDir, missingComponentMessage } from '../build/locations.js';
 import type { Clock } from '../core/clock.js';
 import type { ComponentGlue, CompiledComponent } from './component.js';
 import { engineBackend } from './engine-backend.js';
@@ -42,7 +43,7 @@ export function readComponent(folder: string, options: { name?: string; componen
 }
 
 export interface EngineBackendOptions {
-  /** The transpiled engine component; default `.cache/wasm/engine/js` under the working directory. */
+  /** The transpiled engine component; default: the one omnimeter ships (components/engine, or .cache/wasm/engine in the repository). */
   dir?: string;
   /** The clock the engine's summary windows follow; pass createMetrics's. */
   clock?: Clock;
@@ -53,7 +54,8 @@ const engines = new Map<string, CompiledComponent>();
 
 /** A backend whose series live in omnimeter's engine compiled to a WebAssembly component. */
 export function wasmComponentBackend(options: EngineBackendOptions = {}): MetricsBackend {
-  const dir = options.dir ?? join(process.cwd(), '.cache', 'wasm', 'engine', 'js');
+  const dir = options.dir ?? builtComponentDir('engine');
+  if (!existsSync(dir)) throw new Error(options.dir ? `no transpiled engine component in ${dir}` : missingComponentMessage('engine'));
   let engine = engines.get(dir);
   if (!engine) engines.set(dir, (engine = readComponent(dir, { name: 'engine' })));
   return engineBackend(engine, options.clock);

@@ -59,7 +59,7 @@ const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'serie
  * Builds metrics from a configuration (see docs/configuration.md) plus
  * programmatic options. Code that calls this has asked for metrics, so
  * `enabled` defaults to true here; a config file (loadConfig) is inert until
- * it says `enabled: true`. OMNIMETER_ENABLED and OMNIMETER_PROMETHEUS_PORT
+ * it says `enabled: true`. OMNIMETER_ENABLED and OMNIMETER_PORT
  * override both. The whole configuration is validated before anything
  * starts: an invalid one throws a ConfigError and opens nothing.
  */

@@ -142,6 +142,22 @@ describe('loading', () => {
     );
   });
 
+  it('applies OMNIMETER_PORT over a config file, and refuses it disagreeing with OMNIMETER_PROMETHEUS_PORT', () => {
+    const cwd = dir();
+    writeFileSync(
+      join(cwd, 'omnimeter.config.yaml'),
+      'enabled: true\nexporters:\n  - type: prometheus\n    port: 9000\n  - type: console\n',
+    );
+    expect(loadConfig({ cwd, env: { OMNIMETER_PORT: '9465' } }).exporters[0]).toMatchObject({ type: 'prometheus', port: 9465 });
+    expect(loadConfig({ cwd, env: { OMNIMETER_PORT: '9465', OMNIMETER_PROMETHEUS_PORT: '9465' } }).exporters[0]).toMatchObject({
+      port: 9465,
+    });
+    expect(() => loadConfig({ cwd, env: { OMNIMETER_PORT: '9465', OMNIMETER_PROMETHEUS_PORT: '9466' } })).toThrow(
+      'OMNIMETER_PORT and OMNIMETER_PROMETHEUS_PORT: both set, to different values ("9465", "9466"); set one',
+    );
+    expect(() => loadConfig({ cwd, env: { OMNIMETER_PORT: '0' } })).toThrow('OMNIMETER_PORT: expected an integer 1-65535, got "0"');
+  });
+
   it('names the file when it does not parse', () => {
     const path = join(dir(), 'broken.yaml');
     writeFileSync(path, 'enabled: [unclosed\n');

@@ -323,7 +323,7 @@ describe("per-component configuration (the config file's components section)", (
     const running = await runComponent({
       component: await componentDir('cpu-tool'),
       invoke: 'spin',
-      args: [2],
+      args: ['2'],
       config: { enabled: true, exporters: [], components: { 'cpu-tool': { labels: { env: 'test' } } } },
     });
     const spins = (await running.metrics.registry.collect()).find((f) => f.name === 'cpu_tool_spins')!;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,27 +11,65 @@ import { describeWithTools } from '../support/tools.js';
 const componentWasm = async (name: string) => join(await componentDir(name), '..', `${name}.component.wasm`);
 
 describe('omnimeter run', () => {
-  it('parses its arguments, JSON where it parses', () => {
+  it('parses its arguments, keeping them as typed until the export’s signature is known', () => {
     expect(parseRunArgs(['c.wasm', '--invoke', 'fib', '--args', '20', '"x"', 'raw', '--repeat', '3', '--once'])).toMatchObject({
       component: 'c.wasm',
       invoke: 'fib',
-      args: [20, 'x', 'raw'],
+      args: ['20', '"x"', 'raw'],
       repeat: 3,
       once: true,
     });
     expect(() => parseRunArgs([])).toThrow(/needs a component/);
     expect(() => parseRunArgs(['c.wasm', '--repeat', '0'])).toThrow('--repeat: expected an integer >= 1, got 0');
     expect(() => parseRunArgs(['c.wasm', '--bogus'])).toThrow(/unknown argument/);
+    expect(() => parseRunArgs(['c.wasm', '--args', '1'])).toThrow('--args needs --invoke <export>');
+  });
+
+  it('passes a string parameter the text as typed, even when it is JSON (the WIT says string)', async () => {
+    const running = await runComponent({
+      component: await componentWasm('json-tool'),
+      invoke: 'count-values',
+      args: ['{"a":1}'],
+      cacheDir: mkdtempSync(join(tmpdir(), 'omnimeter-run-')),
+      config: { enabled: true, exporters: [] },
+    });
+    expect(running.results).toEqual([1]);
+    await running.stop();
+  });
+
+  it('names the problem: an unknown export (listing the exports with their signatures), arguments, files', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'omnimeter-run-'));
+    const config = { enabled: true, exporters: [] };
+    const wasm = await componentWasm('cpu-tool');
+    await expect(runComponent({ component: wasm, invoke: 'nope', cacheDir, config })).rejects.toThrow(
+      `${wasm} has no export "nope"; its exports:\n  fib(n: u32, rounds: u32) -> u64\n  spin(count: u32) -> u32\n  fan-out(series: u32) -> u32`,
+    );
+    await expect(runComponent({ component: wasm, invoke: 'fib', args: ['10'], cacheDir, config })).rejects.toThrow(
+      'fib(n: u32, rounds: u32) -> u64 takes 2 argument(s), got 1',
+    );
+    await expect(runComponent({ component: wasm, invoke: 'fib', args: ['-1', '1'], cacheDir, config })).rejects.toThrow(
+      'n: expected an integer 0..4294967295 (WIT u32), got "-1"',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'omnimeter-run-'));
+    const core = join(dir, 'core.wasm');
+    writeFileSync(core, readFileSync(join(await componentDir('cpu-tool'), 'cpu-tool.core.wasm')));
+    await expect(runComponent({ component: core, cacheDir, config })).rejects.toThrow(
+      /core\.wasm is a core WebAssembly module, not a component/,
+    );
+    const text = join(dir, 'notes.wasm');
+    writeFileSync(text, 'hello, not wasm');
+    await expect(runComponent({ component: text, cacheDir, config })).rejects.toThrow(/notes\.wasm is not a WebAssembly file/);
+    await expect(runComponent({ component: join(dir, 'absent.wasm'), cacheDir, config })).rejects.toThrow(/no such file or folder/);
   });
 
   it('transpiles a component once (cached by sha256) and invokes it', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'omnimeter-run-'));
     const wasm = await componentWasm('cpu-tool');
     const config = { enabled: true, exporters: [] };
-    const first = await runComponent({ component: wasm, invoke: 'fib', args: [10, 1], instances: 2, cacheDir, config });
+    const first = await runComponent({ component: wasm, invoke: 'fib', args: ['10', '1'], instances: 2, cacheDir, config });
     expect(first.results).toEqual([55n, 55n]);
     await first.stop();
-    const second = await runComponent({ component: wasm, invoke: 'spin', args: [3], cacheDir, config });
+    const second = await runComponent({ component: wasm, invoke: 'spin', args: ['3'], cacheDir, config });
     expect(second.results).toEqual([3]);
     await second.stop();
   });
@@ -40,7 +78,7 @@ describe('omnimeter run', () => {
     const running = await runComponent({
       component: await componentWasm('wasi-tool'),
       invoke: 'work',
-      args: [1000],
+      args: ['1000'],
       cacheDir: mkdtempSync(join(tmpdir(), 'omnimeter-run-')),
       config: { enabled: true, exporters: [] },
     });
