@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
 import { ComponentHost, readComponent } from '../dist/host/index.js';
-import { createMeterProvider } from '../dist/otel/index.js';
+import { activeSpanContext, createMeterProvider } from '../dist/otel/index.js';
 import { measure, measureAsync } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
@@ -168,6 +168,22 @@ const VALUES = new Float64Array(4096);
   const rec = r['OTel SDK histogram.record(v, attrs), 2 attributes'] / r['omnimeter/otel histogram.record(v, attrs), 2 attributes'];
   target('bridge `counter.add(1, attrs)` speed-up over the OTel SDK', `${add.toFixed(2)}x`, '>= 10x', add >= 10);
   target('bridge `histogram.record(v, attrs)` speed-up over the OTel SDK', `${rec.toFixed(2)}x`, '>= 10x', rec >= 10);
+
+  // Exemplars enabled, no span active: the check for a span happens once per series and clock tick.
+  const plain = createMetrics().histogram('ex_off_seconds', { help: 'h' }).labels({});
+  const withExemplars = createMetrics({ exemplars: { spanContext: activeSpanContext } }).histogram('ex_on_seconds', { help: 'h' });
+  const on = withExemplars.labels({});
+  const e = measure({
+    'histogram observe, exemplars off': (n) => {
+      for (let i = 0; i < n; i++) plain.observe(VALUES[i & 4095]);
+    },
+    'histogram observe, exemplars on, no active span': (n) => {
+      for (let i = 0; i < n; i++) on.observe(VALUES[i & 4095]);
+    },
+  });
+  record('exemplars (issue #13)', e);
+  const cost = e['histogram observe, exemplars on, no active span'] / e['histogram observe, exemplars off'];
+  target('exemplar-enabled `observe`, no active span, vs exemplars off', `${cost.toFixed(2)}x`, '<= 1.10x', cost <= 1.1);
 }
 
 // --- five exporters configured vs none --------------------------------------

@@ -81,7 +81,17 @@ export interface MetricsOptions {
   filter?: (name: string, type: 'counter' | 'gauge' | 'histogram' | 'summary') => string | null;
   /** Default sampling rate of histograms, summaries and timers. Default 1. */
   samplingRate?: number;
+  /**
+   * Attach the active trace to counters and histogram buckets as exemplars
+   * (OpenMetrics, OTLP). Off by default. `omnimeter/node` reads the active
+   * OpenTelemetry span; elsewhere pass `spanContext` (omnimeter/otel's
+   * `activeSpanContext`).
+   */
+  exemplars?: boolean | { spanContext: SpanContextSource };
 }
+
+/** The active (sampled) span, or undefined: where exemplars come from. */
+export type SpanContextSource = () => { traceId: string; spanId: string } | undefined;
 
 export interface Metrics {
   readonly enabled: boolean;

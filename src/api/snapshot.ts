@@ -43,6 +43,23 @@ export interface SeriesSnapshot {
   readonly bucketCounts?: readonly number[];
   /** Summary: one value per family quantile, NaN when the window is empty. */
   readonly quantileValues?: readonly number[];
+  /**
+   * Exemplars (when enabled): counters one, histograms one per bucket (+Inf
+   * last), undefined where none was recorded.
+   */
+  readonly exemplars?: readonly (Exemplar | undefined)[];
   /** Creation time of the series in milliseconds since the epoch (counters, histograms, summaries). */
   readonly createdMs?: number;
+}
+
+/** The trace a recording happened in: an OpenMetrics exemplar, an OTLP exemplar. */
+export interface Exemplar {
+  /** The increment (counters) or the observed value (histograms). */
+  readonly value: number;
+  /** Wall-clock time in milliseconds since the epoch. */
+  readonly timeMs: number;
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits. */
+  readonly spanId: string;
 }

@@ -293,6 +293,15 @@ export const MetricsConfigSchema = z
       .array(FilterSchema, { error: 'expected a list of filters' })
       .default([])
       .meta({ description: 'Accept / deny / rename / common labels, applied in order.' }),
+    exemplars: z
+      .strictObject({
+        enabled: z.boolean({ error: 'expected true or false' }).default(false).meta({
+          description:
+            'Attach the active, sampled OpenTelemetry span to counters and histogram buckets (OpenMetrics exemplars, OTLP exemplars). Needs a context manager (NodeSDK or @opentelemetry/context-async-hooks).',
+        }),
+      })
+      .default({ enabled: false })
+      .meta({ description: 'Exemplars: trace ids on samples. Off by default.' }),
     handleSignals: z
       .boolean({ error: 'expected true or false' })
       .default(false)

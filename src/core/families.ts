@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
 import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, SummarySeries, type ValueGuard } from './series.js';
 import { SeriesTable } from './series-table.js';
+import { type ExemplarContext, ExemplarCounterSeries, ExemplarHistogramSeries, type ExemplarSlots } from './exemplars.js';
 import { assertLabelName } from './names.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
@@ -34,11 +35,18 @@ export interface EngineContext {
   readonly lenient: boolean;
   /** Counts a recording redirected to `metric`'s overflow series. */
   onOverflow(metric: string): void;
+  /** Exemplars, when enabled: counters and histograms then record the active span. */
+  readonly exemplars?: ExemplarContext;
   /** Counts a recording dropped in lenient mode. */
   onDrop(metric: string, reason: 'invalid_value' | 'invalid_labels'): void;
 }
 
 type AnyLabels = Readonly<Record<string, LabelValue>>;
+
+/** The exemplars an exemplar series holds (ExemplarCounterSeries, ExemplarHistogramSeries). */
+function exemplarsOf(series: object): ExemplarSlots | undefined {
+  return (series as { exemplars?: ExemplarSlots }).exemplars;
+}
 
 function isEmptyObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
@@ -258,6 +266,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
         bucketCounts: r.bucketCounts,
         quantileValues: r.quantileValues,
         createdMs: withCreated ? s.createdMs : undefined,
+        ...(exemplarsOf(s) ? { exemplars: exemplarsOf(s)!.read() } : {}),
       });
     };
     for (const s of this.table.all) read(s);
@@ -297,6 +306,8 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
     return this.ctx.backend.counterCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
+    const exemplars = this.ctx.exemplars;
+    if (exemplars) return new ExemplarCounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell'], exemplars);
     return new CounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell']);
   }
   inc(a?: unknown, b?: number): void {
@@ -340,11 +351,13 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     return this.ctx.backend.histogramCell(d, values);
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
-    return new HistogramSeries(
-      ...this.seriesArgs(values),
-      cell as HistogramSeries['cell'],
-      this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined,
-    );
+    const sampler = this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined;
+    const exemplars = this.ctx.exemplars;
+    if (exemplars) {
+      const bounds = this.descriptor.buckets ?? [];
+      return new ExemplarHistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], sampler, bounds, exemplars);
+    }
+    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], sampler);
   }
   observe(a: unknown, b?: number): void {
     if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);

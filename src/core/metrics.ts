@@ -11,7 +11,7 @@ import type {
   TimerOptions,
 } from '../api/metrics.js';
 import type { MetricType } from '../api/snapshot.js';
-import { type Clock, performanceClock } from './clock.js';
+import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
 import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, OPEN_LABELS, SummaryFamily } from './families.js';
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
@@ -76,6 +76,7 @@ class Engine implements Metrics {
       lenient: options.lenient,
       onOverflow: (metric) => this.overflowCounter.inc({ metric }),
       onDrop: (metric, reason) => this.droppedCounter.inc({ metric, reason }),
+      ...(options.spanContext ? { exemplars: { spanContext: options.spanContext, clock: this.exemplarClock(clock) } } : {}),
     };
     this.registry = new Registry({
       clock,
@@ -184,9 +185,19 @@ class Engine implements Metrics {
     return timedDecorator(() => this.timer(name, { help: `Duration of ${name} calls in seconds.`, ...options }));
   }
 
+  /** Exemplar sampling reads the coarse clock: keep it ticking until shutdown. */
+  private exemplarClock(clock: Clock): CoarseClock {
+    const coarse = coarseClockFor(clock);
+    coarse.retain();
+    this.releaseClock = () => coarse.release();
+    return coarse;
+  }
+  private releaseClock: (() => void) | undefined;
+
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.releaseClock?.();
     await this.backend.close?.();
   }
 

@@ -1,4 +1,4 @@
-import type { MetricsOptions } from '../api/metrics.js';
+import type { MetricsOptions, SpanContextSource } from '../api/metrics.js';
 import { MetricsError, describeValue } from './errors.js';
 import { LIMITS } from './limits.js';
 import { assertLabelName, assertMetricName } from './names.js';
@@ -66,6 +66,8 @@ export interface ResolvedOptions {
   lenient: boolean;
   filter: MetricsOptions['filter'];
   samplingRate: number;
+  /** Where exemplars come from; undefined when exemplars are off. */
+  spanContext: SpanContextSource | undefined;
 }
 
 const KNOWN = new Set([
@@ -79,6 +81,7 @@ const KNOWN = new Set([
   'clock',
   'filter',
   'samplingRate',
+  'exemplars',
 ]);
 
 /** Checks createMetrics options; every error names the option and the value. */
@@ -108,6 +111,17 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
   const rate = options.samplingRate ?? 1;
   if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) fail(where('samplingRate'), 'a number in (0, 1]', rate);
   const ttl = options.seriesTtlSeconds;
+  const exemplars = options.exemplars;
+  if (exemplars === true) {
+    fail(
+      where('exemplars'),
+      '{ spanContext } here (omnimeter/otel exports activeSpanContext; omnimeter/node reads the OpenTelemetry span itself)',
+      exemplars,
+    );
+  }
+  if (exemplars !== undefined && exemplars !== false && typeof exemplars?.spanContext !== 'function') {
+    fail(where('exemplars'), 'false or { spanContext: () => { traceId, spanId } | undefined }', exemplars);
+  }
   return {
     enabled: options.enabled ?? true,
     prefix,
@@ -117,5 +131,6 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
     lenient: options.mode === 'lenient',
     filter: options.filter,
     samplingRate: rate,
+    spanContext: exemplars ? exemplars.spanContext : undefined,
   };
 }

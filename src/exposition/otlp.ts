@@ -20,14 +20,23 @@ interface PointBase {
   startTimeUnixNano: string;
   timeUnixNano: string;
 }
+/** OTLP/JSON exemplar: trace and span ids as hex strings, as the OTLP/JSON encoding requires. */
+export interface OtlpExemplar {
+  timeUnixNano: string;
+  asDouble: number;
+  traceId: string;
+  spanId: string;
+}
 export interface NumberDataPoint extends PointBase {
   asDouble: number;
+  exemplars?: OtlpExemplar[];
 }
 export interface HistogramDataPoint extends PointBase {
   count: string;
   sum?: number;
   bucketCounts: string[];
   explicitBounds: number[];
+  exemplars?: OtlpExemplar[];
 }
 export interface SummaryDataPoint extends PointBase {
   count: string;
@@ -137,6 +146,14 @@ export function toOtlp(families: readonly FamilySnapshot[], options: OtlpOptions
   };
 }
 
+function exemplarsOf(s: Series): { exemplars?: OtlpExemplar[] } {
+  const exemplars = s.exemplars?.filter((e) => e !== undefined);
+  if (!exemplars?.length) return {};
+  return {
+    exemplars: exemplars.map((e) => ({ timeUnixNano: nanos(e.timeMs), asDouble: e.value, traceId: e.traceId, spanId: e.spanId })),
+  };
+}
+
 function toMetric(family: FamilySnapshot, series: readonly Series[], temporality: number, time: string, options: OtlpOptions): OtlpMetric {
   const metric: OtlpMetric = { name: family.name, description: family.help };
   // Names, attribute keys and UCUM units as written: OTLP needs no translation.
@@ -151,7 +168,7 @@ function toMetric(family: FamilySnapshot, series: readonly Series[], temporality
       metric.sum = {
         aggregationTemporality: temporality,
         isMonotonic: true,
-        dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })),
+        dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0, ...exemplarsOf(s) })),
       };
       break;
     case 'gauge':
@@ -173,6 +190,7 @@ function toMetric(family: FamilySnapshot, series: readonly Series[], temporality
           sum: s.sum ?? 0,
           bucketCounts: (s.bucketCounts ?? []).map(integer),
           explicitBounds: [...(family.buckets ?? [])],
+          ...exemplarsOf(s),
         })),
       };
       break;

@@ -10,6 +10,7 @@ import type {
   HistogramDataPoint,
   KeyValue,
   NumberDataPoint,
+  OtlpExemplar,
   OtlpMetric,
   SummaryDataPoint,
 } from './otlp.js';
@@ -140,10 +141,24 @@ function keyValues(w: Writer, field: number, kvs: readonly KeyValue[]): void {
   }
 }
 
+const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (byte) => Number.parseInt(byte, 16));
+
+function exemplars(w: Writer, field: number, list: readonly OtlpExemplar[] | undefined): void {
+  for (const e of list ?? []) {
+    w.message(field, (m) => {
+      m.fixed64(2, e.timeUnixNano);
+      m.double(3, e.asDouble, true);
+      m.bytes(4, hexBytes(e.spanId));
+      m.bytes(5, hexBytes(e.traceId));
+    });
+  }
+}
+
 function numberPoint(w: Writer, p: NumberDataPoint): void {
   w.fixed64(2, p.startTimeUnixNano);
   w.fixed64(3, p.timeUnixNano);
   w.double(4, p.asDouble, true);
+  exemplars(w, 5, p.exemplars);
   keyValues(w, 7, p.attributes);
 }
 
@@ -154,6 +169,7 @@ function histogramPoint(w: Writer, p: HistogramDataPoint): void {
   if (p.sum !== undefined) w.double(5, p.sum, true);
   w.packedFixed64(6, p.bucketCounts);
   w.packedDouble(7, p.explicitBounds);
+  exemplars(w, 8, p.exemplars);
   keyValues(w, 9, p.attributes);
 }
 

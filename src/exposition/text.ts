@@ -12,7 +12,7 @@
  * (prometheus-names.ts): `mcp.server.operation.duration` with unit `s` is
  * `mcp_server_operation_duration_seconds`.
  */
-import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+import type { Exemplar, FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import { prometheusLabelName, prometheusNaming } from './prometheus-names.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -104,6 +104,16 @@ export function exposedLabels(labels: SeriesSnapshot['labels']): readonly (reado
   ]);
 }
 
+/**
+ * An OpenMetrics exemplar (` # {trace_id="…",span_id="…"} value timestamp`),
+ * "" for none. 0.0.4 has no exemplars: the specification's "Exemplars MUST be
+ * dropped if they are not supported".
+ */
+function exemplarText(exemplar: Exemplar | undefined): string {
+  if (exemplar === undefined) return '';
+  return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${formatValue(exemplar.timeMs / 1000)}`;
+}
+
 function braces(labels: string, extra?: string): string {
   if (extra === undefined) return labels ? `{${labels}}` : '';
   return labels ? `{${labels},${extra}}` : `{${extra}}`;
@@ -127,7 +137,7 @@ function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Genera
     const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
     switch (family.type) {
       case 'counter':
-        out += `${name}_total${plain} ${formatValue(series.value ?? 0)}\n${created}`;
+        out += `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
         break;
       case 'gauge':
         out += `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
@@ -136,9 +146,10 @@ function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Genera
         const counts = series.bucketCounts ?? [];
         const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
         let cumulative = 0;
+        const exemplars = om ? series.exemplars : undefined;
         for (let i = 0; i < les.length; i++) {
           cumulative += counts[i] ?? 0;
-          out += head + les[i] + '} ' + formatValue(cumulative) + '\n';
+          out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
         }
         // OpenMetrics makes _sum a counter: with negative buckets or a negative
         // sum it must be left out, and _count goes with it.

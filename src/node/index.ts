@@ -16,6 +16,7 @@ import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../c
 import { ExportPipeline, buildPushExporter } from '../exporters/index.js';
 import { exporterNamer } from '../exporters/worker-options.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
+import { activeSpanContext } from '../otel/span-context.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
 
@@ -115,6 +116,7 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     maxSeriesPerMetric: programmatic.maxSeriesPerMetric ?? config.retention.maxSeries,
     seriesTtlSeconds: programmatic.seriesTtlSeconds ?? maxAge,
     samplingRate: config.samplingRate,
+    ...(config.exemplars.enabled ? { exemplars: { spanContext: activeSpanContext } } : {}),
     ...(programmatic.backend === 'wasm-component'
       ? { backend: wasmComponentBackend({ clock: programmatic.clock }) }
       : typeof programmatic.backend === 'object'

@@ -5,3 +5,4 @@
  * never set globally. See docs/opentelemetry.md.
  */
 export { createMeterProvider, OTEL_DEFAULT_BUCKETS, type BridgeMeterProvider, type MeterProviderOptions } from './meter-provider.js';
+export { activeSpanContext } from './span-context.js';

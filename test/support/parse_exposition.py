@@ -19,7 +19,14 @@ def family_to_json(family):
         "help": family.documentation,
         "unit": family.unit,
         "samples": [
-            {"name": s.name, "labels": s.labels, "value": floatToGoString(s.value)}
+            {
+                "name": s.name,
+                "labels": s.labels,
+                "value": floatToGoString(s.value),
+                "exemplar": None
+                if s.exemplar is None
+                else {"labels": s.exemplar.labels, "value": s.exemplar.value, "timestamp": None if s.exemplar.timestamp is None else float(s.exemplar.timestamp)},
+            }
             for s in family.samples
         ],
     }

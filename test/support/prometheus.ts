@@ -10,13 +10,23 @@ export interface PromSample {
   value: [number, string];
 }
 
+export interface PromExemplars {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
 export interface PrometheusServer {
   query(promql: string): Promise<PromSample[]>;
+  /** `/api/v1/query_exemplars` over the last hour (needs --enable-feature=exemplar-storage). */
+  exemplars(promql: string): Promise<PromExemplars[]>;
   targets(): Promise<{ health: string; lastError: string; labels: { job: string } }[]>;
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(targets: { job: string; port: number; path?: string }[]): Promise<PrometheusServer> {
+export async function startPrometheus(
+  targets: { job: string; port: number; path?: string }[],
+  flags: readonly string[] = [],
+): Promise<PrometheusServer> {
   const port = await freePort();
   const api = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'omnimeter-prom-'));
@@ -31,6 +41,7 @@ export async function startPrometheus(targets: { job: string; port: number; path
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
+    ...flags,
   ]);
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -55,6 +66,13 @@ export async function startPrometheus(targets: { job: string; port: number; path
   }
   return {
     query,
+    async exemplars(promql: string) {
+      const end = Date.now() / 1000 + 60;
+      const url = `${api}/api/v1/query_exemplars?query=${encodeURIComponent(promql)}&start=${end - 3600}&end=${end}`;
+      const body = (await (await fetch(url)).json()) as { status: string; data: PromExemplars[]; error?: string };
+      if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
+      return body.data;
+    },
     async targets() {
       const body = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: never[] } };
       return body.data.activeTargets;

@@ -6,6 +6,8 @@ export interface ParsedSample {
   name: string;
   labels: Record<string, string>;
   value: number;
+  /** OpenMetrics only: the sample's exemplar as the parser read it. */
+  exemplar: { labels: Record<string, string>; value: number; timestamp: number | null } | null;
 }
 export interface ParsedFamily {
   name: string;
