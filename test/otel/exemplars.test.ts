@@ -7,7 +7,7 @@
  * /api/v1/query_exemplars), and sent in OTLP, decoded by the OpenTelemetry
  * project's generated protobuf code.
  */
-import { context, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
