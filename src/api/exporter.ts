@@ -7,6 +7,14 @@ export interface ExportBatch {
   readonly timeMs: number;
 }
 
+/** What the pipeline gives each export attempt. */
+export interface ExportContext {
+  /** Aborted when the attempt timed out or shutdown's deadline came: stop sending and return. */
+  readonly signal: AbortSignal;
+  /** Counts messages the transport lost without retrying them (UDP datagrams it could not send). */
+  sendErrors(n: number): void;
+}
+
 /**
  * A destination the export pipeline pushes to. The pipeline calls `export`
  * for one batch at a time, retries it with backoff when it throws, and never
@@ -16,7 +24,7 @@ export interface PushExporter {
   /** Identifies the exporter in self-metrics (`exporter` label). */
   readonly name: string;
   /** Delivers a batch; throw to have it retried. Returns the bytes sent, when known. */
-  export(batch: ExportBatch): Promise<number | void>;
+  export(batch: ExportBatch, context?: ExportContext): Promise<number | void>;
   /** Releases sockets and files once the final batch is delivered. */
   close?(): Promise<void>;
 }

@@ -8,13 +8,12 @@
  * need sockets and files: they are refused with a ConfigError.
  */
 import type { Metrics } from '../api/metrics.js';
-import { ConfigError } from '../config/errors.js';
 import { parseConfig } from '../config/parse.js';
 import { type MetricsConfig, parseDuration } from '../config/schema.js';
 import { type ConsoleOutput, consoleExporter } from '../exporters/console.js';
 import { otlpExporter } from '../exporters/otlp.js';
 import { ExportPipeline } from '../exporters/pipeline.js';
-import { exporterNamer, workerOptions } from '../exporters/worker-options.js';
+import { type ExporterTable, buildPushExporters } from '../exporters/table.js';
 
 export interface PageExporterOptions {
   /** Where console exporters write; default console.info. */
@@ -37,25 +36,18 @@ export interface PageExporters {
 
 export function startPageExporters(metrics: Metrics, input: unknown, options: PageExporterOptions = {}): PageExporters {
   const config = parseConfig(input);
-  const refused = config.exporters.flatMap((e, i) =>
-    e.type === 'statsd' || e.type === 'json'
-      ? [
-          `exporters[${i}].type: "${e.type}" cannot run in a browser (it needs ${e.type === 'statsd' ? 'UDP/TCP sockets' : 'a file system'}); use otlp, console or pushSnapshots to a collector's /ingest`,
-        ]
-      : [],
-  );
-  if (refused.length) throw new ConfigError('config', refused);
   const write = options.write ?? ((text: string) => console.info(text));
   const sink: ConsoleOutput = { isTTY: false, write: (text, done) => (write(text), done()) };
-  const nameOf = exporterNamer();
+  const instead = "use otlp, console or pushSnapshots to a collector's /ingest";
+  const table: ExporterTable = {
+    console: (e, name) => consoleExporter(e, name, sink),
+    otlp: otlpExporter,
+    statsd: { unavailable: `it needs UDP/TCP sockets; ${instead}` },
+    json: { unavailable: `it needs a file system; ${instead}` },
+  };
+  const all = buildPushExporters(config.exporters, table, 'a browser'); // refuses statsd and json even when disabled
   // Disabled (the default): no exporter built, no timer started.
-  const push = config.enabled
-    ? config.exporters.flatMap((e) => {
-        if (e.type === 'console') return [{ exporter: consoleExporter(e, nameOf(e.type), sink), options: workerOptions(e) }];
-        if (e.type === 'otlp') return [{ exporter: otlpExporter(e, nameOf(e.type)), options: workerOptions(e) }];
-        return [];
-      })
-    : [];
+  const push = config.enabled ? all : [];
   const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, {
     intervalMs: parseDuration(config.collectionInterval)!,
     warn: options.warn,
@@ -67,6 +59,6 @@ export function startPageExporters(metrics: Metrics, input: unknown, options: Pa
     exposition: prometheus ? (prometheus.format === 'prometheus' ? 'prometheus' : 'openmetrics') : undefined,
     size: pipeline.size,
     flush: () => pipeline.flush(),
-    close: () => pipeline.close(),
+    close: async () => void (await pipeline.close()),
   };
 }

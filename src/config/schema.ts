@@ -118,6 +118,18 @@ export const PrometheusExporterSchema = z
       )
       .optional()
       .meta({ description: 'Require credentials on every request.' }),
+    timeouts: z
+      .strictObject({
+        headers: duration("Until a request's headers are complete.").default('10s'),
+        request: duration('Until a whole request, body included, is received.').default('30s'),
+        keepAlive: duration('An idle keep-alive connection is closed after this.').default('5s'),
+        idle: duration('A connection with no traffic either way is closed after this.').default('60s'),
+      })
+      .default({ headers: '10s', request: '30s', keepAlive: '5s', idle: '60s' })
+      .meta({ description: 'HTTP server timeouts; clients slower than a scraper are disconnected.' }),
+    maxConcurrentScrapes: int(1)
+      .default(32)
+      .meta({ description: 'Scrapes answered at once (concurrent scrapes of one format share a render); beyond it 503.' }),
     ingest: z
       .strictObject({
         path: z
@@ -128,7 +140,30 @@ export const PrometheusExporterSchema = z
         maxBytes: int(1024, 67108864)
           .default(1024 * 1024)
           .meta({ description: 'Largest accepted snapshot.' }),
-        maxSources: int(1).default(1000).meta({ description: 'Distinct sources accepted.' }),
+        maxSources: int(1)
+          .default(1000)
+          .meta({ description: 'Sources held at once; a new one beyond it is refused (429) until an idle one expires.' }),
+        maxMetricsPerSource: int(1).default(256).meta({ description: 'Metric families one source may push; more are refused.' }),
+        maxSeriesPerSource: int(1).default(1000).meta({ description: 'Series one source may push; more are refused.' }),
+        maxBucketsPerHistogram: int(1, 256).default(256).meta({ description: 'Bucket bounds of one pushed histogram.' }),
+        maxExpositionBytesPerSource: int(1024)
+          .default(256 * 1024)
+          .meta({ description: "Upper bound of the bytes one source's series add to a scrape; series beyond it are refused." }),
+        maxExpositionBytes: int(1024)
+          .default(16 * 1024 * 1024)
+          .meta({ description: 'The same bound over all sources together.' }),
+        sourceIdleTimeout: duration('A source that has not pushed for this long is forgotten and its series removed.').default('10m'),
+        rateLimit: z
+          .strictObject({
+            sourcePushesPerSecond: z.number().positive().default(2).meta({ description: 'Pushes per second one source may make.' }),
+            pushesPerSecond: z.number().positive().default(200).meta({ description: 'Pushes per second over all sources.' }),
+            bytesPerSecond: int(1024)
+              .default(4 * 1024 * 1024)
+              .meta({ description: 'Body bytes per second parsed over all sources.' }),
+          })
+          .default({ sourcePushesPerSecond: 2, pushesPerSecond: 200, bytesPerSecond: 4 * 1024 * 1024 })
+          .meta({ description: 'Beyond these, pushes are refused with 429 and Retry-After (bursts of twice the rate pass).' }),
+        maxConcurrent: int(1).default(8).meta({ description: 'Bodies received or parsed at once; beyond it 503.' }),
         origins: z
           .array(
             z.string().refine((o) => o === '*' || isOrigin(o), {
@@ -302,6 +337,9 @@ export const MetricsConfigSchema = z
       })
       .default({ enabled: false })
       .meta({ description: 'Exemplars: trace ids on samples. Off by default.' }),
+    shutdownTimeout: duration(
+      'shutdown() resolves within this: it flushes exporters and closes connections until then, then reports what it could not deliver.',
+    ).default('10s'),
     handleSignals: z
       .boolean({ error: 'expected true or false' })
       .default(false)

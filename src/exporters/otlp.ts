@@ -1,5 +1,5 @@
 /** OTLP/HTTP exporter: protobuf or JSON, cumulative or delta temporality. */
-import type { ExportBatch, PushExporter } from '../api/exporter.js';
+import type { ExportBatch, ExportContext, PushExporter } from '../api/exporter.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { parseDuration } from '../config/schema.js';
 import { toOtlp } from '../exposition/otlp.js';
@@ -14,7 +14,7 @@ export function otlpExporter(config: OtlpConfig, name = 'otlp'): PushExporter {
   const contentType = config.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
   return {
     name,
-    async export(batch: ExportBatch) {
+    async export(batch: ExportBatch, context?: ExportContext) {
       const diff = deltas?.diff(batch.families, batch.timeMs);
       const request = toOtlp(diff?.families ?? batch.families, {
         resource: config.resource,
@@ -27,7 +27,8 @@ export function otlpExporter(config: OtlpConfig, name = 'otlp'): PushExporter {
         method: 'POST',
         headers: { 'content-type': contentType, ...config.headers },
         body: body as string | Uint8Array<ArrayBuffer>,
-        signal: AbortSignal.timeout(timeoutMs),
+        // Its own timeout, or the pipeline's (attempt timeout, shutdown deadline), whichever comes first.
+        signal: context ? AbortSignal.any([AbortSignal.timeout(timeoutMs), context.signal]) : AbortSignal.timeout(timeoutMs),
       });
       await response.arrayBuffer(); // drain, so the connection is reused
       if (!response.ok) throw new Error(`HTTP ${response.status} from ${config.endpoint}`);

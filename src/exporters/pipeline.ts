@@ -3,7 +3,7 @@
  * worker per exporter so a slow or failing receiver never holds up another,
  * bounded queues, capped exponential backoff, and a final drain on close.
  */
-import type { ExportBatch, PushExporter } from '../api/exporter.js';
+import type { ExportBatch, ExportContext, PushExporter } from '../api/exporter.js';
 import type { Metrics } from '../api/metrics.js';
 import type { FamilySnapshot } from '../api/snapshot.js';
 
@@ -17,13 +17,23 @@ export interface WorkerOptions {
 
 export interface PipelineOptions {
   intervalMs: number;
-  /** How long close() keeps retrying the final batch before dropping it. */
+  /** How long close() keeps retrying the final batch before dropping it, when no deadline is given. */
   closeTimeoutMs?: number;
   /** Where failure reports go (one per failure streak). Default console.warn. */
   warn?: (message: string) => void;
 }
 
+/** What close() could not do by its deadline. */
+export interface Undelivered {
+  exporter: string;
+  /** Batches dropped (the final collection among them). */
+  batches: number;
+  /** The last failure, or that the deadline came first. */
+  reason: string;
+}
+
 interface SelfMetrics {
+  sendErrors: ReturnType<Metrics['counter']>;
   exports: ReturnType<Metrics['counter']>;
   failures: ReturnType<Metrics['counter']>;
   dropped: ReturnType<Metrics['counter']>;
@@ -34,6 +44,10 @@ interface SelfMetrics {
 function selfMetrics(metrics: Metrics): SelfMetrics {
   const labelNames = ['exporter'] as const;
   return {
+    sendErrors: metrics.counter('omnimeter_exporter_send_errors_total', {
+      help: 'Messages a transport could not send and did not retry (UDP datagrams).',
+      labelNames,
+    }) as never,
     exports: metrics.counter('omnimeter_exporter_exports_total', { help: 'Batches delivered by each exporter.', labelNames }) as never,
     failures: metrics.counter('omnimeter_exporter_failures_total', {
       help: 'Failed export attempts (each is retried).',
@@ -80,6 +94,11 @@ class Worker {
   private failing = false;
   /** Past this time (close), a failing batch is dropped instead of retried. */
   private giveUpAt = Infinity;
+  /** The attempt in progress: aborted at its timeout or at the close deadline. */
+  private attempting: AbortController | undefined;
+  private lastError = '';
+  /** Batches dropped since close began. */
+  private droppedAtClose = 0;
   private readonly backoff = new Backoff();
   private readonly labels: { exporter: string };
 
@@ -107,23 +126,43 @@ class Worker {
     while (this.running) await this.running;
   }
 
-  /** Resolves when the queue is empty; past `deadline`, failures drop instead of retrying. */
-  async settle(deadline: number): Promise<void> {
+  /**
+   * Delivers what is queued until `deadline`: failures past it drop instead
+   * of retrying, and an attempt still running at it is aborted. Returns what
+   * could not be delivered, if anything.
+   */
+  async settle(deadline: number): Promise<Undelivered | undefined> {
     this.giveUpAt = deadline;
     this.backoff.wake(); // cut a pending backoff short: retry now
-    while (this.running) await this.running;
+    const timer = setTimeout(() => this.attempting?.abort(new Error('shutdown deadline reached')), Math.max(0, deadline - Date.now()));
+    (timer as { unref?: () => void }).unref?.(); // the caller keeps the process alive while it waits
+    try {
+      while (this.running) await this.running;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.droppedAtClose === 0) return undefined;
+    return { exporter: this.exporter.name, batches: this.droppedAtClose, reason: this.lastError };
   }
 
   private async attempt(batch: ExportBatch): Promise<number | void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-      (timer as { unref?: () => void }).unref?.();
+    const controller = new AbortController();
+    this.attempting = controller;
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+    (timer as { unref?: () => void }).unref?.();
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
+    const context: ExportContext = {
+      signal: controller.signal,
+      sendErrors: (n) => (this.self.sendErrors.inc as (l: object, v: number) => void)(this.labels, n),
+    };
     try {
-      return await Promise.race([this.exporter.export(batch), timeout]);
+      // The race ends the attempt at once even if the exporter ignores the signal.
+      return await Promise.race([this.exporter.export(batch, context), aborted]);
     } finally {
       clearTimeout(timer);
+      this.attempting = undefined;
     }
   }
 
@@ -143,13 +182,14 @@ class Worker {
         this.failing = false;
       } catch (error) {
         inc(this.self.failures);
-        if (!this.failing)
-          this.warn(`omnimeter: exporter ${this.exporter.name} failed (${(error as Error).message}); retrying with backoff`);
+        this.lastError = error instanceof Error ? error.message : String(error);
+        if (!this.failing) this.warn(`omnimeter: exporter ${this.exporter.name} failed (${this.lastError}); retrying with backoff`);
         this.failing = true;
         if (Date.now() >= this.giveUpAt) {
           inc(this.self.dropped, this.queue.length);
+          this.droppedAtClose += this.queue.length;
           this.queue.length = 0;
-          this.warn(`omnimeter: exporter ${this.exporter.name} could not deliver its final batch; dropped`);
+          this.warn(`omnimeter: exporter ${this.exporter.name} could not deliver its final batch (${this.lastError}); dropped`);
           return;
         }
         await this.backoff.wait(Math.min(this.backoffMs, Math.max(0, this.giveUpAt - Date.now())));
@@ -199,14 +239,51 @@ export class ExportPipeline {
     await Promise.all(this.workers.map((w) => w.idle()));
   }
 
-  /** Final collection, delivered (or dropped after the timeout), then exporters closed. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Final collection, delivered until `deadline` (epoch ms; default
+   * closeTimeoutMs from now), then exporters closed. Resolves by the deadline
+   * whatever receivers do, with what could not be delivered or closed.
+   */
+  async close(deadline = Date.now() + (this.options.closeTimeoutMs ?? 10_000)): Promise<Undelivered[]> {
+    if (this.closed) return [];
     this.closed = true;
     clearInterval(this.timer);
-    await this.collectOnce();
-    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 10_000);
-    await Promise.all(this.workers.map((w) => w.settle(deadline)));
-    await Promise.all(this.workers.map((w) => w.exporter.close?.().catch(() => {})));
+    const collected = await beforeDeadline(this.collectOnce(), deadline);
+    const undelivered = (await Promise.all(this.workers.map((w) => w.settle(deadline)))).filter((u) => u !== undefined);
+    if (collected === 'late')
+      undelivered.push(
+        ...this.workers.map((w) => ({
+          exporter: w.exporter.name,
+          batches: 1,
+          reason: 'the final collection did not finish by the deadline',
+        })),
+      );
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const closed = await beforeDeadline(w.exporter.close?.() ?? Promise.resolve(), deadline);
+        if (closed === 'late') undelivered.push({ exporter: w.exporter.name, batches: 0, reason: 'did not close by the deadline' });
+      }),
+    );
+    return undelivered;
+  }
+}
+
+/** Waits for `work` until `deadline`; 'late' if it was still running then (it is left to finish on its own). */
+async function beforeDeadline(work: Promise<unknown>, deadline: number): Promise<'done' | 'late'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+    (timer as { unref?: () => void }).unref?.();
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => 'done' as const,
+        () => 'done' as const,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -18,6 +18,8 @@ interface Source {
   session: GuestSession;
   /** Series ids by family name and labels (0: refused). */
   series: Map<string, number>;
+  /** Metric id and label-name order by family name: one registration per family, not per series. */
+  metrics: Map<string, { id: number; labelNames: readonly string[] }>;
   /** What this source sent before: pushes are cumulative, the session takes deltas. */
   deltas: DeltaTracker;
 }
@@ -36,11 +38,30 @@ export class IngestAggregator {
     });
   }
 
+  /** Updates or series of the current merge that were refused (counted by reason as well). */
+  private refusedNow = 0;
+
   /** Applies one snapshot from `source`; false if the source limit is reached. */
   ingest(source: string, snapshot: JsonSnapshot): boolean {
+    if (!this.sources.has(source) && this.sources.size >= (this.options.maxSources ?? 1000)) return false;
+    this.merge(source, snapshot);
+    return true;
+  }
+
+  /** Drops a source: its series leave the exposition and its state is released. */
+  forget(source: string): void {
+    const s = this.sources.get(source);
+    if (!s) return;
+    const ids = [...new Set(s.series.values())].filter((id) => id !== 0);
+    s.session.applyBatch(ids.map((id) => ({ series: id, op: 'forget', index: 0, value: 0 })));
+    this.sources.delete(source);
+  }
+
+  /** Applies one snapshot from `source` (no source limit: the caller admits); returns how many series or updates were refused. */
+  merge(source: string, snapshot: JsonSnapshot): number {
+    this.refusedNow = 0;
     let s = this.sources.get(source);
     if (!s) {
-      if (this.sources.size >= (this.options.maxSources ?? 1000)) return false;
       const session = new GuestSession({
         metrics: this.metrics,
         component: source,
@@ -48,9 +69,14 @@ export class IngestAggregator {
         componentLabel: 'source',
         instanceLabel: undefined,
         limits: { ...DEFAULT_LIMITS, ...this.options.limits },
-        rejected: { inc: ({ component, reason }, n) => this.rejected.inc({ source: component, reason }, n) },
+        rejected: {
+          inc: ({ component, reason }, n = 1) => {
+            this.refusedNow += n;
+            this.rejected.inc({ source: component, reason }, n);
+          },
+        },
       });
-      this.sources.set(source, (s = { session, series: new Map(), deltas: new DeltaTracker() }));
+      this.sources.set(source, (s = { session, series: new Map(), metrics: new Map(), deltas: new DeltaTracker() }));
     }
     const families = fromJsonSnapshot(snapshot).filter((f) => {
       if (f.type !== 'summary') return true;
@@ -63,7 +89,10 @@ export class IngestAggregator {
     for (const family of diff.families) {
       for (const series of family.series) {
         const id = this.seriesId(s, family, series);
-        if (id === 0) continue;
+        if (id === 0) {
+          this.refusedNow++;
+          continue;
+        }
         if (family.type === 'counter' && (series.value ?? 0) > 0) updates.push({ series: id, op: 'add', index: 0, value: series.value! });
         if (family.type === 'gauge') updates.push({ series: id, op: 'set', index: 0, value: series.value ?? 0 });
         if (family.type === 'histogram') {
@@ -74,31 +103,33 @@ export class IngestAggregator {
     }
     s.session.applyBatch(updates);
     diff.commit();
-    return true;
+    return this.refusedNow;
   }
 
   private seriesId(s: Source, family: FamilySnapshot, series: SeriesSnapshot): number {
     const key = `${family.name}\u0000${JSON.stringify(series.labels)}`;
     let id = s.series.get(key);
     if (id === undefined) {
-      const labelNames = series.labels.map(([name]) => name);
-      const name = family.type === 'counter' ? `${family.name}_total` : family.name;
-      const metric = s.session.registerMetric({
-        name,
-        help: family.help,
-        unit: family.unit,
-        kind: family.type,
-        labelNames,
-        buckets: family.buckets ?? [],
-        quantiles: [],
-      });
-      id =
-        metric === 0
-          ? 0
-          : s.session.registerSeries(
-              metric,
-              series.labels.map(([, value]) => value),
-            );
+      let metric = s.metrics.get(family.name);
+      if (!metric) {
+        const labelNames = series.labels.map(([name]) => name);
+        const name = family.type === 'counter' ? `${family.name}_total` : family.name;
+        const descriptor = {
+          name,
+          help: family.help,
+          unit: family.unit,
+          kind: family.type,
+          labelNames,
+          buckets: family.buckets ?? [],
+          quantiles: [],
+        };
+        metric = { id: s.session.registerMetric(descriptor), labelNames };
+        s.metrics.set(family.name, metric);
+      }
+      const labels = new Map(series.labels);
+      const values = metric.labelNames.map((n) => labels.get(n));
+      const fits = values.length === labels.size && values.every((v) => v !== undefined);
+      id = metric.id === 0 || !fits ? 0 : s.session.registerSeries(metric.id, values as string[]);
       s.series.set(key, id);
     }
     return id;

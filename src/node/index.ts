@@ -6,22 +6,22 @@
 import type { MetricsBackend } from '../api/backend.js';
 import type { Metrics, MetricsOptions } from '../api/metrics.js';
 import { wasmComponentBackend } from '../host/load-node.js';
-import { ConfigError, formatIssues } from '../config/errors.js';
-import { SnapshotSchema } from '../config/snapshot-schema.js';
-import type { JsonSnapshot } from '../exposition/json.js';
-import { IngestAggregator } from '../host/ingest.js';
+import { ConfigError } from '../config/errors.js';
 import { compileFilters } from '../config/filters.js';
 import { applyEnvironment, parseConfig } from '../config/load.js';
 import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../config/schema.js';
-import { ExportPipeline, buildPushExporter } from '../exporters/index.js';
-import { exporterNamer } from '../exporters/worker-options.js';
+import { ExportPipeline, NODE_EXPORTERS, buildPushExporters } from '../exporters/index.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
 import { activeSpanContext } from '../otel/span-context.js';
+import type { IngestGate } from '../ingest/gate.js';
+import { endpointOptions } from './endpoints.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
+import { type ShutdownReport, handleSignals, shutdownWithin } from './shutdown.js';
 
 export * from '../index.js';
-export { serveMetrics, type MetricsServer, type ServeOptions } from './server.js';
+export { serveMetrics, type MetricsServer, type ServeOptions, type ServerTimeouts } from './server.js';
+export type { ShutdownReport } from './shutdown.js';
 export { collectDefaultMetrics, type DefaultMetricsOptions, type DefaultMetricsHandle } from './process-metrics.js';
 export { negotiateFormat, acceptsGzip } from '../exposition/negotiate.js';
 export { ConfigError } from '../config/errors.js';
@@ -41,6 +41,14 @@ export interface NodeMetrics extends Metrics {
   ready(): Promise<void>;
   /** Collects now and waits until every push exporter has delivered it. */
   flush(): Promise<void>;
+  /**
+   * Closes endpoints and delivers a final collection to every push exporter,
+   * resolving within `shutdownTimeout` (default 10 s) whatever clients and
+   * receivers do; what could not be delivered is logged. Idempotent.
+   */
+  shutdown(): Promise<void>;
+  /** The same shutdown, resolving with its report: what was not delivered, connections closed by force. */
+  shutdownWithReport(): Promise<ShutdownReport>;
 }
 
 /** Options only code can pass (functions, objects), beside the configuration. */
@@ -56,36 +64,11 @@ export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
 
 const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds'] as const;
 
-/**
- * Builds metrics from a configuration (see docs/configuration.md) plus
- * programmatic options. Code that calls this has asked for metrics, so
- * `enabled` defaults to true here; a config file (loadConfig) is inert until
- * it says `enabled: true`. OMNIMETER_ENABLED and OMNIMETER_PORT
- * override both. The whole configuration is validated before anything
- * starts: an invalid one throws a ConfigError and opens nothing.
- */
-/** Validates pushed snapshots against the snapshot schema and merges them through an IngestAggregator. */
-function ingestEndpoint(
-  metrics: Metrics,
-  config: { path: string; maxBytes: number; maxSources: number; origins: string[] },
-): NonNullable<ServeOptions['ingest']> {
-  const aggregator = new IngestAggregator(metrics, { maxSources: config.maxSources });
-  return {
-    path: config.path,
-    maxBytes: config.maxBytes,
-    origins: config.origins,
-    accept(source, body) {
-      const parsed = SnapshotSchema.safeParse(body, { reportInput: true });
-      if (!parsed.success)
-        return { ok: false, status: 400, message: `invalid snapshot:\n  ${formatIssues(parsed.error.issues).join('\n  ')}` };
-      if (!aggregator.ingest(source, parsed.data as JsonSnapshot))
-        return { ok: false, status: 429, message: `too many sources (limit ${config.maxSources})` };
-      return { ok: true };
-    },
-  };
-}
-
-export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
+/** Splits code-only options from the configuration and validates the latter (env overrides applied). */
+function resolveConfig(
+  input: NodeMetricsOptions,
+  env: Record<string, string | undefined>,
+): { config: MetricsConfig; programmatic: ProgrammaticOnly } {
   const configInput: Record<string, unknown> = { ...input };
   const programmatic: ProgrammaticOnly = {};
   for (const key of PROGRAMMATIC) {
@@ -98,8 +81,12 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     throw new ConfigError('createMetrics', ['maxSeriesPerMetric: conflicts with retention.maxSeries; set one']);
   }
   const config = parseConfig(applyEnvironment({ enabled: true, ...(configInput as MetricsConfigInput) }, env), 'createMetrics');
+  return { config, programmatic };
+}
+
+/** The config's filters, then the programmatic one on the name they produce. */
+function combinedFilter(config: MetricsConfig, userFilter: ProgrammaticOnly['filter']) {
   const filters = compileFilters(config.filters);
-  const userFilter = programmatic.filter;
   const filter =
     filters.filter && userFilter
       ? (name: string, type: Parameters<typeof userFilter>[1]) => {
@@ -107,92 +94,126 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
           return renamed === null ? null : userFilter(renamed, type);
         }
       : (filters.filter ?? userFilter);
+  return { filter, commonLabels: filters.commonLabels };
+}
+
+function backendOption(programmatic: ProgrammaticOnly): { backend?: MetricsBackend } {
+  if (programmatic.backend === 'wasm-component') return { backend: wasmComponentBackend({ clock: programmatic.clock }) };
+  return typeof programmatic.backend === 'object' ? { backend: programmatic.backend } : {};
+}
+
+/** The core's options: the configuration plus what only code can pass. */
+function coreOptions(config: MetricsConfig, programmatic: ProgrammaticOnly): MetricsOptions {
+  const { filter, commonLabels } = combinedFilter(config, programmatic.filter);
   const maxAge = config.retention.maxSeriesAge === undefined ? undefined : parseDuration(config.retention.maxSeriesAge)! / 1000;
-  const metrics = createCoreMetrics({
+  return {
     enabled: config.enabled,
     prefix: config.prefix,
-    defaultLabels: { ...config.defaultLabels, ...filters.commonLabels },
+    defaultLabels: { ...config.defaultLabels, ...commonLabels },
     mode: config.mode,
     maxSeriesPerMetric: programmatic.maxSeriesPerMetric ?? config.retention.maxSeries,
     seriesTtlSeconds: programmatic.seriesTtlSeconds ?? maxAge,
     samplingRate: config.samplingRate,
     ...(config.exemplars.enabled ? { exemplars: { spanContext: activeSpanContext } } : {}),
-    ...(programmatic.backend === 'wasm-component'
-      ? { backend: wasmComponentBackend({ clock: programmatic.clock }) }
-      : typeof programmatic.backend === 'object'
-        ? { backend: programmatic.backend }
-        : {}),
+    ...backendOption(programmatic),
     ...(programmatic.clock ? { clock: programmatic.clock } : {}),
     ...(filter ? { filter } : {}),
-  });
+  };
+}
 
-  // Disabled: no exporter is built, no port opened, no timer started.
-  const exporters = config.enabled ? config.exporters : [];
-  const nameOf = exporterNamer();
-  const push = exporters.flatMap((e) => (e.type === 'prometheus' ? [] : [buildPushExporter(e, nameOf(e.type))]));
-  const pipeline = new ExportPipeline(() => metrics.registry.collect(), push, metrics, {
-    intervalMs: parseDuration(config.collectionInterval)!,
-  });
+/** Everything that runs beside the core in Node: endpoints, push exporters, process metrics, signal handlers. */
+class NodeRuntime {
+  private readonly servers: MetricsServer[] = [];
+  private readonly gates: IngestGate[] = [];
+  private readonly collectors: DefaultMetricsHandle[] = [];
+  private readonly pipeline: ExportPipeline;
+  private removeSignalHandlers = () => {};
+  readonly started: Promise<void>;
+  private shuttingDown: Promise<ShutdownReport> | undefined;
 
-  const servers: MetricsServer[] = [];
-  const collectors: DefaultMetricsHandle[] = [];
-  const starting = exporters.flatMap((e) =>
-    e.type === 'prometheus'
-      ? [
-          serveMetrics(metrics.registry, {
-            host: e.host,
-            port: e.port,
-            path: e.path,
-            format: e.format,
-            auth: e.auth,
-            ingest: e.ingest && ingestEndpoint(metrics, e.ingest),
-          }).then((s) => void servers.push(s)),
-        ]
-      : [],
-  );
-  const started = Promise.allSettled(starting).then((results) => {
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly config: MetricsConfig,
+    private readonly closeCore: () => Promise<void>,
+  ) {
+    // Disabled: no exporter is built, no port opened, no timer started.
+    const exporters = config.enabled ? config.exporters : [];
+    this.pipeline = new ExportPipeline(() => metrics.registry.collect(), buildPushExporters(exporters, NODE_EXPORTERS), metrics, {
+      intervalMs: parseDuration(config.collectionInterval)!,
+    });
+    this.started = this.startEndpoints(exporters);
+    this.started.catch((error: Error) => console.warn(error.message));
+    this.pipeline.start();
+    if (config.handleSignals && config.enabled) this.removeSignalHandlers = handleSignals(() => this.shutdown());
+  }
+
+  private async startEndpoints(exporters: MetricsConfig['exporters']): Promise<void> {
+    const defaultLabels = this.config.defaultLabels;
+    const starting = exporters.flatMap((e) => {
+      if (e.type !== 'prometheus') return [];
+      const { options, gate } = endpointOptions(this.metrics, e, defaultLabels);
+      if (gate) this.gates.push(gate);
+      return [serveMetrics(this.metrics.registry, options).then((s) => void this.servers.push(s))];
+    });
+    const failed = (await Promise.allSettled(starting)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length)
       throw new Error(
         `omnimeter: ${failed.length} endpoint(s) failed to start: ${failed.map((f) => (f.reason as Error).message).join('; ')}`,
       );
-  });
-  started.catch((error: Error) => console.warn(error.message));
-  pipeline.start();
-
-  const coreShutdown = metrics.shutdown.bind(metrics);
-  let shuttingDown: Promise<void> | undefined;
-  const shutdown = () =>
-    (shuttingDown ??= (async () => {
-      for (const collector of collectors.splice(0)) collector.stop();
-      await pipeline.close(); // final collection, delivered to every push exporter
-      await started.catch(() => {});
-      await Promise.all(servers.splice(0).map((s) => s.close()));
-      await coreShutdown();
-    })());
-
-  if (config.handleSignals && config.enabled) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      void shutdown().finally(() => process.kill(process.pid, signal));
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
   }
 
+  async serve(options?: ServeOptions): Promise<MetricsServer> {
+    const server = await serveMetrics(this.metrics.registry, options);
+    this.servers.push(server);
+    return server;
+  }
+
+  collectDefaultMetrics(options?: DefaultMetricsOptions): DefaultMetricsHandle {
+    const handle = this.metrics.enabled ? collectDefaultMetrics(this.metrics, options) : { stop() {} };
+    this.collectors.push(handle);
+    return handle;
+  }
+
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  shutdown(): Promise<ShutdownReport> {
+    this.shuttingDown ??= shutdownWithin({
+      timeoutMs: parseDuration(this.config.shutdownTimeout)!,
+      stopBackground: () => {
+        this.removeSignalHandlers();
+        for (const collector of this.collectors.splice(0)) collector.stop();
+        for (const gate of this.gates.splice(0)) gate.close();
+      },
+      started: this.started,
+      servers: () => this.servers.splice(0),
+      closePipeline: (deadline) => this.pipeline.close(deadline),
+      closeCore: this.closeCore,
+    });
+    return this.shuttingDown;
+  }
+}
+
+/**
+ * Builds metrics from a configuration (see docs/configuration.md) plus
+ * programmatic options. Code that calls this has asked for metrics, so
+ * `enabled` defaults to true here; a config file (loadConfig) is inert until
+ * it says `enabled: true`. OMNIMETER_ENABLED and OMNIMETER_PORT
+ * override both. The whole configuration is validated before anything
+ * starts: an invalid one throws a ConfigError and opens nothing.
+ */
+export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
+  const { config, programmatic } = resolveConfig(input, env);
+  const metrics = createCoreMetrics(coreOptions(config, programmatic));
+  const runtime = new NodeRuntime(metrics, config, metrics.shutdown.bind(metrics));
   return Object.assign(metrics, {
     config,
-    async serve(serveOptions?: ServeOptions) {
-      const server = await serveMetrics(metrics.registry, serveOptions);
-      servers.push(server);
-      return server;
-    },
-    collectDefaultMetrics(defaultOptions?: DefaultMetricsOptions) {
-      const handle = metrics.enabled ? collectDefaultMetrics(metrics, defaultOptions) : { stop() {} };
-      collectors.push(handle);
-      return handle;
-    },
-    ready: () => started,
-    flush: () => pipeline.flush(),
-    shutdown,
+    serve: (options?: ServeOptions) => runtime.serve(options),
+    collectDefaultMetrics: (options?: DefaultMetricsOptions) => runtime.collectDefaultMetrics(options),
+    ready: () => runtime.started,
+    flush: () => runtime.flush(),
+    shutdown: async () => void (await runtime.shutdown()),
+    shutdownWithReport: () => runtime.shutdown(),
   });
 }

@@ -1,227 +1,154 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
-import { CONTENT_TYPES } from '../exposition/text.js';
-import { toJsonSnapshot } from '../exposition/json.js';
-import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
+/**
+ * The metrics endpoint's listener: node:http with timeouts suited to a
+ * metrics endpoint, connections tracked so that close() keeps a deadline
+ * whatever clients do, and requests handed to request-handler.ts.
+ */
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { MetricsRegistry } from '../api/metrics.js';
+import { type HandlerOptions, metricsHandler } from './request-handler.js';
 
-const gzipAsync = promisify(gzip);
+export type { Credentials, HandlerOptions } from './request-handler.js';
+export type { IngestRoute } from './ingest-route.js';
 
-export interface ServeOptions {
+/** Timeouts in milliseconds; see DEFAULT_TIMEOUTS. */
+export interface ServerTimeouts {
+  /** Until a request's headers are complete (slow-header clients). */
+  headers?: number;
+  /** Until a whole request, body included, is received. */
+  request?: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAlive?: number;
+  /** A connection with no traffic either way (a client that stops reading) is closed after this. */
+  idle?: number;
+}
+
+/** A scrape is a small GET: clients that take longer than this are not scrapers. */
+export const DEFAULT_TIMEOUTS: Required<ServerTimeouts> = Object.freeze({
+  headers: 10_000,
+  request: 30_000,
+  keepAlive: 5_000,
+  idle: 60_000,
+});
+
+export interface ServeOptions extends HandlerOptions {
   /** Default 9464 (the port registered for Prometheus exporters of OpenTelemetry); 0 picks a free one. */
   port?: number;
   /** Default 127.0.0.1: metrics are not published beyond the machine unless asked. */
   host?: string;
-  /** Default /metrics. */
-  path?: string;
-  /** "auto" negotiates from Accept (default); the others force one format. */
-  format?: 'auto' | ExpositionFormat;
-  /** Require a bearer token or basic-auth credentials on every request. */
-  auth?: { bearerToken: string } | { username: string; password: string };
-  /**
-   * Accept pushed JSON snapshots (POST) at `path`; off unless given. The body
-   * is size-limited, validated, and handed to `accept` with its source (the
-   * `source` query parameter, default "browser").
-   */
-  ingest?: {
-    path: string;
-    maxBytes: number;
-    /** Other origins whose pages may push (CORS), or "*"; same-origin pages and non-browser clients always may. */
-    origins?: readonly string[];
-    accept(source: string, body: unknown): { ok: true } | { ok: false; status: number; message: string };
-  };
+  timeouts?: ServerTimeouts;
+}
+
+export interface ServerCloseReport {
+  /** Connections closed by force: requests still unfinished, or held open by clients, at the deadline. */
+  forcedConnections: number;
 }
 
 export interface MetricsServer {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening and closes every connection: idle ones and those without
+   * a complete request at once, requests in progress when they finish or at
+   * `deadline` (epoch ms; default 2 s from now), whichever comes first.
+   */
+  close(deadline?: number): Promise<ServerCloseReport>;
 }
 
-/** Bodies at least this large are worth gzipping when the client allows it. */
-const GZIP_MIN_BYTES = 1024;
-
-function formatFor(req: IncomingMessage, url: URL, forced: ServeOptions['format']): ExpositionFormat {
-  const query = url.searchParams.get('format');
-  if (query === 'openmetrics' || query === 'prometheus') return query;
-  if (forced && forced !== 'auto') return forced;
-  return negotiateFormat(req.headers.accept);
+function checkOptions(options: ServeOptions): void {
+  const port = options.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);
+  const path = options.path ?? '/metrics';
+  if (!path.startsWith('/')) throw new RangeError(`serve: path: expected a path starting with "/", got ${JSON.stringify(path)}`);
+  for (const [key, ms] of Object.entries(options.timeouts ?? {}))
+    if (!(typeof ms === 'number' && ms > 0 && Number.isFinite(ms)))
+      throw new RangeError(`serve: timeouts.${key}: expected milliseconds > 0, got ${String(ms)}`);
+  const max = options.maxConcurrentScrapes;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1))
+    throw new RangeError(`serve: maxConcurrentScrapes: expected an integer >= 1, got ${String(max)}`);
 }
 
-/** Constant-time comparison, so a wrong credential reveals nothing through timing. */
-function same(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/** Which sockets are serving a request: those that are not can be closed at once on shutdown. */
+class Connections {
+  private readonly busy = new Map<Socket, boolean>();
+  private closing = false;
+  private drained: (() => void) | undefined;
 
-function authorized(req: IncomingMessage, auth: ServeOptions['auth']): boolean {
-  if (!auth) return true;
-  const header = req.headers.authorization ?? '';
-  if ('bearerToken' in auth) return header.startsWith('Bearer ') && same(header.slice(7), auth.bearerToken);
-  if (!header.startsWith('Basic ')) return false;
-  return same(Buffer.from(header.slice(6), 'base64').toString('utf8'), `${auth.username}:${auth.password}`);
-}
-
-type Resolved = Required<Omit<ServeOptions, 'auth' | 'ingest'>> & Pick<ServeOptions, 'auth' | 'ingest'>;
-
-const SOURCE = /^[\w.:-]{1,64}$/;
-
-/** Reads a request body up to `max` bytes; undefined when it is larger. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        // Stop buffering; drain the rest so the 413 answer reaches the client.
-        req.off('data', onData);
-        req.resume();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/**
- * Who may push: clients that send no Origin (not a browser), pages served by
- * this host, and the configured origins. Anything else is refused before the
- * body is read, so a page elsewhere cannot feed the collector with a simple
- * (preflight-free) request. Returns the CORS headers for an allowed other origin.
- */
-function ingestOrigin(req: IncomingMessage, origins: readonly string[]): { allowed: boolean; headers: Record<string, string> } {
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`)
-    return { allowed: true, headers: {} };
-  if (!origins.includes('*') && !origins.includes(origin)) return { allowed: false, headers: {} };
-  return { allowed: true, headers: { 'access-control-allow-origin': origin, vary: 'Origin' } };
-}
-
-async function ingest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  options: NonNullable<ServeOptions['ingest']>,
-  cors: Record<string, string>,
-) {
-  const text = (status: number, message: string) =>
-    res.writeHead(status, { ...cors, 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
-  if (req.method !== 'POST') return text(405, 'method not allowed: POST a JSON snapshot');
-  const source = url.searchParams.get('source') ?? 'browser';
-  if (!SOURCE.test(source)) return text(400, `source: expected 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(source)}`);
-  const body = await readBody(req, options.maxBytes);
-  if (!body) {
-    res.setHeader('connection', 'close');
-    return text(413, `snapshot larger than ${options.maxBytes} bytes`);
+  track(server: Server): void {
+    server.on('connection', (socket: Socket) => {
+      this.busy.set(socket, false);
+      socket.once('close', () => {
+        this.busy.delete(socket);
+        if (this.busy.size === 0) this.drained?.();
+      });
+    });
+    server.on('request', (req, res) => {
+      const socket = req.socket;
+      this.busy.set(socket, true);
+      res.once('close', () => {
+        if (!this.busy.has(socket)) return;
+        this.busy.set(socket, false);
+        if (this.closing) socket.destroy(); // answered: no keep-alive while closing
+      });
+    });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return text(400, 'body: expected JSON');
-  }
-  const result = options.accept(source, parsed);
-  if (!result.ok) return text(result.status, result.message);
-  res.writeHead(204, cors).end();
-}
 
-async function respond(registry: MetricsRegistry, req: IncomingMessage, res: ServerResponse, options: Resolved) {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (options.ingest && url.pathname === options.ingest.path) {
-    const origin = ingestOrigin(req, options.ingest.origins ?? []);
-    if (!origin.allowed) {
-      return void res
-        .writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
-        .end(`origin ${req.headers.origin} may not push here (the ingest endpoint's origins)\n`);
+  /** Closes idle and half-sent connections now, the rest by `deadline`; returns how many were forced. */
+  async close(deadline: number): Promise<number> {
+    this.closing = true;
+    for (const [socket, busy] of this.busy) if (!busy) socket.destroy();
+    if (this.busy.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); // ref'd: shutdown keeps the process alive
+      });
+      clearTimeout(timer);
     }
-    if (req.method === 'OPTIONS') {
-      // A CORS preflight carries no credentials: answered before auth.
-      const preflight = {
-        ...origin.headers,
-        'access-control-allow-methods': 'POST',
-        'access-control-allow-headers': 'content-type, authorization',
-        'access-control-max-age': '600',
-      };
-      return void res.writeHead(204, preflight).end();
-    }
-    if (!authorized(req, options.auth))
-      return void res.writeHead(401, { ...origin.headers, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
-    return ingest(req, res, url, options.ingest, origin.headers);
+    const forced = this.busy.size;
+    for (const socket of this.busy.keys()) socket.destroy();
+    return forced;
   }
-  const json = url.pathname === `${options.path}.json`;
-  if (url.pathname !== options.path && !json) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-    return;
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-    return;
-  }
-  if (!authorized(req, options.auth)) {
-    const scheme = options.auth && 'bearerToken' in options.auth ? 'Bearer' : 'Basic realm="metrics"';
-    res.writeHead(401, { 'www-authenticate': scheme, 'content-type': 'text/plain; charset=utf-8' }).end('unauthorized\n');
-    return;
-  }
-  const format = formatFor(req, url, options.format);
-  const text = json ? JSON.stringify(toJsonSnapshot(await registry.collect(), Date.now())) : await registry.expose(format);
-  let body: Buffer = Buffer.from(text, 'utf8');
-  const headers: Record<string, string> = {
-    'content-type': json ? 'application/json; charset=utf-8' : CONTENT_TYPES[format],
-    vary: 'Accept, Accept-Encoding',
-  };
-  if (body.length >= GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
-    body = await gzipAsync(body); // zlib's thread pool: the event loop stays free
-    headers['content-encoding'] = 'gzip';
-  }
-  headers['content-length'] = String(body.length);
-  res.writeHead(200, headers);
-  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** Serves the registry over HTTP; resolves once listening. */
 export async function serveMetrics(registry: MetricsRegistry, options: ServeOptions = {}): Promise<MetricsServer> {
-  const resolved: Resolved = {
-    port: options.port ?? 9464,
-    host: options.host ?? '127.0.0.1',
-    path: options.path ?? '/metrics',
-    format: options.format ?? 'auto',
-    auth: options.auth,
-    ingest: options.ingest,
-  };
-  if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
-    throw new RangeError(`serve: port: expected an integer 0-65535, got ${String(options.port)}`);
-  }
-  if (!resolved.path.startsWith('/'))
-    throw new RangeError(`serve: path: expected a path starting with "/", got ${JSON.stringify(resolved.path)}`);
-  const server: Server = createServer((req, res) => {
-    respond(registry, req, res, resolved).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    });
-  });
+  checkOptions(options);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: Math.min(timeouts.headers, timeouts.request),
+      requestTimeout: timeouts.request,
+      keepAliveTimeout: timeouts.keepAlive,
+      // How often Node checks the two timeouts above (its default, 30 s, would make them that coarse).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, timeouts.headers / 4)),
+    },
+    metricsHandler(registry, options),
+  );
+  server.setTimeout(timeouts.idle, (socket) => socket.destroy());
+  const connections = new Connections();
+  connections.track(server);
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
+    server.listen(options.port ?? 9464, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<ServerCloseReport> | undefined;
   return {
-    url: `http://${host}:${port}${resolved.path}`,
+    url: `http://${shownHost}:${port}${options.path ?? '/metrics'}`,
     port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      }),
+    close: (deadline = Date.now() + 2000) =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const forcedConnections = await connections.close(deadline);
+        await stopped;
+        return { forcedConnections };
+      })()),
   };
 }

@@ -108,7 +108,10 @@ describe('configuration errors name the path, the value and what was expected', 
       port: 9464,
       path: '/metrics',
       format: 'auto',
+      timeouts: { headers: '10s', request: '30s', keepAlive: '5s', idle: '60s' },
+      maxConcurrentScrapes: 32,
     });
+    expect(parseConfig({}).shutdownTimeout).toBe('10s');
   });
 });
 

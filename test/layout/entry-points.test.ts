@@ -48,7 +48,8 @@ describe('layering', () => {
     backends: ['api', 'core', 'exposition', 'backends'],
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
-    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'node', 'otel', 'index.ts'],
+    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'ingest', 'node', 'otel', 'index.ts'],
+    ingest: ['api', 'core', 'exposition', 'config', 'ingest'],
     host: ['api', 'core', 'exposition', 'host', 'build'],
     // Building components (Node only; its tools are optional peers loaded on use).
     build: ['build'],
