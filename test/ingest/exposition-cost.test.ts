@@ -27,7 +27,9 @@ const family = fc.record({
   }),
 });
 
-function toSnapshot(families: fc.RecordValue<typeof family extends fc.Arbitrary<infer T> ? T : never>[]) {
+type GeneratedFamily = typeof family extends fc.Arbitrary<infer T> ? T : never;
+
+function toSnapshot(families: GeneratedFamily[]) {
   return {
     format: 'omnimeter-snapshot',
     version: 1,
