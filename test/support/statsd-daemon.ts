@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 const require = createRequire(import.meta.url);
 
@@ -61,7 +62,9 @@ export class StatsdDaemon {
       address: '127.0.0.1',
       port,
       mgmt_address: '127.0.0.1',
-      mgmt_port: 0,
+      // 0 is not "any port" to the daemon: it falls back to 8126, which a daemon
+      // another run leaked would hold (every later start then dies). Pick a free one.
+      mgmt_port: await freePort(),
       flushInterval: 200,
       server: `./servers/${server}`,
       backends: ['./backends/graphite'],
