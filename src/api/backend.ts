@@ -20,6 +20,11 @@ export interface FamilyDescriptor {
   /** Summary sliding window. */
   readonly maxAgeSeconds?: number;
   readonly ageBuckets?: number;
+  /**
+   * Set on the descriptor of a family's overflow series (labels: the default
+   * labels and `omnimeter_overflow`): the family it overflows.
+   */
+  readonly overflowOf?: FamilyDescriptor;
 }
 
 /** What a cell reports at collection time. */
@@ -57,6 +62,12 @@ export interface SummaryCell {
 
 export type Cell = CounterCell | GaugeCell | HistogramCell | SummaryCell;
 
+/** What the core offers a backend whose storage has telemetry of its own. */
+export interface BackendHost {
+  /** Counts `n` recordings or registrations the backend's storage refused (omnimeter_backend_rejected_total). */
+  rejected(reason: string, n: number): void;
+}
+
 export interface MetricsBackend {
   /** Short identifier, e.g. "native" or "wasm-component". */
   readonly id: string;
@@ -70,6 +81,8 @@ export interface MetricsBackend {
    * same cell if the user still holds its handle, so keep its data).
    */
   release(cell: Cell, reason: 'removed' | 'expired'): void;
+  /** Called once by the core that owns the backend, before any cell is made. */
+  attach?(host: BackendHost): void;
   /** Called once before each collection, so batching backends can sync. */
   beforeCollect?(): void | Promise<void>;
   /** Flush and free everything; the backend is not used afterwards. */

@@ -1,5 +1,6 @@
 import type { MetricsBackend } from './backend.js';
 import type { Counter, Gauge, Histogram, Summary, Timer } from './instruments.js';
+import type { MergePort } from './merge.js';
 import type { FamilySnapshot } from './snapshot.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -101,6 +102,11 @@ export interface Metrics {
   histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N>;
   summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N>;
   timer<N extends string = never>(name: string, options: TimerOptions<N>): Timer<N>;
+  /**
+   * Where pre-aggregated data comes in (WebAssembly guests, /ingest pushes,
+   * the engine component, workers): see src/api/merge.ts.
+   */
+  readonly merge: MergePort;
   /** Method decorator (TC39 or legacy) timing every call into `timer(name)`. */
   timed(name: string, options?: Partial<TimerOptions<never>>): (...args: any[]) => any;
   /** Stops background work and releases the backend. Idempotent. */

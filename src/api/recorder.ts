@@ -3,9 +3,10 @@
  * sees it through jco and componentize-js bindings: the one definition the
  * host session, the guest-side recorder backend and the engine adapter share.
  */
+import type { MergeOp } from './merge.js';
 import type { MetricType } from './snapshot.js';
 
-export type Op = 'add' | 'set' | 'observe' | 'bucket' | 'sketch' | 'sum' | 'forget';
+export type Op = MergeOp | 'forget';
 
 export interface GuestDescriptor {
   name: string;

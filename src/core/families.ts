@@ -89,7 +89,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   ) {
     this.labelNames = labelNames;
     const defaults = ctx.defaultLabels;
-    this.overflowDescriptor = { ...descriptor, labelNames: [...defaults.map(([n]) => n), OVERFLOW_LABEL] };
+    this.overflowDescriptor = { ...descriptor, labelNames: [...defaults.map(([n]) => n), OVERFLOW_LABEL], overflowOf: descriptor };
     const defaultValues = defaults.map(([, v]) => v);
     this.table = new SeriesTable<S>({
       metric: descriptor.name,
@@ -214,6 +214,13 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   labels(labels: Labels<string>): S {
     const series = this.resolve(labels);
+    series.bound = true;
+    return series;
+  }
+
+  /** The overflow series, for sources that merge their own overflow into it. */
+  overflowing(): S {
+    const series = this.table.sharedOverflow();
     series.bound = true;
     return series;
   }

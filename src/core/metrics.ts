@@ -1,4 +1,5 @@
 import type { FamilyDescriptor, MetricsBackend } from '../api/backend.js';
+import type { MergeDescriptor, MergePort } from '../api/merge.js';
 import type { Counter, Gauge, Histogram, Summary, Timer } from '../api/instruments.js';
 import type {
   CounterOptions,
@@ -10,10 +11,11 @@ import type {
   SummaryOptions,
   TimerOptions,
 } from '../api/metrics.js';
-import type { MetricType } from '../api/snapshot.js';
+import type { FamilySnapshot, MetricType } from '../api/snapshot.js';
 import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
-import { type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, OPEN_LABELS, SummaryFamily } from './families.js';
+import { type AnyFamily, type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, OPEN_LABELS, SummaryFamily } from './families.js';
+import { type FamilySource, MergeStore } from './merge/store.js';
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
 import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
@@ -27,6 +29,7 @@ const SELF = {
   overflow: 'omnimeter_cardinality_overflow',
   dropped: 'omnimeter_dropped_recordings',
   collectErrors: 'omnimeter_collect_errors',
+  backendRejected: 'omnimeter_backend_rejected',
 } as const;
 
 interface Common {
@@ -46,23 +49,26 @@ interface Common {
  * families over the chosen backend and owns the registry. Entry points
  * (`omnimeter`, `omnimeter/node`, ...) choose the default backend.
  */
-class Engine implements Metrics {
+class Engine implements Metrics, FamilySource {
   readonly enabled = true;
   readonly registry: Registry;
+  readonly merge: MergePort = new MergeStore(this);
   private readonly ctx: EngineContext;
   private readonly prefix: string;
   private readonly filter: MetricsOptions['filter'];
   private readonly samplingRate: number;
   private readonly defaultLabelNames: readonly string[];
   private closed = false;
-  private readonly overflowCounter: Counter<'metric'>;
-  private readonly droppedCounter: Counter<'metric' | 'reason'>;
-  private readonly collectErrors: Counter<'metric'>;
+  private readonly overflowCounter: Counter<'metric'> = noopCounter;
+  private readonly droppedCounter: Counter<'metric' | 'reason'> = noopCounter;
+  private readonly collectErrors: Counter<'metric'> = noopCounter;
 
   constructor(
     options: ReturnType<typeof resolveOptions>,
     private readonly backend: MetricsBackend,
     private readonly clock: Clock,
+    /** Storage only (the engine component): no self-metrics of its own. */
+    bare = false,
   ) {
     this.prefix = options.prefix;
     this.filter = options.filter;
@@ -84,6 +90,7 @@ class Engine implements Metrics {
       beforeCollect: () => backend.beforeCollect?.(),
       onCollectError: (metric) => this.collectErrors.inc({ metric }),
     });
+    if (bare) return;
     const self = { prefixed: false };
     // Self-metrics bypass the filter: they are never denied or renamed.
     this.overflowCounter = this.counterFamily(
@@ -110,6 +117,14 @@ class Engine implements Metrics {
       },
       self,
     );
+    if (backend.attach) {
+      const refused = this.counterFamily(
+        SELF.backendRejected,
+        { help: "Recordings and registrations the backend's storage refused, by reason.", labelNames: ['backend', 'reason'] },
+        self,
+      );
+      backend.attach({ rejected: (reason, n) => refused.inc({ backend: backend.id, reason }, n) });
+    }
   }
 
   counter<N extends string = never>(name: string, options: CounterOptions<N>): Counter<N> {
@@ -117,7 +132,51 @@ class Engine implements Metrics {
   }
 
   gauge<N extends string = never>(name: string, options: GaugeOptions<N>): Gauge<N> {
-    const c = this.common(name, 'gauge', options, true);
+    return this.gaugeFamily(name, options, true);
+  }
+
+  histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N> {
+    return this.histogramFamily(name, options, true);
+  }
+
+  summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N> {
+    return this.summaryFamily(name, options, true);
+  }
+
+  /**
+   * The merge port's way in: the family a source's descriptor names, through
+   * the same validation, prefix and filter as the facade (none of them for
+   * the core's own storage). Undefined when the filter denies it.
+   */
+  family(d: MergeDescriptor, labelNames: readonly string[], how: { trusted: boolean; sampleRate?: number }): AnyFamily | undefined {
+    const prefixed = !how.trusted;
+    const common = { help: d.help, unit: d.unit || undefined, labelNames };
+    const sampled = { ...common, sampleRate: how.sampleRate };
+    const list = (values: ArrayLike<number> | undefined) => (values && values.length > 0 ? Array.from(values) : undefined);
+    let family: unknown;
+    switch (d.kind) {
+      case 'counter':
+        family = this.counterFamily(d.name, common, { prefixed });
+        break;
+      case 'gauge':
+        family = this.gaugeFamily(d.name, common, prefixed);
+        break;
+      case 'histogram':
+        family = this.histogramFamily(d.name, { ...sampled, buckets: list(d.buckets) }, prefixed);
+        break;
+      case 'summary':
+        family = this.summaryFamily(
+          d.name,
+          { ...sampled, quantiles: list(d.quantiles), maxAgeSeconds: d.maxAgeSeconds || undefined, ageBuckets: d.ageBuckets || undefined },
+          prefixed,
+        );
+        break;
+    }
+    return family === noopCounter ? undefined : (family as AnyFamily); // the no-ops are one object
+  }
+
+  private gaugeFamily<N extends string>(name: string, options: GaugeOptions<N>, prefixed: boolean): Gauge<N> {
+    const c = this.common(name, 'gauge', options, prefixed);
     if (!c) return noopGauge;
     if (options.collect !== undefined && typeof options.collect !== 'function') {
       this.fail(c.name, 'collect', 'a function', options.collect);
@@ -132,8 +191,8 @@ class Engine implements Metrics {
     }) as unknown as Gauge<N>;
   }
 
-  histogram<N extends string = never>(name: string, options: HistogramOptions<N>): Histogram<N> {
-    const c = this.common(name, 'histogram', options, true);
+  private histogramFamily<N extends string>(name: string, options: HistogramOptions<N>, prefixed: boolean): Histogram<N> {
+    const c = this.common(name, 'histogram', options, prefixed);
     if (!c) return noopHistogram;
     const every = this.sampleEvery(c.name, options.sampleRate);
     const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
@@ -148,8 +207,8 @@ class Engine implements Metrics {
     ) as unknown as Histogram<N>;
   }
 
-  summary<N extends string = never>(name: string, options: SummaryOptions<N>): Summary<N> {
-    const c = this.common(name, 'summary', options, true);
+  private summaryFamily<N extends string>(name: string, options: SummaryOptions<N>, prefixed: boolean): Summary<N> {
+    const c = this.common(name, 'summary', options, prefixed);
     if (!c) return noopSummary;
     const every = this.sampleEvery(c.name, options.sampleRate);
     const where = `summary "${c.name}"`;
@@ -300,10 +359,33 @@ class DisabledMetrics implements Metrics {
   histogram = () => noopHistogram;
   summary = () => noopSummary;
   timer = () => noopTimer;
+  readonly merge: MergePort = { open: () => closedSession };
   timed() {
     return timedDecorator(() => noopTimer as Timer<never>);
   }
   async shutdown() {}
+}
+
+/** What a disabled Metrics' merge port hands out: every call refused as closed. */
+const closedSession = {
+  register: () => 'closed' as const,
+  series: () => 'closed' as const,
+  overflow: () => 'closed' as const,
+  apply: () => 'closed' as const,
+  applyCumulative: () => 'closed' as const,
+  forget: () => 'closed' as const,
+  descriptor: () => undefined,
+  metrics: () => [],
+  close() {},
+};
+
+/**
+ * A core that only stores what arrives through its merge port: no facade
+ * use, no self-metrics, no prefix or filter. What the engine component runs.
+ */
+export function createMergeCore(options: { clock: Clock; backend: MetricsBackend }): { merge: MergePort; collect(): FamilySnapshot[] } {
+  const engine = new Engine(resolveOptions({ maxSeriesPerMetric: 2 ** 31 }), options.backend, options.clock, true);
+  return { merge: engine.merge, collect: () => engine.registry.collectNow() };
 }
 
 /** Builds a Metrics over `options.backend` or, if absent, `defaultBackend()`. */

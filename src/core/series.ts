@@ -117,20 +117,6 @@ export class HistogramSeries extends Series implements HistogramHandle {
       this.touched = true;
     } else this.guard.rejectValue(value, 'observed values must be finite numbers', this.labelValues);
   }
-
-  /** Merges `count` observations aggregated elsewhere into bucket `index` (last = +Inf). */
-  mergeBucket(index: number, count: number): void {
-    if (Number.isInteger(index) && index >= 0 && typeof count === 'number' && count >= 0 && count < Infinity) {
-      this.cell.addBucket(index, count);
-      this.touched = true;
-    } else this.guard.rejectValue(count, 'merged bucket counts must be finite and >= 0 at a valid index', this.labelValues);
-  }
-
-  /** Merges a sum of observations aggregated elsewhere. */
-  mergeSum(value: number): void {
-    if (Number.isFinite(value)) this.cell.addSum(value);
-    else this.guard.rejectValue(value, 'merged sums must be finite', this.labelValues);
-  }
 }
 
 export class SummarySeries extends Series implements SummaryHandle {
@@ -152,20 +138,6 @@ export class SummarySeries extends Series implements SummaryHandle {
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.touched = true;
     } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0', this.labelValues);
-  }
-
-  /** Merges `count` observations from another log-linear sketch's bucket `index`. */
-  mergeSketchBucket(index: number, count: number): void {
-    // Indexes of non-negative finite values are below 0x7ff << 7 (the exponent of Infinity).
-    if (Number.isInteger(index) && index >= 0 && index < 0x7ff << 7 && typeof count === 'number' && count >= 0 && count < Infinity) {
-      this.cell.addSketchBucket(index, count);
-      this.touched = true;
-    } else this.guard.rejectValue(count, 'merged sketch buckets must be finite counts >= 0 at a valid index', this.labelValues);
-  }
-
-  mergeSum(value: number): void {
-    if (typeof value === 'number' && value >= 0 && value < Infinity) this.cell.addSum(value);
-    else this.guard.rejectValue(value, 'merged sums must be finite and >= 0', this.labelValues);
   }
 }
 

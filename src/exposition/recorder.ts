@@ -1,13 +1,14 @@
 import type { FamilyDescriptor } from '../api/backend.js';
 import type { GuestDescriptor } from '../api/recorder.js';
 
-/** A family as the recorder protocol describes it; counters are named with `_total` unless `name` says otherwise. */
-export function wireDescriptor(
-  family: FamilyDescriptor,
-  name = family.type === 'counter' ? `${family.name}_total` : family.name,
-): GuestDescriptor {
+/**
+ * A family as the recorder protocol describes it. The family's own name is
+ * a valid name for every kind (the contract lets a counter end in `_total`
+ * or not), so nothing is added or stripped.
+ */
+export function wireDescriptor(family: FamilyDescriptor): GuestDescriptor {
   return {
-    name,
+    name: family.name,
     help: family.help,
     unit: family.unit,
     kind: family.type,

@@ -12,6 +12,6 @@ export {
 } from './component-host.js';
 export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
 export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
-export { preinstantiate, type CompiledComponent, type ComponentGlue, type InstantiateCore } from './component.js';
+export { preinstantiate, type CompiledComponent, type ComponentGlue, type InstantiateCore } from '../component/index.js';
 export { fetchComponent, type FetchComponentOptions } from './load-browser.js';
-export { engineBackend, engineBackendAsync } from './engine-backend.js';
+export { engineBackend, engineBackendAsync } from '../backends/wasm-component/index.js';

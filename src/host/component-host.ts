@@ -10,7 +10,7 @@
 import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
-import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from './component.js';
+import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from '../component/index.js';
 import { type ComponentSettings, DEFAULT_LIMITS, type GuestLimits, GuestSession } from './guest-session.js';
 
 export interface HostOptions {
@@ -160,8 +160,6 @@ export class ComponentHost {
   private readonly componentLabel: string | undefined;
   private readonly instanceLabel: string | undefined;
   private instances = 0;
-  /** Per shared gauge series, each session's value: what gauge policies combine. */
-  private readonly gauges = new WeakMap<object, Map<GuestSession, number>>();
 
   constructor(private readonly options: HostOptions) {
     let runtime = runtimeByMetrics.get(options.metrics);
@@ -172,18 +170,6 @@ export class ComponentHost {
     this.componentLabel = labels.component === false ? undefined : (labels.component ?? 'component');
     // Not "instance": Prometheus owns that target label and renames ours to exported_instance on scrape.
     this.instanceLabel = labels.instance === false ? undefined : (labels.instance ?? 'component_instance');
-  }
-
-  private mergeGauge(): ((series: object, session: GuestSession, value: number) => number) | undefined {
-    const policy = this.options.gaugePolicy ?? 'last';
-    if (policy === 'last') return undefined;
-    return (series, session, value) => {
-      let values = this.gauges.get(series);
-      if (!values) this.gauges.set(series, (values = new Map()));
-      values.set(session, value);
-      const all = [...values.values()];
-      return policy === 'sum' ? all.reduce((a, b) => a + b, 0) : policy === 'max' ? Math.max(...all) : Math.min(...all);
-    };
   }
 
   /** Registers a compiled component (readComponent in Node, fetchComponent in a page). */
@@ -218,7 +204,7 @@ export class ComponentHost {
       instanceLabel: this.instanceLabel,
       limits: this.limits,
       rejected: runtime.rejected,
-      mergeGauge: this.mergeGauge(),
+      gaugePolicy: this.options.gaugePolicy,
       settings: this.options.components?.[component],
     });
     // One wrapper per import counts, times and traces what guests call; the

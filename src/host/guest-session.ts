@@ -1,18 +1,21 @@
 /**
- * The host side of `omnimeter:metrics/recorder` for one component instance.
- * Every guest metric becomes a family in the host's Metrics, its series
- * carrying `component` and `instance` labels on top of the guest's own, so
- * instances merge the way the core merges anything: counters add, histograms
- * add bucket-wise, summaries merge sketch buckets.
+ * The host side of `omnimeter:metrics/recorder` for one component instance:
+ * the WIT's numbers on one side, a session of the core's merge port on the
+ * other. Every guest series carries `component` and `component_instance`
+ * labels (configurable) before the guest's own, so instances merge the way
+ * the port merges any source: counters add, histograms add bucket-wise,
+ * summaries merge sketch buckets, gauges follow the declared policy.
  *
  * Nothing a guest sends may throw into it or corrupt another guest's series:
- * every call is validated, limited and, when refused, counted by reason.
+ * every call is validated and limited here (per-instance limits, settings)
+ * and in the port (names, kinds, values), and what is refused is counted by
+ * reason.
  */
-import type { Counter, Labels } from '../api/instruments.js';
-import type { Metrics } from '../api/metrics.js';
+import type { Counter } from '../api/instruments.js';
+import type { GaugePolicy, MergeDescriptor, MergePort, MergeRefusal, MergeSession } from '../api/merge.js';
 import type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
 import type { MetricType } from '../api/snapshot.js';
-import type { CounterSeries, GaugeSeries, HistogramSeries, SummarySeries } from '../core/series.js';
+import { counterFamilyName } from '../core/names.js';
 
 export type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
 type MetricKind = MetricType;
@@ -39,21 +42,19 @@ export const DEFAULT_LIMITS: GuestLimits = {
 };
 
 export type RejectReason =
+  | MergeRefusal
   | 'disabled'
   | 'excluded'
-  | 'invalid_metric'
   | 'metric_limit'
-  | 'invalid_series'
   | 'series_limit'
-  | 'unknown_series'
-  | 'invalid_update'
   | 'batch_limit'
   | 'rate_limit'
   | 'unhealthy';
 
 /** What a session needs from its host. */
 export interface SessionContext {
-  readonly metrics: Metrics;
+  /** The core the guest's metrics merge into: a Metrics, or anything with its merge port. */
+  readonly metrics: { readonly merge: MergePort };
   readonly component: string;
   readonly instance: string;
   /** Host label names for component and instance; undefined to leave a label out. */
@@ -62,11 +63,10 @@ export interface SessionContext {
   readonly limits: GuestLimits;
   /** Counts refusals; the ingest endpoint maps `component` to its own `source` label. */
   readonly rejected: Pick<Counter<'component' | 'reason'>, 'inc'>;
-  /**
-   * How a gauge shared by several instances (instance label off) combines:
-   * given this session's new value, returns the value to set. Absent: last write wins.
-   */
-  mergeGauge?(series: object, session: GuestSession, value: number): number;
+  /** How a gauge shared by several instances (instance label off) combines. Default "last". */
+  readonly gaugePolicy?: GaugePolicy;
+  /** The core's own storage (the engine component): may use the omnimeter_ namespace, no prefix or filter. */
+  readonly trusted?: boolean;
   /** Milliseconds for the rate limit. Default performance.now (absent inside a component without clocks). */
   now?(): number;
   /** Per-component settings (the `components` section of the configuration). */
@@ -95,26 +95,30 @@ const glob = (pattern: string) =>
       .join('.*')}$`,
   );
 
-interface RegisteredMetric {
-  kind: MetricKind;
-  labelNames: readonly string[];
-  family: { labels(labels: Labels<string>): unknown };
-}
-
-type AnySeries = CounterSeries | GaugeSeries | HistogramSeries | SummarySeries;
-
-interface RegisteredSeries {
-  kind: MetricKind;
-  handle: AnySeries;
-  family: RegisteredMetric['family'] & { remove(labels: Labels<string>): void };
-  labels: Record<string, string>;
+/** The identity of a descriptor: registering it again gives the same id. */
+function descriptorKey(d: GuestDescriptor): string {
+  const name = d.kind === 'counter' ? counterFamilyName(d.name) : d.name;
+  return [
+    d.kind,
+    name,
+    d.unit,
+    d.labelNames.join(','),
+    Array.from(d.buckets).join(','),
+    Array.from(d.quantiles).join(','),
+    d.maxAgeSeconds ?? 0,
+    d.ageBuckets ?? 0,
+  ].join('\u0000');
 }
 
 const KINDS: readonly MetricKind[] = ['counter', 'gauge', 'histogram', 'summary'];
 
 export class GuestSession {
-  private readonly metricsById: RegisteredMetric[] = [];
-  private readonly seriesById: (RegisteredSeries | undefined)[] = [];
+  private readonly port: MergeSession;
+  /** Metric ids by descriptor, so re-registration neither burns a slot nor reaches the port. */
+  private readonly metricIds = new Map<string, number>();
+  /** Series ids by metric and label values, and back: forget frees the key. */
+  private readonly seriesIds = new Map<string, number>();
+  private readonly seriesKeys = new Map<number, string>();
   /** apply-named's registrations, so repeated calls reuse them. */
   private readonly named = new Map<string, number>();
   /** Recorder operations applied since the last `takeOps()` (per invocation). */
@@ -122,12 +126,31 @@ export class GuestSession {
   /** Token bucket for maxUpdatesPerSecond. */
   private tokens: number;
   private refilledAt: number | undefined;
-  /** This session's own value of each gauge, for merge policies. */
-  private readonly gaugeValues = new Map<object, number>();
   healthy = true;
 
   constructor(private readonly ctx: SessionContext) {
     this.tokens = ctx.limits.maxUpdatesPerSecond;
+    const labels: [string, string][] = [];
+    if (ctx.componentLabel) labels.push([ctx.componentLabel, ctx.component]);
+    if (ctx.instanceLabel) labels.push([ctx.instanceLabel, ctx.instance]);
+    for (const [name, value] of Object.entries(ctx.settings?.labels ?? {})) labels.push([name, value]);
+    this.port = ctx.metrics.merge.open({
+      labels,
+      gaugePolicy: ctx.gaugePolicy,
+      sampleRate: ctx.settings?.samplingRate,
+      trusted: ctx.trusted,
+    });
+  }
+
+  /** Ends the session (the instance is gone): its ids are released, its data stays. */
+  close(): void {
+    this.healthy = false;
+    this.port.close();
+  }
+
+  /** The port session, for readers of what this guest registered (the engine's collector). */
+  get merge(): MergeSession {
+    return this.port;
   }
 
   /** Takes up to `n` tokens; returns how many updates may go through. */
@@ -143,13 +166,6 @@ export class GuestSession {
     return allowed;
   }
 
-  private setGauge(h: GaugeSeries, value: number): void {
-    const merge = this.ctx.mergeGauge;
-    if (!merge) return h.set(value);
-    this.gaugeValues.set(h, value);
-    h.set(merge(h, this, value));
-  }
-
   private reject(reason: RejectReason, n = 1): 0 {
     this.ctx.rejected.inc({ component: this.ctx.component, reason }, n);
     return 0;
@@ -162,54 +178,27 @@ export class GuestSession {
     return n;
   }
 
-  private hostLabels(): Record<string, string> {
-    const labels: Record<string, string> = { ...this.ctx.settings?.labels };
-    if (this.ctx.componentLabel) labels[this.ctx.componentLabel] = this.ctx.component;
-    if (this.ctx.instanceLabel) labels[this.ctx.instanceLabel] = this.ctx.instance;
-    return labels;
-  }
-
   registerMetric(desc: GuestDescriptor): number {
     if (!this.healthy) return this.reject('unhealthy');
-    if (this.metricsById.length >= this.ctx.limits.maxMetrics) return this.reject('metric_limit');
     const settings = this.ctx.settings;
     if (settings?.enabled === false) return this.reject('disabled');
     if (typeof desc?.name === 'string' && settings && !this.selected(desc.name, settings)) return this.reject('excluded');
+    let key: string;
     try {
       const max = this.ctx.limits.maxStringLength;
-      if (typeof desc?.name !== 'string' || desc.name.length > max || desc.help.length > max || !KINDS.includes(desc.kind))
+      if (desc.name.length > max || desc.help.length > max || !KINDS.includes(desc.kind) || desc.labelNames.some((l) => l.length > max))
         return this.reject('invalid_metric');
-      const own = Object.keys(this.hostLabels());
-      if (desc.labelNames.some((l) => own.includes(l) || l.length > max)) return this.reject('invalid_metric');
-      const plain = { help: desc.help, unit: desc.unit || undefined, labelNames: [...own, ...desc.labelNames] };
-      const options = { ...plain, sampleRate: settings?.samplingRate }; // sampling: histograms and summaries only
-      const m = this.ctx.metrics;
-      let family: RegisteredMetric['family'];
-      switch (desc.kind) {
-        case 'counter':
-          family = m.counter(desc.name, plain) as never;
-          break;
-        case 'gauge':
-          family = m.gauge(desc.name, plain) as never;
-          break;
-        case 'histogram':
-          family = m.histogram(desc.name, { ...options, buckets: desc.buckets.length ? Array.from(desc.buckets) : undefined }) as never;
-          break;
-        case 'summary':
-          family = m.summary(desc.name, {
-            ...options,
-            quantiles: desc.quantiles.length ? Array.from(desc.quantiles) : undefined,
-            maxAgeSeconds: desc.maxAgeSeconds || undefined,
-            ageBuckets: desc.ageBuckets || undefined,
-          }) as never;
-          break;
-      }
-      this.metricsById.push({ kind: desc.kind, labelNames: desc.labelNames, family });
-      return this.metricsById.length;
+      key = descriptorKey(desc);
     } catch {
-      // Invalid names or labels, or a shape that conflicts with one already registered.
-      return this.reject('invalid_metric');
+      return this.reject('invalid_metric'); // not shaped like a descriptor at all
     }
+    const known = this.metricIds.get(key);
+    if (known !== undefined) return known;
+    if (this.metricIds.size >= this.ctx.limits.maxMetrics) return this.reject('metric_limit');
+    const id = this.port.register(desc as MergeDescriptor);
+    if (typeof id !== 'number') return this.reject(id);
+    this.metricIds.set(key, id);
+    return id;
   }
 
   private patterns: { include: RegExp[]; exclude: RegExp[] } | undefined;
@@ -223,67 +212,37 @@ export class GuestSession {
 
   registerSeries(metricId: number, labelValues: string[]): number {
     if (!this.healthy) return this.reject('unhealthy');
-    const metric = this.metricsById[metricId - 1];
-    if (!metric || labelValues.length !== metric.labelNames.length) return this.reject('invalid_series');
-    if (labelValues.some((v) => v.length > this.ctx.limits.maxStringLength)) return this.reject('invalid_series');
-    if (this.seriesById.length >= this.ctx.limits.maxSeries) return this.reject('series_limit');
-    try {
-      const labels = this.hostLabels();
-      metric.labelNames.forEach((name, i) => (labels[name] = labelValues[i]!));
-      const handle = metric.family.labels(labels) as AnySeries;
-      this.seriesById.push({ kind: metric.kind, handle, family: metric.family as RegisteredSeries['family'], labels });
-      return this.seriesById.length;
-    } catch {
+    if (!Array.isArray(labelValues) || labelValues.some((v) => typeof v !== 'string' || v.length > this.ctx.limits.maxStringLength))
       return this.reject('invalid_series');
-    }
+    const key = `${metricId}\u0000${labelValues.join('\u0001')}`;
+    const known = this.seriesIds.get(key);
+    if (known !== undefined) return known;
+    if (this.seriesIds.size >= this.ctx.limits.maxSeries) return this.reject('series_limit');
+    let id = this.port.series(metricId, labelValues);
+    // The contract names a labelled metric's overflow series with an empty list.
+    if (id === 'invalid_series' && labelValues.length === 0 && this.port.descriptor(metricId)) id = this.port.overflow(metricId);
+    if (typeof id !== 'number') return this.reject(id);
+    this.seriesIds.set(key, id);
+    this.seriesKeys.set(id, key);
+    return id;
   }
 
   /** Applies one update; returns false (and counts why) when refused. */
   private applyOne(seriesId: number, op: Op, index: number, value: number): boolean {
-    const s = this.seriesById[seriesId - 1];
-    if (!s) return (this.reject('unknown_series'), false);
-    if (op === 'forget') {
-      s.family.remove(s.labels);
-      this.seriesById[seriesId - 1] = undefined;
-      return true;
+    const refused = op === 'forget' ? this.forget(seriesId) : this.port.apply(seriesId, op, index, value);
+    if (refused !== undefined) return (this.reject(refused), false);
+    this.ops++;
+    return true;
+  }
+
+  private forget(seriesId: number): MergeRefusal | undefined {
+    const refused = this.port.forget(seriesId);
+    const key = this.seriesKeys.get(seriesId);
+    if (key !== undefined) {
+      this.seriesKeys.delete(seriesId);
+      this.seriesIds.delete(key);
     }
-    try {
-      const h = s.handle;
-      switch (`${s.kind}:${op}`) {
-        case 'counter:add':
-          (h as CounterSeries).inc(value);
-          break;
-        case 'gauge:add':
-          if (!Number.isFinite(value)) throw new RangeError('not finite');
-          if (this.ctx.mergeGauge) this.setGauge(h as GaugeSeries, (this.gaugeValues.get(h) ?? 0) + value);
-          else (h as GaugeSeries).inc(value);
-          break;
-        case 'gauge:set':
-          this.setGauge(h as GaugeSeries, value);
-          break;
-        case 'histogram:observe':
-        case 'summary:observe':
-          (h as HistogramSeries).observe(value);
-          break;
-        case 'histogram:bucket':
-          (h as HistogramSeries).mergeBucket(index, value);
-          break;
-        case 'summary:sketch':
-          (h as SummarySeries).mergeSketchBucket(index, value);
-          break;
-        case 'histogram:sum':
-        case 'summary:sum':
-          (h as HistogramSeries).mergeSum(value);
-          break;
-        default:
-          return (this.reject('invalid_update'), false);
-      }
-      this.ops++;
-      return true;
-    } catch {
-      // The core refused the value (negative counter increment, NaN, ...).
-      return (this.reject('invalid_update'), false);
-    }
+    return refused;
   }
 
   apply(series: number, op: Op, index: number, value: number): void {

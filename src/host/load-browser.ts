@@ -4,7 +4,7 @@
  * the component with Web Crypto. The glue module itself is imported by the
  * page's bundler, which also gives the URLs of the `.wasm` files.
  */
-import { type ComponentGlue, type CompiledComponent, fileName, toHex } from './component.js';
+import { type ComponentGlue, type CompiledComponent, fileName, toHex } from '../component/index.js';
 
 export interface FetchComponentOptions {
   name: string;

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import type { MetricsBackend } from '../api/backend.js';
 import { builtComponentDir, missingComponentMessage } from '../build/locations.js';
 import type { Clock } from '../core/clock.js';
-import type { ComponentGlue, CompiledComponent } from './component.js';
-import { engineBackend } from './engine-backend.js';
+import type { ComponentGlue, CompiledComponent } from '../component/index.js';
+import { engineBackend } from '../backends/wasm-component/index.js';
 
 const requireModule = createRequire(import.meta.url);
 

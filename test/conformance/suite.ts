@@ -3,7 +3,7 @@
  * backend: a new backend passes this suite or it is not done. It runs in
  * Node (instruments.test.ts) and in Chromium (instruments.browser.test.ts).
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricsError } from '../../src/index.js';
 import { type BackendCase, ManualClock, metricsOn } from '../support/backend-cases.js';
 import { family, labelsOf, series, value } from '../support/read.js';
@@ -11,6 +11,7 @@ import { family, labelsOf, series, value } from '../support/read.js';
 export function conformanceSuite(backends: BackendCase[]): void {
   describe.each(backends)('$name backend', (backend) => {
     beforeEach(async () => backend.prepare?.());
+    afterEach(async () => backend.verify?.());
 
     describe('counter', () => {
       it('sums increments per label set, through inc(labels) and bound handles alike', async () => {
@@ -490,6 +491,7 @@ export function conformanceSuite(backends: BackendCase[]): void {
 
   describe.each(backends)('$name backend: sampling and filters', (backend) => {
     beforeEach(async () => backend.prepare?.());
+    afterEach(async () => backend.verify?.());
 
     it('records 1 in N observations with weight N, so counts and sums stay exact', async () => {
       const m = metricsOn(backend, { samplingRate: 0.25 });

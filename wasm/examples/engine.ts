@@ -1,33 +1,37 @@
-// omnimeter's metrics engine as a component (world `backend`): the core and
-// native backend, compiled with componentize-js, behind the recorder and
-// collector interfaces. `createMetrics({ backend: 'wasm-component' })` in Node
-// stores and aggregates through it.
+// omnimeter's metrics engine as a component (world `backend`): a core that
+// only stores what arrives through its merge port, over the native backend,
+// behind the recorder and collector interfaces. Compiled with
+// componentize-js; `createMetrics({ backend: 'wasm-component' })` in Node
+// stores and aggregates through it, and any Component Model runtime can use
+// it (test/wasmtime drives it from Wasmtime).
 // @ts-expect-error resolved by componentize-js at build time
 import { nowMs } from 'omnimeter:metrics/clock@0.1.0';
+import type { MergeDescriptor } from '../../src/api/merge.js';
 import { nativeBackend } from '../../src/backends/native/index.js';
-import type { Registry } from '../../src/core/registry.js';
+import { createMergeCore } from '../../src/core/metrics.js';
+import { counterFamilyName } from '../../src/core/names.js';
 import { DEFAULT_LIMITS, type GuestDescriptor, GuestSession, type GuestUpdate, type Op } from '../../src/host/guest-session.js';
-import { createMetrics } from '../../src/index.js';
+
+/** What the engine refused, by reason: reported in every snapshot, so its user sees it. */
+const REJECTED = 'omnimeter_engine_rejected_total';
 
 function start() {
   // The importer's clock, so summary windows follow it.
   const clock = { now: () => nowMs() as number };
-  const metrics = createMetrics({ backend: nativeBackend({ clock }), clock, maxSeriesPerMetric: 1_000_000 });
-  const rejected = metrics.counter('omnimeter_engine_rejected_total', {
-    help: 'Refused calls.',
-    labelNames: ['component', 'reason'] as const,
-  });
+  const core = createMergeCore({ backend: nativeBackend({ clock }), clock });
+  const refused = new Map<string, number>();
   const session = new GuestSession({
-    metrics,
+    metrics: core,
     component: 'engine',
     instance: '',
     componentLabel: undefined,
     instanceLabel: undefined,
     limits: { ...DEFAULT_LIMITS, maxMetrics: 100_000, maxSeries: 10_000_000, maxUpdatesPerSecond: Infinity },
-    rejected,
+    rejected: { inc: ({ reason }, n = 1) => refused.set(reason, (refused.get(reason) ?? 0) + n) },
     now: clock.now,
+    trusted: true,
   });
-  return { metrics, session };
+  return { core, session, refused };
 }
 // Created on first use: componentize-js pre-initializes modules with Wizer, which forbids imports at top level.
 let engine: ReturnType<typeof start> | undefined;
@@ -43,29 +47,56 @@ export const recorder = {
   now: () => nowMs() / 1000,
 };
 
+const wireDescriptor = (d: MergeDescriptor) => ({
+  name: d.name,
+  help: d.help,
+  unit: d.unit,
+  kind: d.kind,
+  labelNames: [...d.labelNames],
+  buckets: Float64Array.from(d.buckets ?? []),
+  quantiles: Float64Array.from(d.quantiles ?? []),
+  maxAgeSeconds: d.maxAgeSeconds ?? 0,
+  ageBuckets: d.ageBuckets ?? 0,
+});
+
 export const collector = {
+  /** Every registered metric with its descriptor as registered (defaults filled in), then the engine's refusals. */
   snapshot() {
-    const families = (get().metrics.registry as unknown as Registry).collectNow().filter((f) => f.name !== 'omnimeter_engine_rejected');
-    return families.map((f) => ({
-      descriptor: {
-        name: f.name,
-        help: f.help,
-        unit: f.unit,
-        kind: f.type,
-        labelNames: f.series[0]?.labels.map(([n]) => n) ?? [],
-        buckets: Float64Array.from(f.buckets ?? []),
-        quantiles: Float64Array.from(f.quantiles ?? []),
-        maxAgeSeconds: 0,
-        ageBuckets: 0,
-      },
-      series: f.series.map((s) => ({
-        labels: s.labels.map(([name, value]) => ({ name, value })),
-        value: s.value ?? 0,
-        count: s.count ?? 0,
-        sum: s.sum ?? 0,
-        bucketCounts: Float64Array.from(s.bucketCounts ?? []),
-        quantileValues: Float64Array.from(s.quantileValues ?? []),
+    const { core, session, refused } = get();
+    const families = new Map(core.collect().map((f) => [f.name, f]));
+    const port = session.merge;
+    const out = port.metrics().map((id) => {
+      const d = port.descriptor(id)!;
+      const family = families.get(d.kind === 'counter' ? counterFamilyName(d.name) : d.name);
+      return {
+        descriptor: wireDescriptor(d),
+        series: (family?.series ?? []).map((s) => ({
+          labels: s.labels.map(([name, value]) => ({ name, value })),
+          value: s.value ?? 0,
+          count: s.count ?? 0,
+          sum: s.sum ?? 0,
+          bucketCounts: Float64Array.from(s.bucketCounts ?? []),
+          quantileValues: Float64Array.from(s.quantileValues ?? []),
+        })),
+      };
+    });
+    out.push({
+      descriptor: wireDescriptor({
+        name: REJECTED,
+        help: 'Calls the engine refused, by reason.',
+        unit: '',
+        kind: 'counter',
+        labelNames: ['reason'],
+      }),
+      series: [...refused].map(([reason, value]) => ({
+        labels: [{ name: 'reason', value: reason }],
+        value,
+        count: 0,
+        sum: 0,
+        bucketCounts: new Float64Array(0),
+        quantileValues: new Float64Array(0),
       })),
-    }));
+    });
+    return out;
   },
 };

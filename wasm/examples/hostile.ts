@@ -1,5 +1,5 @@
 // Misbehaves on purpose, through the raw recorder ABI, so the host's guards can be tested.
-import { Counter, Gauge, flush } from "../sdk/metrics";
+import { Counter, Gauge, Histogram, flush } from "../sdk/metrics";
 
 @external("omnimeter:metrics/recorder@0.1.0", "apply-batch")
 declare function applyBatch(ptr: usize, len: i32): void;
@@ -28,9 +28,47 @@ export function misbehave(mode: u32): u32 {
     const s = c.labels([]);
     s.pending = -5; // bypass the SDK's check, as a buggy guest might
     s.touch();
+  } else if (mode == 5) {
+    // Claims the SDK's own namespace, which no guest may write.
+    new Counter("omnimeter_secret_total", "not the guest's to write").inc();
+  } else if (mode == 6) {
+    // A histogram with bounds [1, 2] (buckets 0, 1 and +Inf = 2) sent a count for bucket 3.
+    const h = new Histogram("past_inf", "bucket past +Inf", [1, 2]);
+    const s = h.labels([]);
+    const id = s.hostId();
+    const buf = heap.alloc(24);
+    store<u32>(buf, id);
+    store<u8>(buf, 3, 4); // bucket
+    store<u32>(buf, 3, 8);
+    store<f64>(buf, 7, 16);
+    applyBatch(buf, 1);
+    heap.free(buf);
   }
   flush();
   return mode;
+}
+
+let spins: u64 = 0;
+
+/** Never returns: a runaway guest the host must stop. */
+export function loop_forever(): u64 {
+  while (true) {
+    spins++;
+    if (spins == 0) break; // after 2^64 rounds: in practice never
+  }
+  return spins;
+}
+
+const hoard: usize[] = [];
+
+/** Allocates `mebibytes` MiB, one at a time, keeping every block: up to the memory limit, where it traps. */
+export function allocate(mebibytes: u32): u32 {
+  for (let i: u32 = 0; i < mebibytes; i++) {
+    const block = heap.alloc(1 << 20);
+    store<u8>(block, 1); // touch it
+    hoard.push(block);
+  }
+  return <u32>hoard.length;
 }
 
 export function abort(message: usize, file: usize, line: u32, column: u32): void {

@@ -119,16 +119,23 @@ export class Metric {
   hostId(): u32 {
     if (!this.registered) {
       this.registered = true;
+      // The lists are lowered for this call only: the host copies them.
+      const labels = stringList(this.labelNames);
+      const buckets = f64List(this.buckets);
+      const quantiles = f64List(this.quantiles);
       this.id = hostRegisterMetric(
         changetype<usize>(this.name), this.name.length,
         changetype<usize>(this.help), this.help.length,
         changetype<usize>(this.unit), this.unit.length,
         this.kind,
-        stringList(this.labelNames), this.labelNames.length,
-        f64List(this.buckets), this.buckets.length,
-        f64List(this.quantiles), this.quantiles.length,
+        labels, this.labelNames.length,
+        buckets, this.buckets.length,
+        quantiles, this.quantiles.length,
         this.maxAgeSeconds, this.ageBuckets,
       );
+      heap.free(labels);
+      heap.free(buckets);
+      heap.free(quantiles);
     }
     return this.id;
   }
@@ -152,7 +159,11 @@ export class Series {
     if (!this.registered) {
       this.registered = true;
       const metric = this.metric.hostId();
-      this.id = metric == 0 ? 0 : hostRegisterSeries(metric, stringList(this.labelValues), this.labelValues.length);
+      if (metric != 0) {
+        const values = stringList(this.labelValues);
+        this.id = hostRegisterSeries(metric, values, this.labelValues.length);
+        heap.free(values);
+      }
     }
     return this.id;
   }

@@ -25,6 +25,8 @@ type Update = GuestUpdate;
 
 abstract class RecorderCell {
   dirty = false;
+  /** Set when the host forgot an expired series whose handle came back: the next flush sends totals, not deltas. */
+  replay = false;
   private seriesId: number | undefined;
   constructor(
     protected readonly backend: RecorderBackendImpl,
@@ -37,13 +39,27 @@ abstract class RecorderCell {
       this.backend.dirty.push(this);
     }
   }
-  /** The host's id for this series, registered on first flush; 0 if refused. */
+  /**
+   * The host's id for this series, registered on first flush; 0 if refused.
+   * An overflow series goes to the host's overflow of the same metric (an
+   * empty label list); lenient mode's discard series (no label values for a
+   * labelled family) is never sent.
+   */
   protected id(): number {
     if (this.seriesId === undefined) {
-      const metric = this.backend.metricId(this.family);
-      this.seriesId = metric === 0 ? 0 : this.backend.recorder.registerSeries(metric, [...this.labelValues]);
+      const main = this.family.overflowOf;
+      const discard = !main && this.labelValues.length !== this.family.labelNames.length;
+      const metric = discard ? 0 : this.backend.metricId(main ?? this.family);
+      this.seriesId = metric === 0 ? 0 : this.backend.recorder.registerSeries(metric, main ? [] : [...this.labelValues]);
     }
     return this.seriesId;
+  }
+
+  /** Tells the host the series is gone (removed or expired), once it knew it. */
+  forget(): void {
+    if (this.seriesId !== undefined && this.seriesId !== 0)
+      this.backend.forgotten.push({ series: this.seriesId, op: 'forget', index: 0, value: 0 });
+    this.seriesId = undefined;
   }
   abstract updates(out: Update[]): void;
 }
@@ -61,8 +77,10 @@ class Counter extends RecorderCell implements CounterCell {
   }
   updates(out: Update[]): void {
     const series = this.id();
-    if (series !== 0 && this.pending !== 0) out.push({ series, op: 'add', index: 0, value: this.pending });
+    const value = this.replay ? this.total : this.pending;
+    if (series !== 0 && value !== 0) out.push({ series, op: 'add', index: 0, value });
     this.pending = 0;
+    this.replay = false;
   }
 }
 
@@ -115,12 +133,14 @@ class Histogram extends RecorderCell implements HistogramCell {
   }
   updates(out: Update[]): void {
     const series = this.id();
-    for (let i = 0; i < this.pending.length; i++) {
-      if (series !== 0 && this.pending[i] !== 0) out.push({ series, op: 'bucket', index: i, value: this.pending[i]! });
+    const counts = this.replay ? this.counts : this.pending;
+    for (let i = 0; i < counts.length; i++) {
+      if (series !== 0 && counts[i] !== 0) out.push({ series, op: 'bucket', index: i, value: counts[i]! });
     }
-    if (series !== 0) out.push({ series, op: 'sum', index: 0, value: this.pendingSum });
+    if (series !== 0) out.push({ series, op: 'sum', index: 0, value: this.replay ? this.sum : this.pendingSum });
     this.pending.fill(0);
     this.pendingSum = 0;
+    this.replay = false;
   }
 }
 
@@ -195,12 +215,34 @@ class RecorderBackendImpl implements MetricsBackend {
   gaugeCell = (family: FamilyDescriptor, values: readonly string[]) => new Gauge(this, family, values);
   histogramCell = (family: FamilyDescriptor, values: readonly string[]) => new Histogram(this, family, values);
   summaryCell = (family: FamilyDescriptor, values: readonly string[]) => new Summary(this, family, values);
-  release(cell: unknown): void {
+  /**
+   * A removed series (reset() or remove()) is forgotten by the host at the
+   * next flush, with what it had not flushed yet. An expired one is
+   * forgotten too, as the guest drops it; if the user still holds its handle
+   * and records again, the core brings it back and its totals are sent
+   * again (a summary resends only what is new: its window cannot be replayed).
+   */
+  release(cell: unknown, reason: 'removed' | 'expired'): void {
     if (cell instanceof Summary) this.clock.release();
+    if (!(cell instanceof RecorderCell)) return;
+    cell.forget();
+    if (reason === 'expired') cell.replay = true;
+    if (cell.dirty) {
+      cell.dirty = false;
+      this.dirty.splice(this.dirty.indexOf(cell), 1);
+    }
   }
 
-  /** Sends every change since the last flush to the host in one batch. */
+  /** Forget updates for the next flush. */
+  readonly forgotten: Update[] = [];
+
+  /**
+   * Sends every change since the last flush to the host in one batch (after
+   * a batch of forgets, if series were removed: the same labels registered
+   * again must get a fresh series, not the forgotten one).
+   */
   flush(): void {
+    if (this.forgotten.length) this.recorder.applyBatch(this.forgotten.splice(0));
     if (this.dirty.length === 0) return;
     const updates: Update[] = [];
     for (const cell of this.dirty) {

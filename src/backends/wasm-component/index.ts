@@ -1,38 +1,50 @@
 /**
  * The `wasm-component` backend: series are stored and aggregated by
  * omnimeter's engine compiled to a WebAssembly component (world `backend`,
- * built by `npm run build:wasm` into .cache/wasm/engine; loaded by
- * load-node.ts or, in a page, fetchComponent). Counter, gauge and
+ * wasm/examples/engine.ts, built by `npm run build:wasm` into
+ * .cache/wasm/engine; loaded by the host's loaders). Counter, gauge and
  * histogram cells queue their updates; before each collection the backend
  * registers new series, sends the queue in one `apply-batch`, and reads
  * everything back with one `collector.snapshot`. Summary observations go in
  * at once, so the engine's sliding windows (on the clock this backend passes
  * through the `clock` import: createMetrics's) place them by arrival time.
+ *
+ * Families are registered in the engine under their own names (a counter
+ * without `_total`, which the contract allows), the overflow series as the
+ * metric's overflow (an empty label list), the core's self-metrics as they
+ * are: the engine stores, it does not rename.
  */
-import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell, HistogramCell, MetricsBackend, SummaryCell } from '../api/backend.js';
-import type { GuestUpdate, Op, Recorder } from '../api/recorder.js';
-import { type Clock, performanceClock } from '../core/clock.js';
-import { wireDescriptor } from '../exposition/recorder.js';
-import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from './component.js';
+import type {
+  BackendHost,
+  CellReading,
+  CounterCell,
+  FamilyDescriptor,
+  GaugeCell,
+  HistogramCell,
+  MetricsBackend,
+  SummaryCell,
+} from '../../api/backend.js';
+import type { GuestUpdate, Op, Recorder } from '../../api/recorder.js';
+import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from '../../component/index.js';
+import { type Clock, performanceClock } from '../../core/clock.js';
+import { wireDescriptor } from '../../exposition/recorder.js';
+
+interface SeriesState {
+  labels: { name: string; value: string }[];
+  value: number;
+  count: number;
+  sum: number;
+  bucketCounts: Float64Array;
+  quantileValues: Float64Array;
+}
 
 interface Engine {
   recorder: Recorder;
-  collector: {
-    snapshot(): {
-      descriptor: { name: string; labelNames: string[] };
-      series: {
-        labels: { name: string; value: string }[];
-        value: number;
-        count: number;
-        sum: number;
-        bucketCounts: Float64Array;
-        quantileValues: Float64Array;
-      }[];
-    }[];
-  };
+  collector: { snapshot(): { descriptor: { name: string; labelNames: string[] }; series: SeriesState[] }[] };
 }
 
-const OVERFLOW_LABEL = 'omnimeter_overflow';
+/** The engine's own count of what it refused, reported in its snapshot (wasm/examples/engine.ts). */
+const ENGINE_REJECTED = 'omnimeter_engine_rejected_total';
 
 /** Updates that rebuild a reading in a fresh series (summaries' windows cannot be replayed). */
 function replay(series: number, r: CellReading): GuestUpdate[] {
@@ -44,6 +56,11 @@ function replay(series: number, r: CellReading): GuestUpdate[] {
   if (r.value !== undefined) return [{ series, op: 'add', index: 0, value: r.value }];
   return [];
 }
+
+const keyOf = (name: string, values: readonly string[]) => `${name}\u0000${values.join('\u0001')}`;
+/** The engine stores the overflow series without the host's default labels: only `omnimeter_overflow`. */
+const overflowKey = (name: string) => `${name}\u0000\u0002overflow`;
+const isOverflow = (s: SeriesState) => s.labels.length === 1 && s.labels[0]!.name === 'omnimeter_overflow';
 
 abstract class EngineCell {
   seriesId = 0;
@@ -59,7 +76,13 @@ abstract class EngineCell {
   protected queue(op: Op, index: number, value: number): void {
     this.backend.queue.push({ cell: this, op, index, value });
   }
+  /** How the engine's snapshot names this cell's series. */
+  get key(): string {
+    const main = this.family.overflowOf;
+    return main ? overflowKey(main.name) : keyOf(this.family.name, this.labelValues);
+  }
   abstract empty(): CellReading;
+  abstract readingOf(s: SeriesState): CellReading;
   read(): CellReading {
     return this.reading ?? this.empty();
   }
@@ -72,17 +95,14 @@ class Counter extends EngineCell implements CounterCell {
   empty(): CellReading {
     return { value: 0 };
   }
+  readingOf(s: SeriesState): CellReading {
+    return { value: s.value };
+  }
 }
 
-class Gauge extends EngineCell implements GaugeCell {
+class Gauge extends Counter implements GaugeCell {
   set(value: number): void {
     this.queue('set', 0, value);
-  }
-  add(value: number): void {
-    this.queue('add', 0, value);
-  }
-  empty(): CellReading {
-    return { value: 0 };
   }
 }
 
@@ -103,6 +123,9 @@ class Histogram extends EngineCell implements HistogramCell {
   empty(): CellReading {
     return { count: 0, sum: 0, bucketCounts: new Array((this.family.buckets?.length ?? 0) + 1).fill(0) };
   }
+  readingOf(s: SeriesState): CellReading {
+    return { count: s.count, sum: s.sum, bucketCounts: Array.from(s.bucketCounts) };
+  }
 }
 
 /** Summary observations go in at once: the engine's window places them by the time they arrive. */
@@ -121,6 +144,9 @@ class Summary extends EngineCell implements SummaryCell {
   empty(): CellReading {
     return { count: 0, sum: 0, quantileValues: (this.family.quantiles ?? []).map(() => NaN) };
   }
+  readingOf(s: SeriesState): CellReading {
+    return { count: s.count, sum: s.sum, quantileValues: Array.from(s.quantileValues) };
+  }
 }
 
 type AnyCell = Counter | Gauge | Histogram | Summary;
@@ -129,7 +155,12 @@ class EngineBackend implements MetricsBackend {
   readonly id = 'wasm-component';
   readonly queue: { cell: EngineCell; op: Op; index: number; value: number }[] = [];
   private readonly cells = new Set<AnyCell>();
-  private readonly metricIds = new Map<FamilyDescriptor, { id: number; name: string }>();
+  /** Expired cells the core may reinstate: forgotten by the engine, replayed if they come back. */
+  private readonly expired = new Set<AnyCell>();
+  private readonly metricIds = new Map<FamilyDescriptor, number>();
+  private host: BackendHost | undefined;
+  /** The engine's refusal counts at the last collection, by reason. */
+  private readonly refusedBefore = new Map<string, number>();
   readonly engine: Engine;
 
   constructor(component: CompiledComponent, clock: Clock, instantiateCore?: InstantiateCore) {
@@ -142,16 +173,28 @@ class EngineBackend implements MetricsBackend {
     ) as unknown as Engine;
   }
 
+  attach(host: BackendHost): void {
+    this.host = host;
+  }
+
   /** The engine's id for a cell's series, registering it on first use (0: refused). */
   seriesOf(cell: EngineCell): number {
     if (!cell.registered) {
       cell.registered = true;
-      const m = this.metric(this.engine, cell.family);
-      cell.seriesId = m.id === 0 ? 0 : this.engine.recorder.registerSeries(m.id, [...cell.labelValues]);
+      const main = cell.family.overflowOf;
+      const metric = this.metric(main ?? cell.family);
+      // The contract's way to name a metric's overflow series: an empty label list.
+      cell.seriesId = metric === 0 ? 0 : this.engine.recorder.registerSeries(metric, main ? [] : [...cell.labelValues]);
       if (cell.carry && cell.seriesId !== 0) this.engine.recorder.applyBatch(replay(cell.seriesId, cell.carry));
       cell.carry = undefined;
     }
     return cell.seriesId;
+  }
+
+  private metric(family: FamilyDescriptor): number {
+    let id = this.metricIds.get(family);
+    if (id === undefined) this.metricIds.set(family, (id = this.engine.recorder.registerMetric(wireDescriptor(family))));
+    return id;
   }
 
   private track<C extends AnyCell>(cell: C): C {
@@ -165,99 +208,100 @@ class EngineBackend implements MetricsBackend {
   summaryCell = (f: FamilyDescriptor, v: readonly string[]) => this.track(new Summary(this, f, v));
 
   /**
-   * Removed series are forgotten by the engine; expired ones stay, because
-   * the core reinstates a series whose handle the user still holds.
+   * Removed series are forgotten by the engine with what they queued (reset()
+   * means the data is gone); expired ones too, but the core reinstates a
+   * series whose handle the user still holds, which then re-registers and
+   * replays what it had.
    */
   release(cell: unknown, reason: 'removed' | 'expired'): void {
     const c = cell as AnyCell;
     this.cells.delete(c);
     if (reason === 'removed') {
-      // What it queued is dropped with it: reset() means the data is gone.
       let kept = 0;
       for (const u of this.queue) if (u.cell !== c) this.queue[kept++] = u;
       this.queue.length = kept;
     }
     if (c.registered && c.seriesId !== 0) this.queue.push({ cell: c, op: 'forget', index: 0, value: 0 });
-    if (reason === 'expired') {
-      // The engine drops it like the native backend does; if the user's handle
-      // brings it back, it re-registers and replays what it had.
-      this.expired.add(c);
-    }
-  }
-
-  private readonly expired = new Set<AnyCell>();
-
-  /**
-   * The name a family is stored under in the engine: the overflow series gets
-   * a family of its own (its label set differs), and omnimeter_* self-metrics
-   * a host_ prefix (the engine's own core has registered those names).
-   */
-  private metric(engine: Engine, f: FamilyDescriptor): { id: number; name: string } {
-    let m = this.metricIds.get(f);
-    if (!m) {
-      const family = `${f.name.startsWith('omnimeter_') ? 'host_' : ''}${f.name}${f.labelNames.includes(OVERFLOW_LABEL) ? '_omnimeter_overflow' : ''}`;
-      const name = f.type === 'counter' ? `${family}_total` : family;
-      const id = engine.recorder.registerMetric(wireDescriptor(f, name));
-      m = { id, name: f.type === 'counter' ? name.replace(/_total$/, '') : name };
-      this.metricIds.set(f, m);
-    }
-    return m;
+    if (reason === 'expired') this.expired.add(c);
   }
 
   beforeCollect(): void {
-    const engine = this.engine;
-    // In order: a forget must land before the same labels register again.
-    let batch: GuestUpdate[] = [];
-    const send = () => {
-      if (batch.length) engine.recorder.applyBatch(batch);
-      batch = [];
-    };
-    for (const u of this.queue) {
-      if (u.op === 'forget') {
-        send();
-        engine.recorder.applyBatch([{ series: u.cell.seriesId, op: 'forget', index: 0, value: 0 }]);
-        if (this.expired.has(u.cell as AnyCell)) {
-          u.cell.registered = false;
-          u.cell.carry = u.cell.reading;
-        }
-        continue;
-      }
-      if (this.expired.delete(u.cell as AnyCell)) this.cells.add(u.cell as AnyCell); // reinstated by the core
-      const series = this.seriesOf(u.cell);
-      if (series !== 0) batch.push({ series, op: u.op, index: u.index, value: u.value });
+    this.send();
+    let snapshot = this.engine.collector.snapshot();
+    const refusals = snapshot.find((f) => f.descriptor.name === ENGINE_REJECTED);
+    // Counting them queues updates of a self-metric stored here too: send those and read again.
+    if (refusals && this.reportRefusals(refusals.series)) {
+      this.send();
+      snapshot = this.engine.collector.snapshot();
     }
-    send();
-    this.queue.length = 0;
-    const keyOf = (name: string, values: readonly string[]) => `${name}\u0000${values.join('\u0001')}`;
     const byKey = new Map<string, AnyCell>();
     for (const cell of this.cells) {
       this.seriesOf(cell);
-      byKey.set(keyOf(this.metric(engine, cell.family).name, cell.labelValues), cell);
+      byKey.set(cell.key, cell);
     }
-    for (const family of engine.collector.snapshot()) {
-      for (const s of family.descriptor ? family.series : []) {
+    for (const family of snapshot) {
+      for (const s of family.series) {
+        const name = family.descriptor.name;
         const cell = byKey.get(
-          keyOf(
-            family.descriptor.name,
-            s.labels.map((l) => l.value),
-          ),
+          isOverflow(s)
+            ? overflowKey(name)
+            : keyOf(
+                name,
+                s.labels.map((l) => l.value),
+              ),
         );
-        if (!cell) continue;
-        cell.reading =
-          cell instanceof Counter || cell instanceof Gauge
-            ? { value: s.value }
-            : cell instanceof Histogram
-              ? { count: s.count, sum: s.sum, bucketCounts: Array.from(s.bucketCounts) }
-              : { count: s.count, sum: s.sum, quantileValues: Array.from(s.quantileValues) };
+        if (cell) cell.reading = cell.readingOf(s);
       }
     }
+  }
+
+  /** Sends the queue in order: a forget must land before the same labels register again. */
+  private send(): void {
+    const recorder = this.engine.recorder;
+    let batch: GuestUpdate[] = [];
+    const flush = () => {
+      if (batch.length) recorder.applyBatch(batch);
+      batch = [];
+    };
+    for (const u of this.queue) {
+      const cell = u.cell as AnyCell;
+      if (u.op === 'forget') {
+        flush();
+        recorder.applyBatch([{ series: cell.seriesId, op: 'forget', index: 0, value: 0 }]);
+        if (this.expired.has(cell)) {
+          cell.registered = false;
+          cell.carry = cell.reading;
+        }
+        continue;
+      }
+      if (this.expired.delete(cell)) this.cells.add(cell); // reinstated by the core
+      const series = this.seriesOf(cell);
+      if (series !== 0) batch.push({ series, op: u.op, index: u.index, value: u.value });
+    }
+    flush();
+    this.queue.length = 0;
+  }
+
+  /** What the engine refused since the last collection reaches the host's omnimeter_backend_rejected_total. */
+  private reportRefusals(series: readonly SeriesState[]): boolean {
+    let reported = false;
+    for (const s of series) {
+      const reason = s.labels.find((l) => l.name === 'reason')?.value ?? 'unknown';
+      const delta = s.value - (this.refusedBefore.get(reason) ?? 0);
+      this.refusedBefore.set(reason, s.value);
+      if (delta > 0 && this.host) {
+        this.host.rejected(reason, delta);
+        reported = true;
+      }
+    }
+    return reported;
   }
 }
 
 /**
  * A backend whose series live in omnimeter's engine compiled to a WebAssembly
  * component: `engine` is its compiled transpile (Node: wasmComponentBackend
- * in load-node.ts; a page: fetchComponent).
+ * in omnimeter/host; a page: fetchComponent).
  */
 export function engineBackend(
   engine: CompiledComponent,
