@@ -19,6 +19,13 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Wasmtime's Python bindings (from the machine's local wheel index): the second Component Model runtime.
+if ! .cache/venv-wasmtime/bin/python -c 'import wasmtime.component' >/dev/null 2>&1; then
+  echo "test:all: installing wasmtime (pip, into .cache/venv-wasmtime)"
+  python3 -m venv .cache/venv-wasmtime
+  .cache/venv-wasmtime/bin/pip install -q --retries 0 --timeout 10 'wasmtime>=49,<50'
+fi
+
 node scripts/ensure-deps.mjs
 npm run build:wasm   # first: tests and the browser demo import the components' generated glue and types
 npm run lint

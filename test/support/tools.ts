@@ -11,12 +11,15 @@ import { chromiumAvailable } from './chromium.js';
 export { IN_CI } from './ci.js';
 import { IN_CI } from './ci.js';
 export const PYTHON = '/usr/bin/python3';
+/** The virtualenv scripts/test-all.sh installs Wasmtime's Python bindings into. */
+export const WASMTIME_PYTHON = new URL('../../.cache/venv-wasmtime/bin/python', import.meta.url).pathname;
 
 const probes = {
   promtool: () => spawnSync('promtool', ['--version']).status === 0,
   prometheus: () => spawnSync('prometheus', ['--version']).status === 0,
   'python3-prometheus-client': () => spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0,
   chromium: chromiumAvailable,
+  wasmtime: () => spawnSync(WASMTIME_PYTHON, ['-c', 'import wasmtime.component']).status === 0,
 } as const;
 
 export type Tool = keyof typeof probes;
