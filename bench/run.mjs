@@ -393,10 +393,38 @@ const fiveExporters = createNodeMetrics(
   target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16 KiB', core.gzip <= 16);
 }
 
+// --- scale: memory per series, 100k-series scrapes (bench/scale.mjs) --------
+{
+  const { scaleBench } = await import('./scale.mjs');
+  const { rows: scaleRows, results: s } = await scaleBench({ million: process.argv.includes('--1m') });
+  rows.push(...scaleRows);
+  for (const type of ['counter', 'gauge', 'histogram', 'summary']) {
+    const r = s[`omnimeter ${type} 20000`] / s[`prom-client ${type} 20000`];
+    const goal = type === 'summary' ? 1 : 1 / 3;
+    target(`memory per ${type} series (20k) vs prom-client`, `${r.toFixed(2)}x`, `<= ${goal.toFixed(2)}x`, r <= goal);
+  }
+  const ours = s['omnimeter scrape'];
+  const theirs = s['prom-client scrape'];
+  target('scrape of 100k series, speed-up over prom-client', ratio(theirs.ms, ours.ms), '>= 5x', theirs.ms >= 5 * ours.ms);
+  target(
+    'scrape of 100k series, longest stall (process CPU time)',
+    `${ours.maxCpuStallMs.toFixed(1)} ms`,
+    '<= 10 ms',
+    ours.maxCpuStallMs <= 10,
+  );
+}
+
 // --- report -------------------------------------------------------------------
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
-const fmt = (v, unit) => (unit === 'ns/op' ? v.toFixed(v < 10 ? 2 : 1) : unit === 'ms' || unit === 'KiB' ? v.toFixed(2) : v.toFixed(3));
+const fmt = (v, unit) =>
+  unit === 'B'
+    ? v.toFixed(0)
+    : unit === 'ns/op'
+      ? v.toFixed(v < 10 ? 2 : 1)
+      : unit === 'ms' || unit === 'KiB'
+        ? v.toFixed(2)
+        : v.toFixed(3);
 let table = `Machine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`npm run bench\` (median of 9 interleaved rounds)\n\n`;
 table += '| group | case | result | unit |\n|---|---|---:|---|\n';
 for (const [group, name, v, unit] of rows) table += `| ${group} | ${name} | ${fmt(v, unit)} | ${unit} |\n`;

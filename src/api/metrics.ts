@@ -49,6 +49,12 @@ export interface MetricsRegistry {
   collect(): Promise<FamilySnapshot[]>;
   /** Renders the registry; yields to the event loop between slices on large registries. */
   expose(format?: ExpositionFormat): Promise<string>;
+  /**
+   * The same text in pieces as it is rendered (a few hundred series each,
+   * one event-loop turn apart): for writing a large exposition out as it
+   * is produced instead of holding it whole as one string.
+   */
+  exposeChunks(format?: ExpositionFormat): AsyncIterable<string>;
   contentType(format?: ExpositionFormat): string;
   /**
    * Runs `hook` before every collection (to refresh pull-style values); a

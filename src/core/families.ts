@@ -257,29 +257,21 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   /** Reads every series; `nowMs` drives idle expiry when `ttlMs` is set. */
   collect(nowMs: number, ttlMs: number | undefined): FamilySnapshot {
-    if (ttlMs !== undefined) {
-      this.table.sweep(nowMs, ttlMs);
-      for (const t of this.openTables.values()) t.sweep(nowMs, ttlMs);
-    }
-    const withCreated = this.descriptor.type !== 'gauge';
+    this.sweep(nowMs, ttlMs);
     const series: SeriesSnapshot[] = [];
-    const read = (s: S) => {
-      const r = s.cell.read();
-      series.push({
-        labels: this.labelPairs(s),
-        value: r.value,
-        count: r.count,
-        sum: r.sum,
-        bucketCounts: r.bucketCounts,
-        quantileValues: r.quantileValues,
-        createdMs: withCreated ? s.createdMs : undefined,
-        ...(exemplarsOf(s) ? { exemplars: exemplarsOf(s)!.read() } : {}),
-      });
-    };
-    for (const s of this.table.all) read(s);
-    for (const t of this.openTables.values()) for (const s of t.all) read(s);
-    const overflow = this.table.overflowSeries;
-    if (overflow) read(overflow); // reported last
+    for (const chunk of this.readChunks(Number.POSITIVE_INFINITY)) for (const s of chunk) series.push(s);
+    return { ...this.head(), series };
+  }
+
+  /** Drops idle series when a TTL is set: the first step of every collection. */
+  sweep(nowMs: number, ttlMs: number | undefined): void {
+    if (ttlMs === undefined) return;
+    this.table.sweep(nowMs, ttlMs);
+    for (const t of this.openTables.values()) t.sweep(nowMs, ttlMs);
+  }
+
+  /** The family's metadata without series: what a renderer needs before the first chunk. */
+  head(): FamilySnapshot {
     const d = this.descriptor;
     return {
       name: d.name,
@@ -287,9 +279,47 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       help: d.help,
       unit: d.unit,
       ...(d.additive ? { additive: true } : {}),
-      series,
+      series: [],
       ...(d.buckets ? { buckets: d.buckets } : {}),
       ...(d.quantiles ? { quantiles: d.quantiles } : {}),
+    };
+  }
+
+  /**
+   * The series' readings, at most `size` per chunk, read when the chunk is
+   * asked for: a caller that yields to the event loop between chunks never
+   * copies a large family in one go. Series added meanwhile are included,
+   * removed ones skipped (Set iteration is live). The overflow series is last.
+   */
+  *readChunks(size: number): Generator<SeriesSnapshot[]> {
+    let chunk: SeriesSnapshot[] = [];
+    const tables = [this.table, ...this.openTables.values()];
+    for (const table of tables) {
+      for (const s of table.all) {
+        chunk.push(this.read(s));
+        if (chunk.length >= size) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+    }
+    const overflow = this.table.overflowSeries;
+    if (overflow) chunk.push(this.read(overflow));
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private read(s: S): SeriesSnapshot {
+    const r = s.cell.read();
+    const exemplars = exemplarsOf(s);
+    return {
+      labels: this.labelPairs(s),
+      value: r.value,
+      count: r.count,
+      sum: r.sum,
+      bucketCounts: r.bucketCounts,
+      quantileValues: r.quantileValues,
+      createdMs: this.descriptor.type !== 'gauge' ? s.createdMs : undefined,
+      ...(exemplars ? { exemplars: exemplars.read() } : {}),
     };
   }
 

@@ -350,6 +350,9 @@ class DisabledMetrics implements Metrics {
   readonly registry = {
     collect: async () => [],
     expose: async (format: 'prometheus' | 'openmetrics' = 'prometheus') => (format === 'openmetrics' ? '# EOF\n' : ''),
+    async *exposeChunks(format: 'prometheus' | 'openmetrics' = 'prometheus') {
+      if (format === 'openmetrics') yield '# EOF\n';
+    },
     addCollectHook: () => () => {},
     contentType: (format: 'prometheus' | 'openmetrics' = 'prometheus') =>
       format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8',

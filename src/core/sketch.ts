@@ -26,7 +26,10 @@ export const RELATIVE_ERROR = 1 / (2 << SUB_BITS);
 export const MAX_BUCKETS = 4096;
 
 const SHIFT = 20 - SUB_BITS;
-const INITIAL_BUCKETS = 64;
+/** A store's first allocation: 64 bytes, which V8 keeps on the heap; it doubles as data spreads. */
+const INITIAL_BUCKETS = 8;
+/** Every empty store shares this: a summary series costs no array until it observes. */
+const NO_COUNTS = new Float64Array(0);
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -61,7 +64,7 @@ export function bucketValue(index: number): number {
  * people alert on) stay exact to the bucket.
  */
 export class BucketStore {
-  counts: Float64Array = new Float64Array(0);
+  counts: Float64Array = NO_COUNTS;
   offset = 0;
   /** Set once values had to be folded: the store now keeps the top range only. */
   private collapsed = false;

@@ -23,7 +23,7 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 };
 
 /** Series rendered between two chances for the caller to yield. */
-const SERIES_PER_CHUNK = 256;
+export const SERIES_PER_CHUNK = 256;
 
 /** A sample value: shortest round-trip decimal, with the spellings both formats use for specials. */
 export function formatValue(value: number): string {
@@ -119,67 +119,105 @@ function braces(labels: string, extra?: string): string {
   return labels ? `{${labels},${extra}}` : `{${extra}}`;
 }
 
+/**
+ * Renders one family: its metadata (`head`) and then its series in any
+ * number of batches (`series`), so a caller can read and render a large
+ * family a chunk at a time and yield to the event loop in between.
+ */
+export class FamilyRenderer {
+  /** `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` lines. */
+  readonly head: string;
+  private readonly om: boolean;
+  private readonly name: string;
+  private readonly les: readonly string[];
+  private readonly qs: readonly string[];
+  private readonly negativeBuckets: boolean;
+
+  constructor(
+    private readonly family: FamilySnapshot,
+    format: ExpositionFormat,
+  ) {
+    const om = format === 'openmetrics';
+    const naming = prometheusNaming(family.name, family.unit, family.type, family.additive);
+    const name = naming.name;
+    const metaName = family.type === 'counter' && !om ? `${name}_total` : name;
+    let head = `# HELP ${metaName} ${escapeHelp(family.help, format)}\n# TYPE ${metaName} ${family.type}\n`;
+    if (om && naming.unit) head += `# UNIT ${metaName} ${naming.unit}\n`;
+    this.head = head;
+    this.om = om;
+    this.name = name;
+    this.les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"`), 'le="+Inf"'] : [];
+    this.qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"`) : [];
+    this.negativeBuckets = (family.buckets ?? []).some((b) => b < 0);
+  }
+
+  /** The samples of `batch`, series of this family. */
+  series(batch: Iterable<SeriesSnapshot>): string {
+    const { om, name, les, qs } = this;
+    let out = '';
+    for (const series of batch) {
+      const labels = labelText(series);
+      const plain = braces(labels);
+      const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
+      switch (this.family.type) {
+        case 'counter':
+          out += `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
+          break;
+        case 'gauge':
+          out += `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
+          break;
+        case 'histogram': {
+          const counts = series.bucketCounts ?? [];
+          const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
+          let cumulative = 0;
+          const exemplars = om ? series.exemplars : undefined;
+          for (let i = 0; i < les.length; i++) {
+            cumulative += counts[i] ?? 0;
+            out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
+          }
+          // OpenMetrics makes _sum a counter: with negative buckets or a negative
+          // sum it must be left out, and _count goes with it.
+          if (!om || (!this.negativeBuckets && (series.sum ?? 0) >= 0)) {
+            out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
+          }
+          out += created;
+          break;
+        }
+        case 'summary': {
+          const values = series.quantileValues ?? [];
+          for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
+          out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
+          out += created;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
+
 /** Renders one family's metadata and samples in chunks of a few hundred series. */
 function* renderFamily(family: FamilySnapshot, format: ExpositionFormat): Generator<string> {
-  const om = format === 'openmetrics';
-  const naming = prometheusNaming(family.name, family.unit, family.type, family.additive);
-  const name = naming.name;
-  const metaName = family.type === 'counter' && !om ? `${name}_total` : name;
-  let out = `# HELP ${metaName} ${escapeHelp(family.help, format)}\n# TYPE ${metaName} ${family.type}\n`;
-  if (om && naming.unit) out += `# UNIT ${metaName} ${naming.unit}\n`;
-  const les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"`), 'le="+Inf"'] : [];
-  const qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"`) : [];
-  const negativeBuckets = (family.buckets ?? []).some((b) => b < 0);
-  let inChunk = 0;
-  for (const series of family.series) {
-    const labels = labelText(series);
-    const plain = braces(labels);
-    const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
-    switch (family.type) {
-      case 'counter':
-        out += `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
-        break;
-      case 'gauge':
-        out += `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
-        break;
-      case 'histogram': {
-        const counts = series.bucketCounts ?? [];
-        const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
-        let cumulative = 0;
-        const exemplars = om ? series.exemplars : undefined;
-        for (let i = 0; i < les.length; i++) {
-          cumulative += counts[i] ?? 0;
-          out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
-        }
-        // OpenMetrics makes _sum a counter: with negative buckets or a negative
-        // sum it must be left out, and _count goes with it.
-        if (!om || (!negativeBuckets && (series.sum ?? 0) >= 0)) {
-          out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-        }
-        out += created;
-        break;
-      }
-      case 'summary': {
-        const values = series.quantileValues ?? [];
-        for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
-        out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-        out += created;
-        break;
-      }
-    }
-    if (++inChunk === SERIES_PER_CHUNK) {
-      yield out;
-      out = '';
-      inChunk = 0;
-    }
+  const renderer = new FamilyRenderer(family, format);
+  const all = family.series;
+  if (all.length <= SERIES_PER_CHUNK) {
+    yield renderer.head + renderer.series(all);
+    return;
   }
-  if (out) yield out;
+  yield renderer.head;
+  for (let i = 0; i < all.length; i += SERIES_PER_CHUNK) yield renderer.series(all.slice(i, i + SERIES_PER_CHUNK));
+}
+
+/** The OpenMetrics terminator; 0.0.4 has none. */
+export function expositionEnd(format: ExpositionFormat): string {
+  return format === 'openmetrics' ? '# EOF\n' : '';
 }
 
 /** The exposition as a sequence of chunks: a caller may yield to the event loop between them. */
 export function* renderChunks(families: Iterable<FamilySnapshot>, format: ExpositionFormat): Generator<string> {
   for (const family of families) yield* renderFamily(family, format);
-  if (format === 'openmetrics') yield '# EOF\n';
+  const end = expositionEnd(format);
+  if (end) yield end;
 }
 
 export function render(families: Iterable<FamilySnapshot>, format: ExpositionFormat): string {

@@ -78,8 +78,11 @@ export class Scraper {
   }
 
   private async render(kind: ScrapeKind): Promise<Buffer> {
-    const text =
-      kind === 'json' ? JSON.stringify(toJsonSnapshot(await this.registry.collect(), Date.now())) : await this.registry.expose(kind);
-    return Buffer.from(text, 'utf8');
+    if (kind === 'json') return Buffer.from(JSON.stringify(toJsonSnapshot(await this.registry.collect(), Date.now())), 'utf8');
+    // Each piece is encoded in the slice that rendered it: one Buffer.from of
+    // a whole 100k-series text is a stall of its own.
+    const pieces: Buffer[] = [];
+    for await (const text of this.registry.exposeChunks(kind)) pieces.push(Buffer.from(text, 'utf8'));
+    return Buffer.concat(pieces);
   }
 }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { ExpositionFormat } from '../../src/api/metrics.js';
+import type { Registry } from '../../src/core/registry.js';
 import { createMetrics } from '../../src/index.js';
 import { canonicalFloat, escapeHelp } from '../../src/exposition/text.js';
 import { describeWithTools, PYTHON } from '../support/tools.js';
@@ -79,6 +80,47 @@ describeWithTools(['python3-prometheus-client'], 'exposition, by the Python clie
     expect(delta.samples.some((s) => s.name === 'app_delta_sum' || s.name === 'app_delta_count')).toBe(false);
     expect(delta.samples.filter((s) => s.name === 'app_delta_bucket')).toHaveLength(4);
   });
+
+  it('passes the strict parser for a large registry read and rendered a slice at a time, recorded into meanwhile', async () => {
+    const m = createMetrics({ maxSeriesPerMetric: 100_000 });
+    const calls = m.counter('calls_total', { help: 'Calls', labelNames: ['route', 'user'] as const });
+    const sizes = m.histogram('size_bytes', { help: 'Sizes', labelNames: ['route'] as const, buckets: [10, 100, 1000] });
+    const lat = m.summary('lat_seconds', { help: 'Latency', labelNames: ['route'] as const, quantiles: [0.5, 0.99] });
+    for (let i = 0; i < 10_000; i++) calls.inc({ route: `/r/${i % 300}`, user: `u${Math.floor(i / 300)}` }, (i % 7) + 1);
+    for (let i = 0; i < 2_000; i++) sizes.observe({ route: `/r/${i}` }, i);
+    for (let i = 0; i < 500; i++) lat.observe({ route: `/r/${i}` }, i / 100);
+
+    const chunks: string[] = [];
+    // A slice of 0 ms: yield after every chunk of series, as a slow machine would.
+    const registry = m.registry as Registry;
+    for await (const chunk of registry.exposeChunks('openmetrics', 0)) {
+      chunks.push(chunk);
+      // Families are read when their turn comes, not copied up front: this lands in this scrape.
+      if (chunks.length === 1) sizes.observe({ route: '/r/1999' }, 5);
+      // Recording between chunks: new series land once (or in the next scrape), old ones keep counting.
+      calls.inc({ route: '/late', user: `late${chunks.length}` });
+      calls.inc({ route: '/r/0', user: 'u0' }, 0);
+    }
+    expect(chunks.length).toBeGreaterThan(40);
+    const families = parseStrict(chunks.join(''));
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const totals = byName.get('calls')!.samples.filter((s) => s.name === 'calls_total');
+    expect(totals.filter((s) => s.labels.route !== '/late')).toHaveLength(10_000);
+    expect(totals.find((s) => s.labels.route === '/r/99' && s.labels.user === 'u33')!.value).toBe((9_999 % 7) + 1);
+    expect(new Set(totals.map((s) => `${s.labels.route} ${s.labels.user}`)).size).toBe(totals.length);
+    const buckets = byName.get('size_bytes')!.samples.filter((s) => s.name === 'size_bytes_bucket' && s.labels.route === '/r/500');
+    expect(buckets.map((s) => [s.labels.le, s.value])).toEqual([
+      ['10.0', 0],
+      ['100.0', 0],
+      ['1000.0', 1],
+      ['+Inf', 1],
+    ]);
+    const late = byName.get('size_bytes')!.samples.find((s) => s.name === 'size_bytes_count' && s.labels.route === '/r/1999')!;
+    expect(late.value).toBe(2);
+    const median = byName.get('lat_seconds')!.samples.find((s) => s.labels.route === '/r/250' && s.labels.quantile === '0.5')!;
+    expect(median.value).toBeCloseTo(2.5, 1);
+    await m.shutdown();
+  }, 60_000);
 
   it('passes the 0.0.4 text parser with the same content', async () => {
     const m = await sampleRegistry();

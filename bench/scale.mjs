@@ -1,0 +1,213 @@
+// Scale benchmarks (issue 12): memory per series from heap deltas after GC,
+// and large scrapes (duration, longest event-loop stall, peak RSS), omnimeter
+// side by side with prom-client and the OpenTelemetry SDK with a reader.
+// Run alone: `node --expose-gc bench/scale.mjs [--1m]`; `npm run bench` runs
+// it through run.mjs (1M series only with --1m: it takes a minute).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import promClient from 'prom-client';
+import { createMetrics } from '../dist/index.js';
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+class PullReader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+
+function gc() {
+  if (!globalThis.gc) throw new Error('run with node --expose-gc');
+  for (let i = 0; i < 3; i++) globalThis.gc();
+}
+
+/** Two-label sets, strings built up front so their cost is nobody's. */
+function labelSets(n) {
+  const sets = new Array(n);
+  for (let i = 0; i < n; i++) sets[i] = { route: `/r/${i % 1000}`, id: `u${Math.floor(i / 1000)}` };
+  return sets;
+}
+
+const record = {
+  counter: (m, l) => m.inc(l, 1),
+  gauge: (m, l) => m.set(l, 3),
+  histogram: (m, l) => m.observe(l, 0.3),
+  summary: (m, l) => m.observe(l, 0.3),
+};
+const recordProm = {
+  counter: (m, l) => m.inc(l, 1),
+  gauge: (m, l) => m.set(l, 3),
+  histogram: (m, l) => m.observe(l, 0.3),
+  summary: (m, l) => m.observe(l, 0.3),
+};
+
+/** The three peers, each: make(type) → instrument, rec(instrument, labels), scrape() → body length. */
+export const peers = {
+  omnimeter() {
+    const om = createMetrics({ maxSeriesPerMetric: 2_000_000 });
+    return {
+      make: (type) => om[type](`m_${type}`, { help: 'h', labelNames: ['route', 'id'], buckets: BUCKETS }),
+      rec: (type, m, l) => record[type](m, l),
+      scrape: async () => (await om.registry.expose('prometheus')).length,
+      close: () => om.shutdown(),
+    };
+  },
+  'prom-client'() {
+    const registry = new promClient.Registry();
+    const types = { counter: promClient.Counter, gauge: promClient.Gauge, histogram: promClient.Histogram, summary: promClient.Summary };
+    return {
+      make: (type) =>
+        new types[type]({ name: `p_${type}`, help: 'h', labelNames: ['route', 'id'], buckets: BUCKETS, registers: [registry] }),
+      rec: (type, m, l) => recordProm[type](m, l),
+      scrape: async () => (await registry.metrics()).length,
+      close: () => {},
+    };
+  },
+  'OTel SDK'() {
+    // The SDK's default keeps 2,000 attribute sets per instrument: raise it to hold them all.
+    const reader = new PullReader({ cardinalitySelector: () => 2_000_000 });
+    const meter = new MeterProvider({ readers: [reader] }).getMeter('scale');
+    const make = {
+      counter: () => meter.createCounter('o_counter'),
+      gauge: () => meter.createGauge('o_gauge'),
+      histogram: () => meter.createHistogram('o_histogram', { advice: { explicitBucketBoundaries: BUCKETS } }),
+    };
+    return {
+      make: (type) => make[type]?.(),
+      rec: (type, m, l) => (type === 'counter' ? m.add(1, l) : type === 'gauge' ? m.record(3, l) : m.record(0.3, l)),
+      scrape: async () => (await reader.collect()).resourceMetrics.scopeMetrics.length,
+      close: () => {},
+    };
+  },
+};
+
+/** Bytes of heap per series: the delta after GC of n series of `type` over an empty instance. */
+export function bytesPerSeries(peer, type, sets) {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const p = peers[peer]();
+  const m = p.make(type);
+  if (!m) return undefined;
+  for (let i = 0; i < sets.length; i++) p.rec(type, m, sets[i]);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  const perSeries = (after - before) / sets.length;
+  return { perSeries, p, m, before };
+}
+
+/** Bytes per series once the instance has been scraped (caches built at exposition count too). */
+export async function bytesPerSeriesScraped(r, n) {
+  await r.p.scrape();
+  gc();
+  return (process.memoryUsage().heapUsed - r.before) / n;
+}
+
+/** One scrape of a populated instance: duration, longest event-loop delay, peak RSS. */
+export async function scrapeStats(p) {
+  gc();
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 5);
+  const rssBefore = process.memoryUsage.rss();
+  // The longest gap between ticks of a 1 ms timer: what a request arriving
+  // during the scrape could wait (monitorEventLoopDelay misses a loop that
+  // never turns until the scrape is over).
+  // On a shared machine the wall-clock gap includes time the process was not
+  // scheduled, so the CPU time the process used between two ticks is reported
+  // too: the work that blocked the loop, whatever the load.
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let maxGap = 0;
+  let maxCpuGap = 0;
+  const ticker = setInterval(() => {
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    maxGap = Math.max(maxGap, t - last);
+    maxCpuGap = Math.max(maxCpuGap, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000);
+    last = t;
+    lastCpu = cpu;
+  }, 1);
+  loop.enable();
+  const start = performance.now();
+  const bytes = await p.scrape();
+  const ms = performance.now() - start;
+  // A stall is only sampled when the loop's timer runs again: let it.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  loop.disable();
+  clearInterval(sampler);
+  clearInterval(ticker);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  return {
+    ms,
+    maxStallMs: maxGap,
+    maxCpuStallMs: maxCpuGap,
+    loopDelayMaxMs: loop.max / 1e6,
+    bytes,
+    rssGrowthMB: (peakRss - rssBefore) / 2 ** 20,
+  };
+}
+
+/** Rows for run.mjs: [group, case, value, unit]. */
+export async function scaleBench({ million = false, only, log = () => {} } = {}) {
+  const rows = [];
+  const results = {};
+  for (const n of [20_000, 100_000]) {
+    const sets = labelSets(n);
+    for (const type of ['counter', 'gauge', 'histogram', 'summary']) {
+      if (n === 100_000 && type !== 'counter' && type !== 'histogram') continue;
+      if (only && !only.includes(type)) continue;
+      for (const peer of Object.keys(peers)) {
+        const r = bytesPerSeries(peer, type, sets);
+        if (!r) continue;
+        results[`${peer} ${type} ${n}`] = r.perSeries;
+        rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}`, r.perSeries, 'B']);
+        const scraped = peer === 'OTel SDK' ? undefined : await bytesPerSeriesScraped(r, n);
+        if (scraped !== undefined) {
+          results[`${peer} ${type} ${n} scraped`] = scraped;
+          rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}, after a scrape`, scraped, 'B']);
+        }
+        log(`${peer} ${type} ${n}: ${r.perSeries.toFixed(0)} B/series, ${scraped?.toFixed(0) ?? '-'} after a scrape`);
+        if (n === 100_000 && type === 'counter' && peer !== 'OTel SDK') {
+          await r.p.scrape(); // warm up
+          const s = await scrapeStats(r.p);
+          results[`${peer} scrape`] = s;
+          const group = 'scrape of 100,000 counter series (Prometheus text)';
+          rows.push([group, `${peer}: duration`, s.ms, 'ms']);
+          rows.push([group, `${peer}: longest event-loop stall (wall clock)`, s.maxStallMs, 'ms']);
+          rows.push([group, `${peer}: longest event-loop stall (process CPU time)`, s.maxCpuStallMs, 'ms']);
+          log(
+            `${peer} scrape 100k: ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), ${s.bytes} chars`,
+          );
+        }
+        await r.p.close();
+      }
+    }
+  }
+  if (million) {
+    const sets = labelSets(1_000_000);
+    const r = bytesPerSeries('omnimeter', 'counter', sets);
+    results['omnimeter counter 1000000'] = r.perSeries;
+    rows.push(['1,000,000 counter series', 'omnimeter: memory per series', r.perSeries, 'B']);
+    await r.p.scrape();
+    const s = await scrapeStats(r.p);
+    rows.push(['1,000,000 counter series', 'omnimeter: scrape duration', s.ms, 'ms']);
+    rows.push(['1,000,000 counter series', 'omnimeter: longest event-loop stall (wall clock)', s.maxStallMs, 'ms']);
+    rows.push(['1,000,000 counter series', 'omnimeter: longest event-loop stall (process CPU time)', s.maxCpuStallMs, 'ms']);
+    rows.push(['1,000,000 counter series', 'omnimeter: RSS growth during the scrape', s.rssGrowthMB, 'MiB']);
+    log(
+      `omnimeter 1M: ${r.perSeries.toFixed(0)} B/series, scrape ${s.ms.toFixed(0)} ms, stall ${s.maxStallMs.toFixed(1)} ms, RSS +${s.rssGrowthMB.toFixed(0)} MiB`,
+    );
+    await r.p.close();
+  }
+  return { rows, results };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
+  await scaleBench({ million: process.argv.includes('--1m'), only, log: console.log });
+  process.exit(0);
+}
