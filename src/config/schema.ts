@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { LABEL_NAME, METRIC_NAME } from '../core/names.js';
+import { AlertingSchema } from './alerting-schema.js';
 
 /** A web origin exactly as browsers send it in the Origin header. */
 function isOrigin(text: string): boolean {
@@ -344,6 +345,7 @@ export const MetricsConfigSchema = z
       .boolean({ error: 'expected true or false' })
       .default(false)
       .meta({ description: 'Flush and shut down on SIGTERM/SIGINT.' }),
+    alerting: AlertingSchema.optional(),
   })
   .meta({ title: 'omnimeter configuration' });
 
