@@ -28,7 +28,10 @@ function tokens(source: string, at: number): string[] {
     if (/^\s*$/.test(source.slice(pos))) break;
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(source);
-    if (!m) throw new TemplateError(`unsupported template syntax at offset ${at + pos}: ${JSON.stringify(source.slice(pos).trim())}`);
+    if (!m)
+      throw new TemplateError(
+        `expected $value, $labels.<name>, a quoted string, "|" or a function at offset ${at + pos}, found ${JSON.stringify(source.slice(pos).trim())}`,
+      );
     out.push(m[1]!);
     pos = TOKEN.lastIndex;
   }
@@ -49,13 +52,13 @@ function parseAction(source: string, at: number): Action {
   const fns: Fn[] = [];
   const fnOf = (name: string | undefined, arg?: string): Fn => {
     if (name === 'printf') {
-      if (!arg?.startsWith('"')) throw new TemplateError('printf needs a quoted format string');
+      if (!arg?.startsWith('"')) throw new TemplateError('expected a quoted format string after printf');
       const format = JSON.parse(arg) as string;
       checkPrintf(format);
       return { printf: format };
     }
     if (name && FUNCTIONS.has(name)) return name as Fn;
-    throw new TemplateError(`unknown template function ${JSON.stringify(name)} (supported: humanize, humanizePercentage, printf)`);
+    throw new TemplateError(`expected a template function (humanize, humanizePercentage, printf), found ${JSON.stringify(name)}`);
   };
   let term: Term;
   if (head!.length === 1) term = parseTerm(head![0]);
@@ -65,13 +68,13 @@ function parseAction(source: string, at: number): Action {
   } else if (head!.length === 2) {
     term = parseTerm(head![1]);
     fns.push(fnOf(head![0]));
-  } else throw new TemplateError(`unsupported template action {{${source}}}`);
+  } else throw new TemplateError(`expected one term, function or printf in {{${source}}}`);
   for (const p of piped) {
     if (p[0] === 'printf') {
-      if (p.length !== 2) throw new TemplateError('a piped printf takes exactly its format');
+      if (p.length !== 2) throw new TemplateError('expected only a format after a piped printf');
       fns.push(fnOf('printf', p[1]));
     } else if (p.length === 1) fns.push(fnOf(p[0]));
-    else throw new TemplateError(`unsupported pipeline stage ${JSON.stringify(p.join(' '))}`);
+    else throw new TemplateError(`expected a function after "|", found ${JSON.stringify(p.join(' '))}`);
   }
   return { term, fns };
 }
@@ -81,10 +84,9 @@ const PRINTF_VERB = /%(?:%|\.?\d*[fgevsd])/g;
 function checkPrintf(format: string): void {
   const verbs = format.match(PRINTF_VERB) ?? [];
   const rest = format.replace(PRINTF_VERB, '');
-  if (rest.includes('%'))
-    throw new TemplateError(`unsupported printf verb in ${JSON.stringify(format)} (supported: %f %.2f %g %e %v %s %d %%)`);
+  if (rest.includes('%')) throw new TemplateError(`expected printf verbs %f %.2f %g %e %v %s %d or %%, found ${JSON.stringify(format)}`);
   if (verbs.filter((v) => v !== '%%').length !== 1)
-    throw new TemplateError(`printf format ${JSON.stringify(format)} must take exactly one value`);
+    throw new TemplateError(`expected a printf format taking exactly one value, found ${JSON.stringify(format)}`);
 }
 
 export interface CompiledTemplate {
@@ -102,7 +104,7 @@ export function compileTemplate(source: string): CompiledTemplate {
       break;
     }
     const close = source.indexOf('}}', open + 2);
-    if (close < 0) throw new TemplateError(`unclosed "{{" at offset ${open}`);
+    if (close < 0) throw new TemplateError(`expected "}}" to close the "{{" at offset ${open}`);
     if (open > pos) parts.push(source.slice(pos, open));
     parts.push(parseAction(source.slice(open + 2, close), open + 2));
     pos = close + 2;

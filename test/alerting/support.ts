@@ -8,8 +8,8 @@ import { createMetrics } from '../../src/index.js';
 
 export const INTERVAL = 10_000;
 
-export function alertingFixture(section: Record<string, unknown>, channels?: Record<string, Channel>) {
-  const scheduler = new ManualScheduler();
+export function alertingFixture(section: Record<string, unknown>, channels?: Record<string, Channel>, startMs?: number) {
+  const scheduler = new ManualScheduler(startMs);
   const start = scheduler.now();
   const metrics = createMetrics();
   const sampler = new Sampler({ collect: () => metrics.registry.collect(), intervalMs: INTERVAL, scheduler });
@@ -26,7 +26,15 @@ export function alertingFixture(section: Record<string, unknown>, channels?: Rec
   const evaluations = async (n: number) => {
     for (let i = 0; i < n; i++) await scheduler.advance(INTERVAL);
   };
-  return { start, scheduler, metrics, sampler, alerting, stateOf, evaluations, warnings, alerts: () => alerting.alerts() };
+  /** Moves the clock `stepMs` at a time, letting real I/O proceed in between, until `done()` (or 10 s of real time). */
+  const advanceUntil = async (done: () => boolean, stepMs = 1000) => {
+    for (const deadline = Date.now() + 10_000; !done(); ) {
+      if (Date.now() > deadline) throw new Error('condition not reached within 10 s');
+      await scheduler.advance(stepMs);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { advanceUntil, start, scheduler, metrics, sampler, alerting, stateOf, evaluations, warnings, alerts: () => alerting.alerts() };
 }
 
 /** The value of one self-metric series, read back through the exposition. */
