@@ -8,6 +8,8 @@ import type { FamilySnapshot } from '../api/snapshot.js';
 import { type Scheduler, realScheduler } from '../core/scheduler.js';
 import { SeriesHistory } from './history.js';
 
+type Listener = (t: number, families: readonly FamilySnapshot[]) => void | Promise<void>;
+
 export interface SamplerOptions {
   collect: () => Promise<readonly FamilySnapshot[]>;
   intervalMs: number;
@@ -18,7 +20,9 @@ export interface SamplerOptions {
 export class Sampler {
   readonly history = new SeriesHistory();
   readonly scheduler: Scheduler;
-  private readonly listeners: ((t: number) => void | Promise<void>)[] = [];
+  private readonly listeners: Listener[] = [];
+  /** Collect even when the history wants no sample name (a listener reads the families). */
+  private collectAlways = false;
   private cancel: (() => void) | undefined;
   private running = false;
   private stopped = false;
@@ -31,18 +35,26 @@ export class Sampler {
     return this.options.intervalMs;
   }
 
-  onSample(listener: (t: number) => void | Promise<void>): void {
+  /** Runs `listener` after every sample; `needsFamilies` makes every sample collect the registry. */
+  onSample(listener: Listener, needsFamilies = false): void {
     this.listeners.push(listener);
+    this.collectAlways ||= needsFamilies;
+  }
+
+  /** Collects now and records the samples the history wants, without running the listeners. */
+  async refresh(): Promise<{ t: number; families: readonly FamilySnapshot[] }> {
+    const families = this.history.names.size || this.collectAlways ? await this.options.collect() : [];
+    const t = this.scheduler.now();
+    this.history.ingest(families, t);
+    return { t, families };
   }
 
   /** Collects now, records the samples the history wants, and runs the listeners. */
   async sample(): Promise<void> {
-    const families = this.history.names.size ? await this.options.collect() : [];
-    const t = this.scheduler.now();
-    this.history.ingest(families, t);
+    const { t, families } = await this.refresh();
     for (const listener of this.listeners) {
       try {
-        await listener(t);
+        await listener(t, families);
       } catch (error) {
         (this.options.onError ?? ((e) => console.warn(`omnimeter: ${(e as Error).message}`)))(error);
       }

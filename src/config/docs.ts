@@ -101,5 +101,29 @@ export function configurationMarkdown(): string {
     );
   out.push('', '## Components (`components.<name>`)', '', '| key | type | default | description |', '|---|---|---|---|');
   rows(schema.properties!.components!.additionalProperties as JsonSchema, '', out);
+  healthAndAlertingSections(schema, out);
   return `${out.join('\n')}\n`;
+}
+
+function table(out: string[], heading: string, s: JsonSchema): void {
+  out.push('', heading, '', ...(s.description ? [s.description, ''] : []), '| key | type | default | description |', '|---|---|---|---|');
+  rows(s, '', out);
+}
+
+/** List items of the health and alerting sections: rules, their condition kinds, channels, routes, silences, inhibition, SLO checks. */
+function healthAndAlertingSections(schema: JsonSchema, out: string[]): void {
+  const alerting = schema.properties!.alerting!;
+  const health = schema.properties!.health!;
+  const rule = alerting.properties!.rules!.items!;
+  table(out, '## Alerting rules (`alerting.rules[]`)', rule);
+  const condition = rule.properties!.condition!;
+  for (const variant of condition.oneOf ?? condition.anyOf ?? [])
+    table(out, `### Condition \`${String(variant.properties?.kind?.const)}\``, variant);
+  const channels = alerting.properties!.channels!.items!;
+  for (const variant of channels.oneOf ?? channels.anyOf ?? [])
+    table(out, `## Alert channel \`${String(variant.properties?.type?.const)}\``, variant);
+  table(out, '## Routes (`alerting.route.routes[]`)', alerting.properties!.route!.properties!.routes!.items!);
+  table(out, '## Silences (`alerting.silences[]`)', alerting.properties!.silences!.items!);
+  table(out, '## Inhibition (`alerting.inhibit[]`)', alerting.properties!.inhibit!.items!);
+  table(out, '## SLO checks (`health.slo[]`)', health.properties!.slo!.items!);
 }

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { LABEL_NAME, METRIC_NAME } from '../core/names.js';
 import { AlertingSchema } from './alerting-schema.js';
+import { HealthSchema } from './health-schema.js';
 
 /** A web origin exactly as browsers send it in the Origin header. */
 function isOrigin(text: string): boolean {
@@ -345,6 +346,7 @@ export const MetricsConfigSchema = z
       .boolean({ error: 'expected true or false' })
       .default(false)
       .meta({ description: 'Flush and shut down on SIGTERM/SIGINT.' }),
+    health: HealthSchema.optional(),
     alerting: AlertingSchema.optional(),
   })
   .meta({ title: 'omnimeter configuration' });

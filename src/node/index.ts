@@ -18,6 +18,9 @@ import { endpointOptions } from './endpoints.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
 import { type ShutdownReport, handleSignals, shutdownWithin } from './shutdown.js';
+import { type Watch, type WatchOptions, buildWatch } from './watch.js';
+import type { Health } from '../health/index.js';
+import type { Alerting } from '../alerting/index.js';
 
 export * from '../index.js';
 export { serveMetrics, type MetricsServer, type ServeOptions, type ServerTimeouts } from './server.js';
@@ -49,6 +52,10 @@ export interface NodeMetrics extends Metrics {
   shutdown(): Promise<void>;
   /** The same shutdown, resolving with its report: what was not delivered, connections closed by force. */
   shutdownWithReport(): Promise<ShutdownReport>;
+  /** Health checks and readiness (config `health`); undefined while health is off. */
+  readonly health: Health | undefined;
+  /** Alerting rules, silences and notifications (config `alerting`); undefined while alerting is off. */
+  readonly alerting: Alerting | undefined;
 }
 
 /** Options only code can pass (functions, objects), beside the configuration. */
@@ -59,10 +66,10 @@ type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerM
    * (built by `npm run build:wasm`; see docs/wasm.md).
    */
   backend?: MetricsBackend | 'native' | 'wasm-component';
-};
+} & WatchOptions;
 export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
 
-const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds'] as const;
+const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'scheduler', 'alertChannels'] as const;
 
 /** Splits code-only options from the configuration and validates the latter (env overrides applied). */
 function resolveConfig(
@@ -127,6 +134,8 @@ class NodeRuntime {
   private readonly gates: IngestGate[] = [];
   private readonly collectors: DefaultMetricsHandle[] = [];
   private readonly pipeline: ExportPipeline;
+  /** Health and alerting on their shared sampler (nothing unless configured). */
+  readonly watch: Watch;
   private removeSignalHandlers = () => {};
   readonly started: Promise<void>;
   private shuttingDown: Promise<ShutdownReport> | undefined;
@@ -135,6 +144,7 @@ class NodeRuntime {
     private readonly metrics: Metrics,
     private readonly config: MetricsConfig,
     private readonly closeCore: () => Promise<void>,
+    programmatic: ProgrammaticOnly,
   ) {
     // Disabled: no exporter is built, no port opened, no timer started.
     const exporters = config.enabled ? config.exporters : [];
@@ -144,6 +154,8 @@ class NodeRuntime {
     this.started = this.startEndpoints(exporters);
     this.started.catch((error: Error) => console.warn(error.message));
     this.pipeline.start();
+    this.watch = buildWatch(metrics, config, programmatic.maxSeriesPerMetric ?? config.retention.maxSeries, programmatic);
+    this.watch.start();
     if (config.handleSignals && config.enabled) this.removeSignalHandlers = handleSignals(() => this.shutdown());
   }
 
@@ -188,7 +200,10 @@ class NodeRuntime {
       },
       started: this.started,
       servers: () => this.servers.splice(0),
-      closePipeline: (deadline) => this.pipeline.close(deadline),
+      closePipeline: async (deadline) => {
+        await this.watch.shutdown(Math.max(0, deadline - Date.now())); // pending alert notifications first
+        return this.pipeline.close(deadline);
+      },
       closeCore: this.closeCore,
     });
     return this.shuttingDown;
@@ -206,7 +221,7 @@ class NodeRuntime {
 export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
   const { config, programmatic } = resolveConfig(input, env);
   const metrics = createCoreMetrics(coreOptions(config, programmatic));
-  const runtime = new NodeRuntime(metrics, config, metrics.shutdown.bind(metrics));
+  const runtime = new NodeRuntime(metrics, config, metrics.shutdown.bind(metrics), programmatic);
   return Object.assign(metrics, {
     config,
     serve: (options?: ServeOptions) => runtime.serve(options),
@@ -215,5 +230,7 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     flush: () => runtime.flush(),
     shutdown: async () => void (await runtime.shutdown()),
     shutdownWithReport: () => runtime.shutdown(),
+    health: runtime.watch.health,
+    alerting: runtime.watch.alerting,
   });
 }

@@ -49,7 +49,7 @@ describe('layering', () => {
     component: ['api', 'component'],
     config: ['api', 'core', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
-    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'ingest', 'node', 'otel', 'index.ts'],
+    node: ['api', 'core', 'exposition', 'backends', 'config', 'exporters', 'host', 'ingest', 'alerting', 'health', 'node', 'otel', 'index.ts'],
     ingest: ['api', 'core', 'exposition', 'config', 'ingest'],
     host: ['api', 'core', 'exposition', 'backends', 'component', 'host', 'build'],
     // Building components (Node only; its tools are optional peers loaded on use).
@@ -57,7 +57,7 @@ describe('layering', () => {
     otel: ['api', 'core', 'exposition', 'otel'],
     alerting: ['api', 'core', 'exposition', 'config', 'alerting'],
     health: ['api', 'core', 'exposition', 'config', 'alerting', 'health'],
-    cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'build', 'cli'],
+    cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'build', 'alerting', 'health', 'cli'],
     'index.ts': ['api', 'core', 'exposition', 'backends'],
     browser: ['api', 'core', 'exposition', 'backends', 'index.ts', 'browser', 'config', 'exporters'],
   };

@@ -1,0 +1,85 @@
+/**
+ * Health for an application and for omnimeter itself: the check registry,
+ * automatic checks (exporters, components, series limit, SLOs) on the shared
+ * sampler, health as metrics, and recovery actions. Built from the
+ * configuration's `health` section; `register()` adds the application's own.
+ */
+import type { Metrics } from '../api/metrics.js';
+import type { Sampler } from '../alerting/sampler.js';
+import { durationMs } from '../config/alerting-schema.js';
+import type { HealthConfig } from '../config/health-schema.js';
+import { componentChecks, exporterChecks, seriesCheck, sloChecks } from './automatic.js';
+import { HealthMonitor, type RecoveryAction } from './monitor.js';
+import { type CheckFunction, type CheckOptions, type HealthReport, HealthRegistry, type Scope } from './registry.js';
+
+export type { CheckFunction, CheckOptions, CheckReport, CheckResult, HealthReport, HealthStatus, Scope } from './registry.js';
+export type { RecoveryAction } from './monitor.js';
+export { HealthRegistry, overall } from './registry.js';
+export { healthResponse, wantsJson, type HealthResponse } from './http.js';
+
+export interface HealthOptions {
+  config: HealthConfig;
+  metrics: Metrics;
+  sampler: Sampler;
+  /** The series limit the `series` check measures against. */
+  maxSeries: number;
+  log?: (message: string) => void;
+}
+
+export class Health {
+  readonly registry: HealthRegistry;
+  readonly monitor: HealthMonitor;
+
+  constructor(options: HealthOptions) {
+    const { config, metrics, sampler } = options;
+    const log = options.log ?? ((m: string) => console.warn(m));
+    this.registry = new HealthRegistry({
+      timeoutMs: durationMs(config.timeout),
+      cacheMs: durationMs(config.cache),
+      requireChecks: config.requireChecks,
+      scheduler: sampler.scheduler,
+      onReport: (report, scope) => this.monitor.observe(report, scope),
+    });
+    this.monitor = new HealthMonitor(
+      metrics,
+      sampler.scheduler,
+      config.recovery.enabled ? { maxAttempts: config.recovery.maxAttempts, backoffMs: durationMs(config.recovery.backoff) } : undefined,
+      // After an action, look at the metrics again before judging it.
+      async () => {
+        await sampler.refresh();
+        return this.fresh('readiness');
+      },
+      log,
+    );
+    if (config.exporters.enabled) exporterChecks(this.registry, sampler, config.exporters);
+    if (config.components.enabled) componentChecks(this.registry, sampler, config.components);
+    if (config.series.enabled) seriesCheck(this.registry, sampler, config.series.pressure, options.maxSeries);
+    sloChecks(this.registry, sampler, config.slo);
+    // Checks run in the background too, so health metrics stay current and recovery happens without probes.
+    sampler.onSample(async () => void (await this.fresh('readiness')));
+  }
+
+  /** Adds an application check; returns a function that removes it. */
+  register(name: string, check: CheckFunction, options?: CheckOptions): () => void {
+    return this.registry.register(name, check, options);
+  }
+
+  /** Runs `action` when check `name` is unhealthy (see HealthMonitor for the policy). */
+  addRecovery(name: string, action: RecoveryAction): void {
+    this.monitor.addRecovery(name, action);
+  }
+
+  readiness(): Promise<HealthReport> {
+    return this.registry.run('readiness');
+  }
+
+  liveness(): Promise<HealthReport> {
+    return this.registry.run('liveness');
+  }
+
+  /** A run that ignores the cache. */
+  fresh(scope: Scope): Promise<HealthReport> {
+    this.registry.invalidate();
+    return this.registry.run(scope);
+  }
+}
