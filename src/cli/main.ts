@@ -33,6 +33,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'check a JSON or YAML configuration; exit status 1 if invalid',
     run: async (args, out, err) => validateConfig(args, out, err),
   },
+  alerts: {
+    usage: 'omnimeter alerts export <file> [--output <rules.yml>]',
+    summary: "write the configuration's alerting rules as a Prometheus rule file (promtool check rules accepts it)",
+    run: async (args, out, err) => (await import('./alerts.js')).alertsCommand(args, out, err),
+  },
   demo: {
     usage: 'omnimeter demo',
     summary: 'the live demo (npm start): example components as the tools of a simulated tool server',
@@ -59,7 +64,10 @@ async function validateConfig(args: string[], out: Out, err: Out): Promise<numbe
   try {
     const config = parseConfig(readConfigFile(file), file);
     const types = config.exporters.map((e) => e.type).join(', ') || 'none';
-    out.write(`${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${types})\n`);
+    const health = config.health ? `, health ${config.health.enabled ? 'on' : 'off'}` : '';
+    const a = config.alerting;
+    const alerting = a ? `, alerting ${a.enabled ? 'on' : 'off'}: ${a.rules.length} rule(s), ${a.channels.length} channel(s)` : '';
+    out.write(`${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${types}${health}${alerting})\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

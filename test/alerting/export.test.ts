@@ -9,10 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { exportRules } from '../../src/alerting/export.js';
+import { main } from '../../src/cli/main.js';
 import { AlertingSchema } from '../../src/config/alerting-schema.js';
 import { quote } from '../../src/config/selector.js';
 import { describeWithTools } from '../support/tools.js';
@@ -164,5 +166,43 @@ describeWithTools(['promtool'], 'alerts export, judged by promtool', () => {
     const run = promtool(['test', 'rules', 'agree.test.yml']);
     expect(run.output).toContain('SUCCESS');
     expect(run.status).toBe(0);
+  });
+});
+
+describeWithTools(['promtool'], 'omnimeter alerts export and validate-config', () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const sink = (append: (s: string) => void) => new Writable({ write: (chunk, _e, done) => (append(String(chunk)), done()) });
+    const code = await main(argv, sink((s) => (out += s)) as never, sink((s) => (err += s)) as never);
+    return { code, out, err };
+  };
+
+  it('validate-config reports rules and channels; a bad rule names its path', async () => {
+    const good = join(dir, 'omnimeter.yaml');
+    writeFileSync(good, stringify({ enabled: true, health: { enabled: true }, alerting: { enabled: true, rules: RULES } }));
+    const ok = await run(['validate-config', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain(`health on, alerting on: ${RULES.length} rule(s), 0 channel(s)`);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      stringify({ alerting: { rules: [{ name: 'X', condition: { kind: 'rate', selector: 'x', window: 'soon', threshold: 1 } }] } }),
+    );
+    const refused = await run(['validate-config', bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('alerting.rules[0].condition.window: expected a duration');
+  });
+
+  it('alerts export writes the rule file promtool accepts and lists what it left out', async () => {
+    const config = join(dir, 'export.yaml');
+    writeFileSync(config, stringify({ alerting: { rules: RULES } }));
+    const result = await run(['alerts', 'export', config, '--output', join(dir, 'exported.yml')]);
+    expect(result.code).toBe(0);
+    expect(result.err).toContain('not exported: CallsAnomaly: anomaly rules');
+    expect(promtool(['check', 'rules', 'exported.yml']).status).toBe(0);
+    const stdout = await run(['alerts', 'export', config]);
+    expect(stdout.out).toContain('- alert: QueueDeep');
+    expect((await run(['alerts', 'export'])).code).toBe(2);
   });
 });

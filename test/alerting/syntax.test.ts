@@ -3,7 +3,9 @@
  * identity for any label value; matching follows PromQL), the Go-style number
  * formatting annotations use, and configuration errors that name the path.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { type Matcher, compileMatchers, formatSelector, parseSelector } from '../../src/config/selector.js';
 import { compileTemplate, goFloat, humanize } from '../../src/config/template.js';
@@ -140,5 +142,14 @@ describe('alerting configuration errors name the path and the value', () => {
   ])('%j', (alerting, message) => {
     const issues = issuesOf(alerting);
     expect(issues, issues.join('\n')).toContain(message);
+  });
+});
+
+describe('docs/health-and-alerting.md', () => {
+  it('every YAML example is a valid configuration', () => {
+    const text = readFileSync(new URL('../../docs/health-and-alerting.md', import.meta.url), 'utf8');
+    const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const block of blocks) expect(() => parseConfig(parseYaml(block), 'docs')).not.toThrow();
   });
 });
