@@ -67,7 +67,9 @@ async function validateConfig(args: string[], out: Out, err: Out): Promise<numbe
     const health = config.health ? `, health ${config.health.enabled ? 'on' : 'off'}` : '';
     const a = config.alerting;
     const alerting = a ? `, alerting ${a.enabled ? 'on' : 'off'}: ${a.rules.length} rule(s), ${a.channels.length} channel(s)` : '';
-    out.write(`${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${types}${health}${alerting})\n`);
+    out.write(
+      `${file}: valid (${config.enabled ? 'enabled' : 'disabled'}, ${config.exporters.length} exporter(s): ${types}${health}${alerting})\n`,
+    );
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
