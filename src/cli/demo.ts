@@ -11,6 +11,7 @@ import { IN_REPOSITORY, PACKAGE_ROOT, builtComponentDir, missingComponentMessage
 import { portFromEnvironment } from '../config/load.js';
 import { ComponentHost, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
+import { DEMO_HEALTH_ALERTING, type IncidentOptions, callFlaky, startIncidents } from './demo-incidents.js';
 
 /** Where the browser demo's pages come from (npm run demo:browser, demo:browser:static): they may push here. */
 const BROWSER_DEMO_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:5173', 'http://127.0.0.1:4173', 'http://localhost:4173'];
@@ -24,6 +25,7 @@ export const DEMO_CONFIG: MetricsConfigInput = {
   prefix: 'mcp_',
   defaultLabels: { service: 'omnimeter-demo' },
   exporters: [{ type: 'prometheus', host: '127.0.0.1', port: 9464, ingest: { origins: BROWSER_DEMO_ORIGINS } }],
+  ...DEMO_HEALTH_ALERTING,
 };
 
 export interface DemoOptions {
@@ -35,6 +37,8 @@ export interface DemoOptions {
   rate?: number;
   /** Fraction of calls that fail. */
   errorRatio?: number;
+  /** When incidents (raised error ratio, a trapping tool) happen; false: never. */
+  incidents?: Pick<IncidentOptions, 'firstAfterMs' | 'cycleMs' | 'incidentMs'> | false;
 }
 
 export interface Demo {
@@ -59,7 +63,7 @@ async function exampleComponents(log: (line: string) => void): Promise<void> {
     const { build } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'wasm', 'build.mjs')).href)) as {
       build: (names: string[], options: { log: (line: string) => void }) => Promise<unknown>;
     };
-    await build(['json-tool', 'cpu-tool'], { log });
+    await build(['json-tool', 'cpu-tool', 'hostile'], { log });
   }
   for (const name of ['json-tool', 'cpu-tool']) if (!existsSync(builtComponentDir(name))) throw new Error(missingComponentMessage(name));
 }
@@ -85,6 +89,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     'json-tool': host.load(exampleComponent('json-tool')).instantiate('demo'),
     'cpu-tool': host.load(exampleComponent('cpu-tool')).instantiate('demo'),
   };
+  // The flaky tool traps during incidents (built in the repository; an installed package lacks it).
+  const flaky = existsSync(builtComponentDir('hostile')) ? host.load(exampleComponent('hostile')) : undefined;
   const calls = metrics.counter('tool_calls_total', {
     help: 'Tool calls by tool and outcome.',
     labelNames: ['tool_name', 'status'] as const,
@@ -104,7 +110,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const inFlight = metrics.gauge('tool_calls_in_flight', { help: 'Tool calls currently running.' });
 
   const rate = options.rate ?? 20;
-  const errorRatio = options.errorRatio ?? 0.05;
+  const normalErrorRatio = options.errorRatio ?? 0.05;
+  let errorRatio = normalErrorRatio;
+  const incidents =
+    options.incidents === false
+      ? undefined
+      : startIncidents({
+          metrics,
+          flaky,
+          normalErrorRatio,
+          setErrorRatio: (ratio) => void (errorRatio = ratio),
+          log: options.log ?? (() => {}),
+          ...options.incidents,
+        });
+  let ticks = 0;
   const timer = setInterval(() => {
     const tool = TOOLS[Math.floor(Math.random() * TOOLS.length)]!;
     inFlight.inc();
@@ -122,12 +141,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     latencySummary.observe({ tool_name: tool.name }, stop());
     calls.inc({ tool_name: tool.name, status });
     inFlight.dec();
+    if (incidents?.flaky && ++ticks % rate === 0) calls.inc({ tool_name: 'flaky', status: callFlaky(incidents.flaky) });
   }, 1000 / rate);
 
   return {
     metrics,
     async stop() {
       clearInterval(timer);
+      incidents?.stop();
       await metrics.shutdown();
     },
   };
