@@ -148,6 +148,37 @@ export async function scrapeStats(p) {
   };
 }
 
+/**
+ * One peer, one type, one size. A function of its own so the instance dies
+ * with its frame: a suspended async loop keeps dead locals alive, which
+ * charged one peer's memory to the next one's baseline.
+ */
+async function measurePeer(peer, type, n, sets, rows, results, log) {
+  const r = bytesPerSeries(peer, type, sets);
+  if (!r) return;
+  results[`${peer} ${type} ${n}`] = r.perSeries;
+  rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}`, r.perSeries, 'B']);
+  const scraped = peer === 'OTel SDK' ? undefined : await bytesPerSeriesScraped(r, n);
+  if (scraped !== undefined) {
+    results[`${peer} ${type} ${n} scraped`] = scraped;
+    rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}, after a scrape`, scraped, 'B']);
+  }
+  log(`${peer} ${type} ${n}: ${r.perSeries.toFixed(0)} B/series, ${scraped?.toFixed(0) ?? '-'} after a scrape`);
+  if (n === 100_000 && type === 'counter' && peer !== 'OTel SDK') {
+    await r.p.scrape(); // warm up
+    const s = await scrapeStats(r.p);
+    results[`${peer} scrape`] = s;
+    const group = 'scrape of 100,000 counter series (Prometheus text)';
+    rows.push([group, `${peer}: duration`, s.ms, 'ms']);
+    rows.push([group, `${peer}: longest event-loop stall (wall clock)`, s.maxStallMs, 'ms']);
+    rows.push([group, `${peer}: longest event-loop stall (process CPU time)`, s.maxCpuStallMs, 'ms']);
+    log(
+      `${peer} scrape 100k: ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), ${s.bytes} chars`,
+    );
+  }
+  await r.p.close();
+}
+
 /** Rows for run.mjs: [group, case, value, unit]. */
 export async function scaleBench({ million = false, only, log = () => {} } = {}) {
   const rows = [];
@@ -157,31 +188,7 @@ export async function scaleBench({ million = false, only, log = () => {} } = {})
     for (const type of ['counter', 'gauge', 'histogram', 'summary']) {
       if (n === 100_000 && type !== 'counter' && type !== 'histogram') continue;
       if (only && !only.includes(type)) continue;
-      for (const peer of Object.keys(peers)) {
-        const r = bytesPerSeries(peer, type, sets);
-        if (!r) continue;
-        results[`${peer} ${type} ${n}`] = r.perSeries;
-        rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}`, r.perSeries, 'B']);
-        const scraped = peer === 'OTel SDK' ? undefined : await bytesPerSeriesScraped(r, n);
-        if (scraped !== undefined) {
-          results[`${peer} ${type} ${n} scraped`] = scraped;
-          rows.push([`memory per series (${n.toLocaleString('en')} two-label series)`, `${peer} ${type}, after a scrape`, scraped, 'B']);
-        }
-        log(`${peer} ${type} ${n}: ${r.perSeries.toFixed(0)} B/series, ${scraped?.toFixed(0) ?? '-'} after a scrape`);
-        if (n === 100_000 && type === 'counter' && peer !== 'OTel SDK') {
-          await r.p.scrape(); // warm up
-          const s = await scrapeStats(r.p);
-          results[`${peer} scrape`] = s;
-          const group = 'scrape of 100,000 counter series (Prometheus text)';
-          rows.push([group, `${peer}: duration`, s.ms, 'ms']);
-          rows.push([group, `${peer}: longest event-loop stall (wall clock)`, s.maxStallMs, 'ms']);
-          rows.push([group, `${peer}: longest event-loop stall (process CPU time)`, s.maxCpuStallMs, 'ms']);
-          log(
-            `${peer} scrape 100k: ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), ${s.bytes} chars`,
-          );
-        }
-        await r.p.close();
-      }
+      for (const peer of Object.keys(peers)) await measurePeer(peer, type, n, sets, rows, results, log);
     }
   }
   if (million) {
