@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import type { MetricsBackend } from './backend.js';
 import type { Counter, Gauge, Histogram, Summary, Timer } from './instruments.js';
 import type { MergePort } from './merge.js';
@@ -42,6 +43,12 @@ export interface SummaryOptions<N extends string> extends MetricOptions<N>, Samp
 export interface TimerOptions<N extends string> extends HistogramOptions<N>, SummaryOptions<N> {
   /** Where durations go. Default "histogram" (aggregatable by Prometheus). */
   type?: 'histogram' | 'summary';
+  /**
+   * `time()` (and `@timed`) also runs the call in an OpenTelemetry span from
+   * the instance's `tracerProvider`: true names it after the metric, a string
+   * names it. Off by default; ignored without a tracerProvider.
+   */
+  span?: boolean | string;
 }
 
 export interface MetricsRegistry {
@@ -95,6 +102,11 @@ export interface MetricsOptions {
    * `activeSpanContext`).
    */
   exemplars?: boolean | { spanContext: SpanContextSource };
+  /**
+   * Where timers with `span` get their tracer. Injected, never the global
+   * provider; omnimeter/node builds one from the `tracing` configuration.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 /** The active (sampled) span, or undefined: where exemplars come from. */

@@ -1,3 +1,4 @@
+import { otlpEndpoint } from '../exporters/otlp.js';
 /**
  * `npm start`: a live demo on embedded defaults. A simulated MCP-style tool
  * server whose tools are the example WebAssembly components (run under the
@@ -187,7 +188,7 @@ export async function runDemo(): Promise<void> {
   const endpoints = demo.metrics.config.exporters.map((e) =>
     e.type === 'prometheus'
       ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''})${port ? ` (port from ${port.variable})` : ''}`
-      : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? e.endpoint : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
+      : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? otlpEndpoint(e) : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
   );
   console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})
 ${endpoints.join('\n')}

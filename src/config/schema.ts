@@ -238,11 +238,17 @@ export const ConsoleExporterSchema = z
 export const OtlpExporterSchema = z
   .strictObject({
     type: z.literal('otlp'),
+    protocol: z.enum(['http', 'grpc'], { error: 'expected "http" or "grpc"' }).default('http').meta({
+      description: 'OTLP over HTTP (protobuf or JSON body) or gRPC (protobuf; Node only, needs the optional peer @grpc/grpc-js).',
+    }),
     endpoint: z
       .url({ error: 'expected an http(s) URL' })
       .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
-      .default('http://127.0.0.1:4318/v1/metrics')
-      .meta({ description: 'OTLP/HTTP metrics endpoint.' }),
+      .optional()
+      .meta({
+        description:
+          'OTLP metrics endpoint. Default: http://127.0.0.1:4318/v1/metrics (HTTP), http://127.0.0.1:4317 (gRPC; https:// for TLS).',
+      }),
     encoding: z
       .enum(['protobuf', 'json'], { error: 'expected "protobuf" or "json"' })
       .default('protobuf')
@@ -330,6 +336,40 @@ export const MetricsConfigSchema = z
       .array(FilterSchema, { error: 'expected a list of filters' })
       .default([])
       .meta({ description: 'Accept / deny / rename / common labels, applied in order.' }),
+    tracing: z
+      .strictObject({
+        enabled: z.boolean({ error: 'expected true or false' }).default(false).meta({
+          description: 'Build an OpenTelemetry TracerProvider (timer spans, the WASM host) and export its spans. Off by default.',
+        }),
+        protocol: z
+          .enum(['http/protobuf', 'http/json', 'grpc', 'zipkin'], { error: 'expected "http/protobuf", "http/json", "grpc" or "zipkin"' })
+          .default('http/protobuf')
+          .meta({ description: 'OTLP over HTTP (protobuf or JSON) or gRPC, or Zipkin JSON v2. Jaeger ingests OTLP natively.' }),
+        endpoint: z
+          .url({ error: 'expected an http(s) URL' })
+          .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
+          .optional()
+          .meta({
+            description:
+              'Where spans go. Default: http://127.0.0.1:4318/v1/traces (HTTP), http://127.0.0.1:4317 (gRPC), http://127.0.0.1:9411/api/v2/spans (Zipkin).',
+          }),
+        sampleRatio: z
+          .number({ error: 'expected a number in [0, 1]' })
+          .min(0, { error: 'expected a number in [0, 1]' })
+          .max(1, { error: 'expected a number in [0, 1]' })
+          .default(1)
+          .meta({ description: 'Fraction of new traces recorded (trace-id ratio); child spans follow their parent.' }),
+        headers: z
+          .record(z.string(), z.string({ error: 'expected a string header value' }))
+          .default({})
+          .meta({ description: 'Extra headers (gRPC: metadata), e.g. authentication.' }),
+        resource: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
+          .default({})
+          .meta({ description: 'Resource attributes, e.g. { "service.name": "api" }.' }),
+      })
+      .default({ enabled: false, protocol: 'http/protobuf', sampleRatio: 1, headers: {}, resource: {} })
+      .meta({ description: 'Trace export with the OpenTelemetry SDK (optional peer dependencies, loaded only when enabled).' }),
     exemplars: z
       .strictObject({
         enabled: z.boolean({ error: 'expected true or false' }).default(false).meta({

@@ -1,3 +1,4 @@
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import type { FamilyDescriptor, MetricsBackend } from '../api/backend.js';
 import type { MergeDescriptor, MergePort } from '../api/merge.js';
 import type { Counter, Gauge, Histogram, Summary, Timer } from '../api/instruments.js';
@@ -55,6 +56,7 @@ class Engine implements Metrics, FamilySource {
   readonly merge: MergePort = new MergeStore(this);
   private readonly ctx: EngineContext;
   private readonly prefix: string;
+  private readonly tracerProvider: TracerProvider | undefined;
   private readonly filter: MetricsOptions['filter'];
   private readonly samplingRate: number;
   private readonly defaultLabelNames: readonly string[];
@@ -71,6 +73,7 @@ class Engine implements Metrics, FamilySource {
     bare = false,
   ) {
     this.prefix = options.prefix;
+    this.tracerProvider = options.tracerProvider;
     this.filter = options.filter;
     this.samplingRate = options.samplingRate;
     this.defaultLabelNames = options.defaultLabels.map(([n]) => n);
@@ -234,15 +237,29 @@ class Engine implements Metrics, FamilySource {
     const type = options.type ?? 'histogram';
     if (type !== 'histogram' && type !== 'summary') this.fail(name, 'type', '"histogram" or "summary"', type);
     const unit = options.unit ?? (name.endsWith('_seconds') ? 'seconds' : undefined);
-    const { type: _type, ...rest } = options;
+    const { type: _type, span, ...rest } = options;
+    if (span !== undefined && typeof span !== 'boolean' && typeof span !== 'string')
+      this.fail(name, 'span', 'a boolean or a span name', span);
     const target = type === 'histogram' ? this.histogram<N>(name, { ...rest, unit }) : this.summary<N>(name, { ...rest, unit });
     if ((target as unknown) === noopHistogram || (target as unknown) === noopSummary) return noopTimer; // filtered out
-    return new TimerImpl<N>(target as unknown as HistogramFamily<N>, this.clock);
+    const spanName = span === true ? name : span || undefined;
+    const tracer = spanName ? this.tracer() : undefined;
+    return new TimerImpl<N>(
+      target as unknown as HistogramFamily<N>,
+      this.clock,
+      tracer && spanName ? { tracer, name: spanName } : undefined,
+    );
   }
 
   timed(name: string, options: Partial<TimerOptions<never>> = {}) {
     return timedDecorator(() => this.timer(name, { help: `Duration of ${name} calls in seconds.`, ...options }));
   }
+
+  /** omnimeter's tracer from the injected provider (timers with `span`), created on first use. */
+  private tracer(): Tracer | undefined {
+    return (this.tracerCache ??= this.tracerProvider?.getTracer('omnimeter', '0.1.0'));
+  }
+  private tracerCache: Tracer | undefined;
 
   /** Exemplar sampling reads the coarse clock: keep it ticking until shutdown. */
   private exemplarClock(clock: Clock): CoarseClock {

@@ -68,6 +68,7 @@ export interface ResolvedOptions {
   samplingRate: number;
   /** Where exemplars come from; undefined when exemplars are off. */
   spanContext: SpanContextSource | undefined;
+  tracerProvider: MetricsOptions['tracerProvider'];
 }
 
 const KNOWN = new Set([
@@ -82,6 +83,7 @@ const KNOWN = new Set([
   'filter',
   'samplingRate',
   'exemplars',
+  'tracerProvider',
 ]);
 
 /** Checks createMetrics options; every error names the option and the value. */
@@ -122,6 +124,10 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
   if (exemplars !== undefined && exemplars !== false && typeof exemplars?.spanContext !== 'function') {
     fail(where('exemplars'), 'false or { spanContext: () => { traceId, spanId } | undefined }', exemplars);
   }
+  const tracerProvider = options.tracerProvider;
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') {
+    fail(where('tracerProvider'), 'an OpenTelemetry TracerProvider (getTracer)', tracerProvider);
+  }
   return {
     enabled: options.enabled ?? true,
     prefix,
@@ -132,5 +138,6 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
     filter: options.filter,
     samplingRate: rate,
     spanContext: exemplars ? exemplars.spanContext : undefined,
+    tracerProvider,
   };
 }

@@ -1,3 +1,4 @@
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { LabelValue, Labels, StopTimer, Timer, TimerHandle } from '../api/instruments.js';
 import type { Clock } from './clock.js';
 import { type HistogramFamily, type SummaryFamily, isLabelsArgument } from './families.js';
@@ -51,10 +52,47 @@ function boundTimer(clock: Clock, series: Observer): TimerHandle {
 }
 
 /** Durations in seconds, measured on a monotonic high-resolution clock. */
+/** The slice of an OpenTelemetry Tracer timers use (type-only: the core imports no OpenTelemetry code). */
+type SpanTracer = Pick<Tracer, 'startActiveSpan'>;
+
+/** SpanStatusCode.ERROR of @opentelemetry/api. */
+const SPAN_ERROR = 2;
+
+/**
+ * Runs `fn` inside a new active span named `name`, ended when `fn` settles;
+ * a throw or rejection is recorded on the span and marks it as an error.
+ */
+export function inSpan<T>(tracer: SpanTracer, name: string, fn: () => T): T {
+  return tracer.startActiveSpan(name, (span: Span) => {
+    const fail = (error: unknown) => {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SPAN_ERROR, message: error instanceof Error ? error.message : String(error) });
+      span.end();
+      throw error;
+    };
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      return fail(error);
+    }
+    if (!isPromiseLike(result)) {
+      span.end();
+      return result;
+    }
+    return result.then((value) => {
+      span.end();
+      return value;
+    }, fail) as T;
+  });
+}
+
 export class TimerImpl<N extends string> implements Timer<N> {
   constructor(
     private readonly target: Target,
     private readonly clock: Clock,
+    /** When set, time() (and so @timed) runs the call in a span of this name. */
+    private readonly span?: { tracer: SpanTracer; name: string },
   ) {}
 
   get name(): string {
@@ -77,7 +115,8 @@ export class TimerImpl<N extends string> implements Timer<N> {
   }
 
   time<T>(fn: () => T, labels?: Labels<N>): T {
-    return timeCall(this.clock, fn, (seconds) => this.record(labels, seconds));
+    const timed = () => timeCall(this.clock, fn, (seconds) => this.record(labels, seconds));
+    return this.span ? inSpan(this.span.tracer, this.span.name, timed) : timed();
   }
 
   labels(labels: Labels<N>): TimerHandle {

@@ -13,6 +13,9 @@ import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../c
 import { ExportPipeline, NODE_EXPORTERS, buildPushExporters } from '../exporters/index.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
 import { activeSpanContext } from '../otel/span-context.js';
+import { createMeterProvider } from '../otel/meter-provider.js';
+import { type Tracing, startTracing } from './tracing.js';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { IngestGate } from '../ingest/gate.js';
 import { endpointOptions } from './endpoints.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
@@ -56,10 +59,17 @@ export interface NodeMetrics extends Metrics {
   readonly health: Health | undefined;
   /** Alerting rules, silences and notifications (config `alerting`); undefined while alerting is off. */
   readonly alerting: Alerting | undefined;
+  /**
+   * The TracerProvider timers (`span`) and the WASM host use: the injected
+   * one, or the one built from `tracing` (undefined when neither). Never global.
+   */
+  readonly tracerProvider: TracerProvider | undefined;
+  /** This instance as an OpenTelemetry MeterProvider (omnimeter/otel's bridge), created on first use. */
+  readonly meterProvider: MeterProvider;
 }
 
 /** Options only code can pass (functions, objects), beside the configuration. */
-type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerMetric' | 'seriesTtlSeconds'> & {
+type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerMetric' | 'seriesTtlSeconds' | 'tracerProvider'> & {
   /**
    * Where series live: a MetricsBackend, "native" (default), or
    * "wasm-component": omnimeter's engine compiled to a WebAssembly component
@@ -69,7 +79,16 @@ type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerM
 } & WatchOptions;
 export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
 
-const PROGRAMMATIC = ['backend', 'clock', 'filter', 'maxSeriesPerMetric', 'seriesTtlSeconds', 'scheduler', 'alertChannels'] as const;
+const PROGRAMMATIC = [
+  'backend',
+  'clock',
+  'filter',
+  'maxSeriesPerMetric',
+  'seriesTtlSeconds',
+  'scheduler',
+  'alertChannels',
+  'tracerProvider',
+] as const;
 
 /** Splits code-only options from the configuration and validates the latter (env overrides applied). */
 function resolveConfig(
@@ -88,6 +107,11 @@ function resolveConfig(
     throw new ConfigError('createMetrics', ['maxSeriesPerMetric: conflicts with retention.maxSeries; set one']);
   }
   const config = parseConfig(applyEnvironment({ enabled: true, ...(configInput as MetricsConfigInput) }, env), 'createMetrics');
+  if (programmatic.tracerProvider !== undefined && config.tracing.enabled) {
+    throw new ConfigError('createMetrics', [
+      'tracerProvider: conflicts with tracing.enabled (omnimeter would build a second provider); set one',
+    ]);
+  }
   return { config, programmatic };
 }
 
@@ -110,7 +134,7 @@ function backendOption(programmatic: ProgrammaticOnly): { backend?: MetricsBacke
 }
 
 /** The core's options: the configuration plus what only code can pass. */
-function coreOptions(config: MetricsConfig, programmatic: ProgrammaticOnly): MetricsOptions {
+function coreOptions(config: MetricsConfig, programmatic: ProgrammaticOnly, tracerProvider: TracerProvider | undefined): MetricsOptions {
   const { filter, commonLabels } = combinedFilter(config, programmatic.filter);
   const maxAge = config.retention.maxSeriesAge === undefined ? undefined : parseDuration(config.retention.maxSeriesAge)! / 1000;
   return {
@@ -122,6 +146,7 @@ function coreOptions(config: MetricsConfig, programmatic: ProgrammaticOnly): Met
     seriesTtlSeconds: programmatic.seriesTtlSeconds ?? maxAge,
     samplingRate: config.samplingRate,
     ...(config.exemplars.enabled ? { exemplars: { spanContext: activeSpanContext } } : {}),
+    ...(tracerProvider ? { tracerProvider } : {}),
     ...backendOption(programmatic),
     ...(programmatic.clock ? { clock: programmatic.clock } : {}),
     ...(filter ? { filter } : {}),
@@ -145,6 +170,7 @@ class NodeRuntime {
     private readonly config: MetricsConfig,
     private readonly closeCore: () => Promise<void>,
     programmatic: ProgrammaticOnly,
+    private readonly tracing: Tracing | undefined,
   ) {
     // Disabled: no exporter is built, no port opened, no timer started.
     const exporters = config.enabled ? config.exporters : [];
@@ -204,6 +230,8 @@ class NodeRuntime {
         await this.watch.shutdown(Math.max(0, deadline - Date.now())); // pending alert notifications first
         return this.pipeline.close(deadline);
       },
+      // After the servers have drained: spans of requests that were in flight have ended.
+      ...(this.tracing ? { closeTracing: this.tracing.shutdown } : {}),
       closeCore: this.closeCore,
     });
     return this.shuttingDown;
@@ -220,17 +248,26 @@ class NodeRuntime {
  */
 export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string, string | undefined> = process.env): NodeMetrics {
   const { config, programmatic } = resolveConfig(input, env);
-  const metrics = createCoreMetrics(coreOptions(config, programmatic));
-  const runtime = new NodeRuntime(metrics, config, metrics.shutdown.bind(metrics), programmatic);
-  return Object.assign(metrics, {
+  // Disabled (tracing or metrics): nothing is loaded, built or sent.
+  const tracing = config.enabled && config.tracing.enabled ? startTracing(config.tracing) : undefined;
+  tracing?.ready.catch((error: Error) => console.warn(`omnimeter: ${error.message}`));
+  const tracerProvider = programmatic.tracerProvider ?? tracing?.provider;
+  const metrics = createCoreMetrics(coreOptions(config, programmatic, tracerProvider));
+  const runtime = new NodeRuntime(metrics, config, metrics.shutdown.bind(metrics), programmatic, tracing);
+  const node = Object.assign(metrics, {
     config,
+    tracerProvider,
     serve: (options?: ServeOptions) => runtime.serve(options),
     collectDefaultMetrics: (options?: DefaultMetricsOptions) => runtime.collectDefaultMetrics(options),
-    ready: () => runtime.started,
+    ready: () => Promise.all([runtime.started, tracing?.ready]).then(() => {}),
     flush: () => runtime.flush(),
     shutdown: async () => void (await runtime.shutdown()),
     shutdownWithReport: () => runtime.shutdown(),
     health: runtime.watch.health,
     alerting: runtime.watch.alerting,
   });
+  // Created on first use: the bridge registers a collect hook for observable instruments.
+  let bridge: MeterProvider | undefined;
+  Object.defineProperty(node, 'meterProvider', { get: () => (bridge ??= createMeterProvider(metrics)), enumerable: true });
+  return node as typeof node & { readonly meterProvider: MeterProvider };
 }

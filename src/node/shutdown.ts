@@ -31,6 +31,8 @@ export interface ShutdownSteps {
   closePipeline(deadline: number): Promise<Undelivered[]>;
   /** The backend's own close. */
   closeCore(): Promise<void>;
+  /** Exports the spans still queued (tracing): after the servers, so spans of their last requests are in. */
+  closeTracing?(): Promise<void>;
 }
 
 /** Requests in progress get this long to finish before the final collection (within the deadline). */
@@ -59,6 +61,17 @@ export async function shutdownWithin(steps: ShutdownSteps): Promise<ShutdownRepo
     const closed = await Promise.all(steps.servers().map((s) => s.close(serverDeadline)));
     const forcedConnections = closed.reduce((n, c) => n + c.forcedConnections, 0);
     const undelivered = await steps.closePipeline(deadline);
+    if (steps.closeTracing) {
+      const traced = await until(
+        steps.closeTracing().then(
+          () => 'closed' as const,
+          (error: Error) => error,
+        ),
+        deadline,
+      );
+      if (traced !== 'closed')
+        undelivered.push({ exporter: 'tracing', batches: 0, reason: traced ? traced.message : 'spans not exported by the deadline' });
+    }
     const core = await until(
       steps.closeCore().then(() => 'closed' as const),
       deadline,

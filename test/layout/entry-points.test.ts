@@ -48,7 +48,7 @@ describe('layering', () => {
     backends: ['api', 'core', 'exposition', 'backends', 'component'],
     component: ['api', 'component'],
     config: ['api', 'core', 'config'],
-    exporters: ['api', 'core', 'exposition', 'config', 'exporters'],
+    exporters: ['api', 'core', 'exposition', 'config', 'exporters', 'build'],
     node: [
       'api',
       'core',
@@ -62,6 +62,7 @@ describe('layering', () => {
       'health',
       'node',
       'otel',
+      'build',
       'index.ts',
     ],
     ingest: ['api', 'core', 'exposition', 'config', 'ingest'],
