@@ -138,7 +138,9 @@ describe('tracing: { enabled } builds a TracerProvider with the SDK exporters', 
     await metrics.ready();
     // A scrape whose collection runs inside a span lasting 300 ms.
     const slow = metrics.timer('slow.collect', { help: 's', span: 'slow collect' });
-    metrics.registry.addCollectHook('slow', () => slow.time(() => sleep(300)));
+    metrics.registry.addCollectHook('slow', async () => {
+      await slow.time(() => sleep(300));
+    });
     const server = await metrics.serve({ port: 0 });
     const scrape = fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text());
     await sleep(50); // the scrape is in flight

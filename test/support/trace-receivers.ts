@@ -10,7 +10,7 @@ import { type Server, createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { ZIPKIN_V2_SCHEMA } from './zipkin-schema.js';
 
 const require = createRequire(import.meta.url);
@@ -49,7 +49,7 @@ function spansOf(message: unknown): ReceivedSpan[] {
           traceId: hex(s.traceId),
           spanId: hex(s.spanId),
           parentSpanId: hex(s.parentSpanId),
-          name: s.name as string,
+          name: String(s.name),
           attributes: attrs(s.attributes),
           resource: attrs(rs.resource?.attributes),
           scope: ss.scope?.name ?? '',
