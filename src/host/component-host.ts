@@ -7,7 +7,7 @@
  * A guest that traps is marked unhealthy and isolated; others carry on.
  * Platform-neutral: components arrive compiled (load-node.ts, load-browser.ts).
  */
-import { type Span, SpanStatusCode, type TracerProvider, context, trace } from '@opentelemetry/api';
+import { type Span, SpanStatusCode, type TracerProvider, context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
 import { type CompiledComponent, type InstantiateCore, coreModules, preinstantiate } from '../component/index.js';
@@ -56,6 +56,15 @@ export interface LogRecord {
   hostCalls?: number;
   status?: InvocationStatus;
   error?: string;
+  /** The trace the record belongs to (the invocation's span, or the caller's active one), so logs, metrics and traces correlate. */
+  trace_id?: string;
+  span_id?: string;
+}
+
+/** `trace_id` and `span_id` of `span`, or of the active span, when one is valid. */
+function traceFields(span: Span | undefined): Pick<LogRecord, 'trace_id' | 'span_id'> {
+  const ids = (span ?? trace.getSpan(context.active()))?.spanContext();
+  return ids && isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
 }
 
 export type InvocationStatus = 'success' | 'error' | 'trap' | 'timeout';
@@ -176,7 +185,13 @@ export class ComponentHost {
   load(component: CompiledComponent): LoadedComponent {
     const { name, sha256 } = component;
     this.runtime.compile.observe({ component: name }, component.compileSeconds);
-    this.options.log?.({ event: 'component.load', component: name, sha256, durationMs: component.compileSeconds * 1000 });
+    this.options.log?.({
+      event: 'component.load',
+      component: name,
+      sha256,
+      durationMs: component.compileSeconds * 1000,
+      ...traceFields(undefined),
+    });
     return {
       name,
       sha256,
@@ -269,7 +284,8 @@ export class ComponentHost {
         attributes: { 'wasm.component': component, 'wasm.component.sha256': sha256, 'wasm.instance': instance },
       });
       hostCalls.count = 0;
-      log?.({ event: 'invocation.start', component, sha256, instance, export: exportName });
+      const ids = log && traceFields(span);
+      log?.({ event: 'invocation.start', component, sha256, instance, export: exportName, ...ids });
       const started = performance.now();
       let status: InvocationStatus = 'success';
       try {
@@ -280,9 +296,18 @@ export class ComponentHost {
         if (status === 'trap') {
           session.healthy = false;
           runtime.healthy.set({ component, component_instance: instance }, 0);
-          log?.({ event: 'instance.unhealthy', component, sha256, instance, error: (error as Error).message });
+          log?.({ event: 'instance.unhealthy', component, sha256, instance, error: (error as Error).message, ...ids });
         }
-        log?.({ event: 'invocation.error', component, sha256, instance, export: exportName, status, error: (error as Error).message });
+        log?.({
+          event: 'invocation.error',
+          component,
+          sha256,
+          instance,
+          export: exportName,
+          status,
+          error: (error as Error).message,
+          ...ids,
+        });
         span?.recordException(error as Error);
         span?.setStatus({ code: SpanStatusCode.ERROR, message: status });
         throw error;
@@ -305,6 +330,7 @@ export class ComponentHost {
           durationMs: ms,
           hostCalls: hostCalls.count,
           status,
+          ...ids,
         });
       }
     };
