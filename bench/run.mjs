@@ -364,6 +364,12 @@ const fiveExporters = createNodeMetrics(
   target('1,000 changed series from guest to host', `${flushMs.toFixed(3)} ms`, '<= 1 ms', flushMs <= 1);
 }
 
+// --- MCP instrumentation (issue #15) -------------------------------------------
+{
+  const { benchMcp } = await import('./mcp.mjs');
+  await benchMcp(record, target);
+}
+
 // --- browser bundles (issue #5) ------------------------------------------------
 {
   const { build } = await import('esbuild');
@@ -422,7 +428,7 @@ const fmt = (v, unit) =>
     ? v.toFixed(0)
     : unit === 'ns/op'
       ? v.toFixed(v < 10 ? 2 : 1)
-      : unit === 'ms' || unit === 'KiB'
+      : unit === 'ms' || unit === 'KiB' || unit === 'µs/call'
         ? v.toFixed(2)
         : v.toFixed(3);
 let table = `Machine: ${machine}\nRun: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`npm run bench\` (median of 9 interleaved rounds)\n\n`;

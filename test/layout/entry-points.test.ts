@@ -70,6 +70,7 @@ describe('layering', () => {
     // Building components (Node only; its tools are optional peers loaded on use).
     build: ['build'],
     otel: ['api', 'core', 'exposition', 'otel'],
+    mcp: ['api', 'core', 'exposition', 'config', 'otel', 'mcp'],
     alerting: ['api', 'core', 'exposition', 'config', 'alerting'],
     health: ['api', 'core', 'exposition', 'config', 'alerting', 'health'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'build', 'alerting', 'health', 'cli'],

@@ -1,0 +1,450 @@
+/**
+ * One MCP session seen from its transport: every JSON-RPC message passes
+ * through `onmessage` (received) or `send` (sent), so this is where the
+ * conventions' operations begin and end, whichever side started them.
+ *
+ * - A request received is a `server` operation: it starts when the message
+ *   arrives and ends when the response is handed to the transport ("from the
+ *   time it was received until the result or ack is sent"), or when the peer
+ *   cancels it, or when the transport closes.
+ * - A request sent is a `client` operation: it starts at `send` and ends
+ *   when the response arrives, the send fails, we cancel it (the SDK's
+ *   timeout sends notifications/cancelled), or the transport closes.
+ * - Notifications have no answer: a received one lasts while it is
+ *   dispatched, a sent one until the transport accepted it.
+ *
+ * The server span of a request is the active context while the SDK runs its
+ * handler (it schedules the handler inside our `context.with`), so spans the
+ * handler starts are its children.
+ */
+import {
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  context,
+  trace,
+} from '@opentelemetry/api';
+import { utf8Bytes } from './bytes.js';
+import type { McpInstruments, RoleInstruments, SideInstruments } from './instruments.js';
+import type { ResolvedOptions } from './options.js';
+import { contextFields, extractContext } from './propagation.js';
+import { ATTR, ERROR_TYPE } from './semconv.js';
+
+type Id = string | number;
+
+/** The parts of a JSON-RPC message this module reads. */
+interface Message {
+  jsonrpc?: unknown;
+  id?: Id | null;
+  method?: unknown;
+  params?: Record<string, unknown> & { _meta?: Record<string, unknown> };
+  result?: Record<string, unknown>;
+  error?: { code?: unknown; message?: unknown };
+}
+
+/** The SDK's Transport interface, as far as instrumentation uses it. */
+export interface TransportLike {
+  start(): Promise<void>;
+  send(message: never, options?: never): Promise<void>;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: never, extra?: never) => void) | undefined;
+  sessionId?: string | undefined;
+}
+
+type Send = (message: Message, options?: unknown) => Promise<void>;
+type OnMessage = (message: Message, extra?: { requestInfo?: { headers?: Record<string, unknown> } }) => void;
+
+export type Role = 'server' | 'client';
+type Side = 'server' | 'client';
+
+/** Transports the SDK ships, by class name: what `network.transport` and `network.protocol.name` they mean. */
+const KNOWN_TRANSPORTS: Record<string, { transport: string; protocol?: string }> = {
+  StdioServerTransport: { transport: 'pipe' },
+  StdioClientTransport: { transport: 'pipe' },
+  StreamableHTTPServerTransport: { transport: 'tcp', protocol: 'http' },
+  WebStandardStreamableHTTPServerTransport: { transport: 'tcp', protocol: 'http' },
+  StreamableHTTPClientTransport: { transport: 'tcp', protocol: 'http' },
+  SSEServerTransport: { transport: 'tcp', protocol: 'http' },
+  SSEClientTransport: { transport: 'tcp', protocol: 'http' },
+  WebSocketClientTransport: { transport: 'tcp', protocol: 'websocket' },
+};
+
+/** Where the client's fetch middleware puts what it learns of the server (server.address, server.port). */
+export interface PeerInfo {
+  address?: string;
+  port?: number;
+}
+
+interface Operation {
+  readonly side: Side;
+  readonly method: string;
+  readonly tool: string | undefined;
+  /** A request (counted in flight until answered), not a notification. */
+  readonly request: boolean;
+  readonly start: number;
+  /** The metric attributes known when it started (mcp.protocol.version is added at the end). */
+  readonly attributes: Attributes;
+  readonly span: Span | undefined;
+}
+
+const isId = (id: unknown): id is Id => typeof id === 'string' || typeof id === 'number';
+
+function errorTypeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && Number.isFinite(code)) return String(code);
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && name !== '' ? name : ERROR_TYPE.other;
+}
+
+/** notifications/cancelled: the SDK's own timeout says McpError -32001 ("Request timed out") in its reason. */
+function cancelType(reason: unknown): string {
+  return typeof reason === 'string' && (/-32001\b/.test(reason) || /timed out/i.test(reason)) ? ERROR_TYPE.timeout : ERROR_TYPE.cancelled;
+}
+
+function targetOf(message: Message): { tool?: string; prompt?: string; uri?: string } {
+  const params = message.params;
+  if (params === undefined || params === null || typeof params !== 'object') return {};
+  const method = message.method;
+  if (method === 'tools/call' && typeof params.name === 'string') return { tool: params.name };
+  if (method === 'prompts/get' && typeof params.name === 'string') return { prompt: params.name };
+  if (typeof params.uri === 'string') return { uri: params.uri };
+  return {};
+}
+
+const now = () => performance.now();
+
+/** Copies `source`'s keys onto `target` in order: a loop, because object spread is far slower on the hot path. */
+function copyInto(target: Attributes, source: Attributes): Attributes {
+  for (const key in source) target[key] = source[key];
+  return target;
+}
+
+export class McpSession {
+  private readonly incoming = new Map<Id, Operation>();
+  private readonly outgoing = new Map<Id, Operation>();
+  private readonly started = now();
+  private readonly networkTransport: string | undefined;
+  private readonly networkProtocol: string | undefined;
+  private protocolVersion: string | undefined;
+  private lastError: string | undefined;
+  private closed = false;
+  private readonly tracer: Tracer | undefined;
+  private readonly role: RoleInstruments | undefined;
+  /** Attributes every operation and session record starts with (transport, peer), rebuilt when the protocol version is learnt. */
+  private base: Attributes = {};
+  /** UpDownCounter attributes per method (one object each, so the hot path builds none). */
+  private readonly activeAttributes = new Map<string, Attributes>();
+
+  constructor(
+    private readonly transport: TransportLike,
+    private readonly kind: Role,
+    private readonly options: ResolvedOptions,
+    private readonly instruments: McpInstruments | undefined,
+    private readonly peer: PeerInfo,
+  ) {
+    const known = KNOWN_TRANSPORTS[(transport as object).constructor?.name ?? ''];
+    this.networkTransport = options.networkTransport === false ? undefined : (options.networkTransport ?? known?.transport);
+    this.networkProtocol = known?.protocol;
+    this.tracer = options.tracerProvider?.getTracer('omnimeter/mcp');
+    this.role = instruments?.[kind];
+    this.rebuildBase();
+    this.role?.activeSessions.add(1, this.sessionAttributes(false));
+  }
+
+  /** Wraps `send` (call before the SDK sends anything). */
+  hookSend(): void {
+    const send = this.transport.send.bind(this.transport) as unknown as Send;
+    (this.transport as unknown as { send: Send }).send = (message, options) => this.onSend(send, message, options);
+  }
+
+  /** Wraps the callbacks the SDK's Protocol set on the transport (call after connect set them, before messages flow). */
+  hookCallbacks(): void {
+    const t = this.transport as unknown as { onmessage?: OnMessage; onclose?: () => void; onerror?: (e: Error) => void };
+    const onmessage = t.onmessage;
+    const onclose = t.onclose;
+    const onerror = t.onerror;
+    t.onmessage = (message, extra) => this.onMessage(onmessage, message, extra);
+    t.onclose = () => {
+      this.close();
+      onclose?.();
+    };
+    t.onerror = (error) => {
+      this.transportError(error);
+      onerror?.(error);
+    };
+  }
+
+  // ----- received ---------------------------------------------------------------------------
+
+  private onMessage(inner: OnMessage | undefined, message: Message, extra?: Parameters<OnMessage>[1]): void {
+    if (message === null || typeof message !== 'object') return inner?.(message, extra);
+    const method = message.method;
+    if (typeof method === 'string') {
+      if (this.protocolVersion === undefined) this.versionFromHeaders(extra);
+      if (isId(message.id)) {
+        const op = this.begin('server', method, message, this.extractParent(message));
+        if (op === undefined) return inner?.(message, extra);
+        this.incoming.set(message.id, op);
+        this.size(method, 'receive', message);
+        if (op.span === undefined) return inner?.(message, extra);
+        return context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+      }
+      if (method === 'notifications/cancelled') this.cancelled(this.incoming, message);
+      const op = this.begin('server', method, message, this.extractParent(message));
+      if (op === undefined) return inner?.(message, extra);
+      this.size(method, 'receive', message);
+      try {
+        if (op.span === undefined) inner?.(message, extra);
+        else context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+      } finally {
+        this.end(op, undefined);
+      }
+      return;
+    }
+    this.answered(this.outgoing, message, 'receive');
+    inner?.(message, extra);
+  }
+
+  // ----- sent -------------------------------------------------------------------------------
+
+  private onSend(send: Send, message: Message, options: unknown): Promise<void> {
+    if (message === null || typeof message !== 'object') return send(message, options);
+    const method = message.method;
+    if (typeof method === 'string') {
+      if (method === 'notifications/cancelled') this.cancelled(this.outgoing, message);
+      const op = this.begin('client', method, message, context.active());
+      if (op === undefined) return send(message, options);
+      const out = this.inject(message, op);
+      this.size(method, 'transmit', out);
+      if (isId(message.id)) {
+        this.outgoing.set(message.id, op);
+        const sent = send(out, options);
+        sent.then(undefined, (error) => this.failed(message.id as Id, op, error));
+        return sent;
+      }
+      const sent = send(out, options);
+      sent.then(
+        () => this.end(op, undefined),
+        (error) => this.end(op, undefined, errorTypeOf(error)),
+      );
+      return sent;
+    }
+    this.answered(this.incoming, message, 'transmit');
+    return send(message, options);
+  }
+
+  /** A response (received or sent): ends the operation it answers, found among those `pending`. */
+  private answered(pending: Map<Id, Operation>, message: Message, direction: 'receive' | 'transmit'): void {
+    if (!isId(message.id)) return;
+    const op = pending.get(message.id);
+    if (op === undefined) return;
+    pending.delete(message.id);
+    if (op.method === 'initialize') this.versionFromResult(message);
+    this.size(op.method, direction, message);
+    this.end(op, message);
+  }
+
+  private failed(id: Id, op: Operation, error: unknown): void {
+    if (this.outgoing.get(id) !== op) return;
+    this.outgoing.delete(id);
+    this.end(op, undefined, errorTypeOf(error));
+  }
+
+  /** The message with our context in `params._meta` (a copy: the caller's params are not touched). */
+  private inject(message: Message, op: Operation): Message {
+    const ctx = op.span ? trace.setSpan(context.active(), op.span) : context.active();
+    const fields = contextFields(ctx);
+    if (fields === undefined) return message;
+    const params = message.params ?? {};
+    return { ...message, params: { ...params, _meta: { ...params._meta, ...fields } } };
+  }
+
+  private extractParent(message: Message): Context {
+    const active = context.active();
+    return (this.tracer && extractContext(active, message.params?._meta)) || active;
+  }
+
+  // ----- operations -------------------------------------------------------------------------
+
+  private begin(side: Side, method: string, message: Message, parent: Context): Operation | undefined {
+    const target = targetOf(message);
+    if (!this.options.selected(method, target.tool)) return undefined;
+    const attributes: Attributes = { [ATTR.methodName]: method };
+    if (target.tool !== undefined) {
+      attributes[ATTR.operationName] = 'execute_tool';
+      attributes[ATTR.toolName] = target.tool;
+    } else if (target.prompt !== undefined) attributes[ATTR.promptName] = target.prompt;
+    if (target.uri !== undefined && this.options.resourceUriMetrics) attributes[ATTR.resourceUri] = target.uri;
+    const request = isId(message.id);
+    if (request) this.sideOf(side)?.activeRequests.add(1, this.activeOf(method));
+    let span: Span | undefined;
+    if (this.tracer) {
+      const spanAttributes = copyInto(copyInto({}, attributes), this.base);
+      if (target.uri !== undefined) spanAttributes[ATTR.resourceUri] = target.uri;
+      if (request) spanAttributes[ATTR.jsonrpcRequestId] = String(message.id);
+      const sessionId = this.transport.sessionId;
+      if (sessionId) spanAttributes[ATTR.sessionId] = sessionId;
+      if (target.tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
+        spanAttributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
+      const name = target.tool ?? target.prompt;
+      const links = side === 'server' ? this.ambientLink(parent) : undefined;
+      span = this.tracer.startSpan(
+        name === undefined ? method : `${method} ${name}`,
+        { kind: side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: spanAttributes, links },
+        parent,
+      );
+    }
+    return { side, method, tool: target.tool, request, start: now(), attributes, span };
+  }
+
+  /** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
+  private ambientLink(parent: Context): Link[] | undefined {
+    const ambient = trace.getSpanContext(context.active());
+    if (ambient === undefined || parent === context.active()) return undefined;
+    return [{ context: ambient }];
+  }
+
+  /** Ends an operation with its response (if any) or an error type. */
+  private end(op: Operation, response: Message | undefined, errorType?: string): void {
+    let rpcCode: string | undefined;
+    let statusMessage: string | undefined;
+    let type = errorType;
+    if (response?.error !== undefined && response.error !== null) {
+      const code = response.error.code;
+      rpcCode = typeof code === 'number' ? String(code) : ERROR_TYPE.other;
+      type = rpcCode;
+      if (typeof response.error.message === 'string') statusMessage = response.error.message;
+    } else if (op.tool !== undefined && response?.result?.isError === true) type = ERROR_TYPE.toolError;
+    const sideInstruments = this.sideOf(op.side);
+    if (sideInstruments !== undefined) {
+      // The operation's own object, finished in place (object spreads cost microseconds on this path).
+      const attributes = copyInto(op.attributes, this.base);
+      if (type !== undefined) attributes[ATTR.errorType] = type;
+      if (rpcCode !== undefined) attributes[ATTR.rpcStatusCode] = rpcCode;
+      for (const [from, to] of this.options.legacy) if (attributes[from] !== undefined) attributes[to] = attributes[from];
+      sideInstruments.operationDuration.record((now() - op.start) / 1000, attributes);
+      if (op.request) sideInstruments.activeRequests.add(-1, this.activeOf(op.method));
+      if (op.tool !== undefined) {
+        const outcome = type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error';
+        const calls: Attributes = { [ATTR.toolName]: op.tool, [ATTR.outcome]: outcome };
+        for (const [from, to] of this.options.legacy) if (calls[from] !== undefined) calls[to] = calls[from];
+        sideInstruments.toolCalls.add(1, calls);
+      }
+    }
+    const span = op.span;
+    if (span === undefined) return;
+    if (this.protocolVersion !== undefined) span.setAttribute(ATTR.protocolVersion, this.protocolVersion);
+    if (this.peer.address !== undefined && op.side === 'client') {
+      span.setAttribute(ATTR.serverAddress, this.peer.address);
+      if (this.peer.port !== undefined) span.setAttribute(ATTR.serverPort, this.peer.port);
+    }
+    if (op.tool !== undefined && this.options.recordToolResults && response?.result !== undefined && type === undefined)
+      span.setAttribute(ATTR.toolCallResult, JSON.stringify(response.result));
+    if (type !== undefined) {
+      span.setAttribute(ATTR.errorType, type);
+      if (rpcCode !== undefined) span.setAttribute(ATTR.rpcStatusCode, rpcCode);
+      span.setStatus(statusMessage === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: statusMessage });
+    }
+    span.end();
+  }
+
+  private cancelled(pending: Map<Id, Operation>, message: Message): void {
+    const id = message.params?.requestId;
+    if (!isId(id)) return;
+    const op = pending.get(id);
+    if (op === undefined) return;
+    pending.delete(id);
+    this.end(op, undefined, cancelType(message.params?.reason));
+  }
+
+  private sideOf(side: Side): SideInstruments | undefined {
+    return this.instruments?.[side];
+  }
+
+  private activeOf(method: string): Attributes {
+    let attributes = this.activeAttributes.get(method);
+    if (attributes === undefined) {
+      attributes = { [ATTR.methodName]: method };
+      if (this.activeAttributes.size < 256) this.activeAttributes.set(method, attributes);
+    }
+    return attributes;
+  }
+
+  // ----- session ----------------------------------------------------------------------------
+
+  private rebuildBase(): void {
+    const base: Attributes = {};
+    if (this.protocolVersion !== undefined) base[ATTR.protocolVersion] = this.protocolVersion;
+    base[ATTR.jsonrpcVersion] = '2.0';
+    if (this.networkTransport !== undefined) base[ATTR.networkTransport] = this.networkTransport;
+    if (this.networkProtocol !== undefined) base[ATTR.networkProtocolName] = this.networkProtocol;
+    if (this.kind === 'client' && this.peer.address !== undefined) {
+      base[ATTR.serverAddress] = this.peer.address;
+      if (this.peer.port !== undefined) base[ATTR.serverPort] = this.peer.port;
+    }
+    this.base = base;
+  }
+
+  /** Called by the fetch middleware when it learns where the server is. */
+  peerChanged(): void {
+    this.rebuildBase();
+  }
+
+  private versionFromResult(message: Message): void {
+    const version = message.result?.protocolVersion;
+    if (typeof version === 'string' && version !== this.protocolVersion) {
+      this.protocolVersion = version;
+      this.rebuildBase();
+    }
+  }
+
+  /** Stateless Streamable HTTP never sees initialize: each request carries the version in a header. */
+  private versionFromHeaders(extra: Parameters<OnMessage>[1]): void {
+    const header = extra?.requestInfo?.headers?.['mcp-protocol-version'];
+    if (typeof header === 'string' && header !== '') {
+      this.protocolVersion = header;
+      this.rebuildBase();
+    }
+  }
+
+  private sessionAttributes(withError: boolean): Attributes {
+    const attributes: Attributes = {};
+    if (this.networkTransport !== undefined) attributes[ATTR.networkTransport] = this.networkTransport;
+    if (!withError) return attributes;
+    const full: Attributes = { ...this.base };
+    if (this.lastError !== undefined) full[ATTR.errorType] = this.lastError;
+    return full;
+  }
+
+  private transportError(error: Error): void {
+    const type = errorTypeOf(error);
+    this.lastError = type;
+    const attributes: Attributes = { [ATTR.errorType]: type };
+    if (this.networkTransport !== undefined) attributes[ATTR.networkTransport] = this.networkTransport;
+    this.role?.transportErrors.add(1, attributes);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pending of [this.incoming, this.outgoing]) {
+      const ops = [...pending.values()];
+      pending.clear();
+      for (const op of ops) this.end(op, undefined, ERROR_TYPE.connectionClosed);
+    }
+    this.role?.sessionDuration.record((now() - this.started) / 1000, this.sessionAttributes(true));
+    this.role?.activeSessions.add(-1, this.sessionAttributes(false));
+  }
+
+  private size(method: string, direction: 'receive' | 'transmit', message: Message): void {
+    if (this.role === undefined || !this.options.messageSizes) return;
+    const attributes: Attributes = { [ATTR.methodName]: method, [ATTR.ioDirection]: direction };
+    if (this.networkTransport !== undefined) attributes[ATTR.networkTransport] = this.networkTransport;
+    this.role.messageSize.record(utf8Bytes(JSON.stringify(message)), attributes);
+  }
+}
