@@ -18,8 +18,8 @@ import { buildDist } from '../scripts/build.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, '.cache', 'wasm');
 const WIT = join(root, 'wasm', 'examples', 'examples.wit');
-/** WIT packages the examples import besides omnimeter:metrics (a subset of wasi:clocks). */
-const WIT_DEPS = [join(root, 'wasm', 'examples', 'wasi')];
+/** WIT packages the examples import besides omnimeter:metrics (a subset of wasi:clocks; the tools a script runtime gives scripts). */
+const WIT_DEPS = [join(root, 'wasm', 'examples', 'wasi'), join(root, 'wasm', 'examples', 'script')];
 
 /**
  * The guests. `assemblyscript`: asc, exports renamed to kebab-case, then a
@@ -32,6 +32,7 @@ export const GUESTS = [
   { name: 'json-tool', kind: 'assemblyscript', source: 'wasm/examples/json-tool.ts' },
   { name: 'hostile', kind: 'assemblyscript', source: 'wasm/examples/hostile.ts' },
   { name: 'wasi-tool', kind: 'assemblyscript', source: 'wasm/examples/wasi-tool.ts' },
+  { name: 'demo-script', kind: 'assemblyscript', source: 'wasm/examples/demo-script.ts' },
   { name: 'ts-tool', kind: 'componentize', source: 'wasm/examples/ts-tool.ts' },
   { name: 'engine', kind: 'componentize', source: 'wasm/examples/engine.ts' },
 ];

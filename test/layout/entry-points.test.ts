@@ -71,6 +71,8 @@ describe('layering', () => {
     build: ['build'],
     otel: ['api', 'core', 'exposition', 'otel'],
     mcp: ['api', 'core', 'exposition', 'config', 'otel', 'mcp'],
+    // Script execution: its telemetry decorator, and the WebAssembly engine (Node: worker threads) on the host.
+    execution: ['api', 'core', 'exposition', 'host', 'build', 'execution'],
     alerting: ['api', 'core', 'exposition', 'config', 'alerting'],
     health: ['api', 'core', 'exposition', 'config', 'alerting', 'health'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'build', 'alerting', 'health', 'cli'],
@@ -82,7 +84,7 @@ describe('layering', () => {
     const layer = layerOf(file);
     for (const spec of importsOf(file)) {
       if (!spec.startsWith('.')) {
-        const nodeOnly = ['node', 'cli', 'config', 'exporters', 'host', 'build', 'alerting'];
+        const nodeOnly = ['node', 'cli', 'config', 'exporters', 'host', 'build', 'alerting', 'execution'];
         if (!nodeOnly.includes(layer)) expect(spec, `${file} imports a Node module`).not.toMatch(/^node:/);
         continue;
       }
