@@ -3,9 +3,10 @@
  * project's own generated protobuf code (@opentelemetry/otlp-transformer
  * 0.52.1), for protobuf and JSON bodies alike, and answers as a collector does.
  */
-import { type Server, createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { otlpHttpServer } from './otlp-http.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,30 +81,9 @@ export class OtlpReceiver {
 
   static async start(): Promise<OtlpReceiver> {
     let receiver!: OtlpReceiver;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (receiver.status !== 200) {
-          res.writeHead(receiver.status).end();
-          return;
-        }
-        const body = Buffer.concat(chunks);
-        const type = req.headers['content-type'] ?? '';
-        try {
-          const message = type.startsWith('application/json') ? Request.fromObject(JSON.parse(body.toString())) : Request.decode(body);
-          const problem = Request.verify(message);
-          if (problem) throw new Error(problem);
-          receiver.requests.push(flatten(message, type));
-        } catch (error) {
-          res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
-          return;
-        }
-        if (type.startsWith('application/json')) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Response.encode(Response.create({})).finish());
-      });
+    const server = await otlpHttpServer({ Request, Response }, (message, type) => receiver.requests.push(flatten(message, type)), {
+      status: () => receiver.status,
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     receiver = new OtlpReceiver(server);
     return receiver;
   }
