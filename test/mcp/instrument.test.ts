@@ -380,6 +380,30 @@ describe.each(SDK_PACKAGES)('with %s', (pkg) => {
     await metrics.shutdown();
   });
 
+  it('instruments the low-level Server (setRequestHandler) as it does McpServer', async () => {
+    const metrics = createMetrics();
+    const server = new sdk.Server({ name: 'low-level', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(sdk.CallToolRequestSchema, async (request) => ({
+      content: [{ type: 'text' as const, text: `called ${request.params.name}` }],
+      isError: request.params.name === 'bad',
+    }));
+    instrumentServer(server, { metrics });
+    const client = new sdk.Client({ name: 'c', version: '1.0.0' });
+    const [clientSide, serverSide] = sdk.InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    await client.callTool({ name: 'good', arguments: {} });
+    await client.callTool({ name: 'bad', arguments: {} });
+    const calls = seriesWith(await family(metrics, 'mcp.server.tool.calls'), {});
+    expect(calls.map((s) => [s.attrs['gen_ai.tool.name'], s.attrs.outcome]).sort()).toEqual([
+      ['bad', 'tool_error'],
+      ['good', 'success'],
+    ]);
+    await client.close();
+    await server.close();
+    await metrics.shutdown();
+  });
+
   it('instruments a server and client that are already connected', async () => {
     const metrics = createMetrics();
     const { client, server } = await connect(sdk, {

@@ -20,6 +20,7 @@ export interface Sdk {
   InMemoryTransport: typeof import('@modelcontextprotocol/sdk/inMemory.js').InMemoryTransport;
   McpError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
   CallToolResultSchema: typeof import('@modelcontextprotocol/sdk/types.js').CallToolResultSchema;
+  CallToolRequestSchema: typeof import('@modelcontextprotocol/sdk/types.js').CallToolRequestSchema;
   LATEST_PROTOCOL_VERSION: string;
 }
 
@@ -43,6 +44,7 @@ export async function loadSdk(pkg: (typeof SDK_PACKAGES)[number]): Promise<Sdk> 
     InMemoryTransport: memory.InMemoryTransport,
     McpError: types.McpError,
     CallToolResultSchema: types.CallToolResultSchema,
+    CallToolRequestSchema: types.CallToolRequestSchema,
     LATEST_PROTOCOL_VERSION: types.LATEST_PROTOCOL_VERSION,
   };
 }
