@@ -23,6 +23,19 @@ export interface CompiledComponent {
   /** Compiled core modules by the file name the glue asks for. */
   readonly cores: ReadonlyMap<string, WebAssembly.Module>;
   readonly compileSeconds: number;
+  /** Its core modules count their steps (meter.ts): budgets stop it mid-invocation. */
+  readonly metered?: boolean;
+}
+
+/** Guards a loader applies to core modules before compiling them. */
+export interface GuardOptions {
+  /** Cap on each linear memory, in bytes (whole 64 KiB pages): growth beyond it fails inside the guest. */
+  maxMemoryBytes?: number;
+  /**
+   * Count steps, so the host's time and step budgets stop a runaway guest
+   * (needs the optional "binaryen" package; about 1 s per MB of module to rewrite).
+   */
+  meter?: boolean;
 }
 
 /** The file name part of a path or URL: the glue asks for core modules by it. */

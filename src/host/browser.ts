@@ -9,9 +9,13 @@ export {
   type ComponentInstance,
   type LogRecord,
   type InvocationStatus,
+  type InstanceHealth,
+  type InstanceState,
+  type RecoveryOptions,
 } from './component-host.js';
+export { BudgetExceeded } from './budget.js';
 export { GuestSession, DEFAULT_LIMITS, type ComponentSettings, type GuestLimits, type RejectReason } from './guest-session.js';
 export type { GuestDescriptor, GuestUpdate, Op, Recorder } from '../api/recorder.js';
-export { preinstantiate, type CompiledComponent, type ComponentGlue, type InstantiateCore } from '../component/index.js';
+export { preinstantiate, type CompiledComponent, type ComponentGlue, type GuardOptions, type InstantiateCore } from '../component/index.js';
 export { fetchComponent, type FetchComponentOptions } from './load-browser.js';
 export { engineBackend, engineBackendAsync } from '../backends/wasm-component/index.js';

@@ -1,4 +1,10 @@
 /** `omnimeter/host` in Node: runs WebAssembly components and aggregates their metrics. */
 export * from './browser.js';
-export { readComponent, wasmComponentBackend, type EngineBackendOptions } from './load-node.js';
+export {
+  readComponent,
+  readComponentAsync,
+  wasmComponentBackend,
+  type EngineBackendOptions,
+  type ReadComponentOptions,
+} from './load-node.js';
 export { transpileCached, type TranspiledComponent } from '../build/transpile.js';

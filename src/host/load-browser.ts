@@ -4,9 +4,10 @@
  * the component with Web Crypto. The glue module itself is imported by the
  * page's bundler, which also gives the URLs of the `.wasm` files.
  */
-import { type ComponentGlue, type CompiledComponent, fileName, toHex } from '../component/index.js';
+import { guardCore } from '../component/guard.js';
+import { type ComponentGlue, type CompiledComponent, type GuardOptions, fileName, toHex } from '../component/index.js';
 
-export interface FetchComponentOptions {
+export interface FetchComponentOptions extends GuardOptions {
   name: string;
   /** The glue jco generated with `--instantiation sync`, imported by the page. */
   glue: ComponentGlue;
@@ -35,9 +36,9 @@ export async function fetchComponent(options: FetchComponentOptions): Promise<Co
   for (const [file, url] of entries) {
     const wasm = await bytes(url);
     first ??= wasm;
-    cores.set(fileName(file), await WebAssembly.compile(wasm));
+    cores.set(fileName(file), await WebAssembly.compile(await guardCore(new Uint8Array(wasm), options)));
   }
   const compileSeconds = (performance.now() - start) / 1000;
   const digest = await crypto.subtle.digest('SHA-256', options.componentUrl === undefined ? first! : await bytes(options.componentUrl));
-  return { name: options.name, glue: options.glue, cores, sha256: toHex(digest), compileSeconds };
+  return { name: options.name, glue: options.glue, cores, sha256: toHex(digest), compileSeconds, metered: options.meter === true };
 }

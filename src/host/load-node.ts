@@ -11,17 +11,20 @@ import { join, resolve } from 'node:path';
 import type { MetricsBackend } from '../api/backend.js';
 import { builtComponentDir, missingComponentMessage } from '../build/locations.js';
 import type { Clock } from '../core/clock.js';
-import type { ComponentGlue, CompiledComponent } from '../component/index.js';
+import { guardCore, limitCore } from '../component/guard.js';
+import type { ComponentGlue, CompiledComponent, GuardOptions } from '../component/index.js';
 import { engineBackend } from '../backends/wasm-component/index.js';
 
 const requireModule = createRequire(import.meta.url);
 
-/**
- * Reads and compiles a folder written by `jco transpile --instantiation sync`
- * (`<name>.js` and its `*.core*.wasm`). `componentWasm`, hashed for logs,
- * defaults to `<name>.component.wasm` in or beside the folder.
- */
-export function readComponent(folder: string, options: { name?: string; componentWasm?: string } = {}): CompiledComponent {
+export interface ReadComponentOptions extends GuardOptions {
+  name?: string;
+  /** The component's own file, hashed for logs; default `<name>.component.wasm` in or beside the folder. */
+  componentWasm?: string;
+}
+
+/** The folder's glue, core module bytes and hash, not yet compiled. */
+function readFolder(folder: string, options: ReadComponentOptions) {
   const dir = resolve(folder); // require() would read a relative path as a package name
   const files = readdirSync(dir);
   const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))?.replace(/\.js$/, '');
@@ -29,17 +32,28 @@ export function readComponent(folder: string, options: { name?: string; componen
   const glue = requireModule(join(dir, `${name}.js`)) as ComponentGlue;
   const candidates = [options.componentWasm, join(dir, `${name}.component.wasm`), join(dir, '..', `${name}.component.wasm`)];
   const wasmPath = candidates.find((c): c is string => c !== undefined && existsSync(c)) ?? join(dir, `${name}.core.wasm`);
+  const cores = files.filter((f) => /\.core\d*\.wasm$/.test(f)).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))] as const);
+  return { name, glue, cores, sha256: createHash('sha256').update(readFileSync(wasmPath)).digest('hex') };
+}
+
+/**
+ * Reads and compiles a folder written by `jco transpile --instantiation sync`
+ * (`<name>.js` and its `*.core*.wasm`), optionally with its memory capped.
+ */
+export function readComponent(folder: string, options: ReadComponentOptions = {}): CompiledComponent {
+  const { cores, ...read } = readFolder(folder, options);
   const start = performance.now();
-  const cores = new Map<string, WebAssembly.Module>();
-  for (const file of files.filter((f) => /\.core\d*\.wasm$/.test(f)))
-    cores.set(file, new WebAssembly.Module(readFileSync(join(dir, file))));
-  return {
-    name,
-    glue,
-    cores,
-    sha256: createHash('sha256').update(readFileSync(wasmPath)).digest('hex'),
-    compileSeconds: (performance.now() - start) / 1000,
-  };
+  const modules = new Map(cores.map(([f, bytes]) => [f, new WebAssembly.Module(limitCore(bytes, options))]));
+  return { ...read, cores: modules, compileSeconds: (performance.now() - start) / 1000 };
+}
+
+/** The same, with every guard (metering included: the host's budgets then stop a runaway guest). */
+export async function readComponentAsync(folder: string, options: ReadComponentOptions = {}): Promise<CompiledComponent> {
+  const { cores, ...read } = readFolder(folder, options);
+  const start = performance.now();
+  const modules = new Map<string, WebAssembly.Module>();
+  for (const [f, bytes] of cores) modules.set(f, await WebAssembly.compile(await guardCore(bytes, options)));
+  return { ...read, cores: modules, compileSeconds: (performance.now() - start) / 1000, metered: options.meter === true };
 }
 
 export interface EngineBackendOptions {

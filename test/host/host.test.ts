@@ -146,6 +146,13 @@ describe('components that import WASI', () => {
     const work = await read(metrics, 'wasi_tool_work_seconds');
     expect(work?.count).toBe(1);
     expect(work?.sum).toBeCloseTo(Number(took) / 1e9, 12);
+    // Its WASI calls are counted and timed per interface and function, like omnimeter's own imports.
+    const clock = { component: 'wasi-tool', interface: 'wasi:clocks/monotonic-clock', function: 'now' };
+    expect((await read(metrics, 'omnimeter_wasm_wasi_calls', clock))?.value).toBe(2);
+    const seconds = await read(metrics, 'omnimeter_wasm_wasi_call_seconds', clock);
+    expect(seconds?.count).toBe(2);
+    expect(seconds?.sum).toBeGreaterThan(0);
+    expect(seconds?.sum).toBeLessThan(Number(wall) / 1e9);
   });
 
   it('name the missing interface when the host was not given it', async () => {
