@@ -11,5 +11,5 @@ export function limitCore(bytes: Uint8Array<ArrayBuffer>, options: GuardOptions)
 
 export async function guardCore(bytes: Uint8Array<ArrayBuffer>, options: GuardOptions): Promise<Uint8Array<ArrayBuffer>> {
   const limited = limitCore(bytes, { ...options, meter: false });
-  return options.meter ? meterModule(limited) : limited;
+  return options.meter ? meterModule(limited, options.binaryen) : limited;
 }

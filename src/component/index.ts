@@ -36,6 +36,8 @@ export interface GuardOptions {
    * (needs the optional "binaryen" package; about 1 s per MB of module to rewrite).
    */
   meter?: boolean;
+  /** Where binaryen comes from; default a dynamic import bundlers do not follow. In pages: `() => import('binaryen')`. */
+  binaryen?: import('./meter.js').BinaryenLoader;
 }
 
 /** The file name part of a path or URL: the glue asks for core modules by it. */

@@ -18,11 +18,17 @@ export const METER_REFILL = 'refill';
 export const METER_FUEL = 'omnimeter:fuel';
 
 type Binaryen = typeof import('binaryen').default;
+/** How to load binaryen: pages pass `() => import('binaryen')` so their bundler sees it. */
+export type BinaryenLoader = () => Promise<{ default: Binaryen }>;
+
+// A specifier bundlers do not follow: binaryen's Node build must not be pulled into page bundles.
+const packageName = 'binaryen';
+const importBinaryen: BinaryenLoader = () => import(/* @vite-ignore */ packageName);
 
 let binaryen: Promise<Binaryen> | undefined;
 
-function loadBinaryen(): Promise<Binaryen> {
-  binaryen ??= import('binaryen').then(
+function loadBinaryen(load: BinaryenLoader = importBinaryen): Promise<Binaryen> {
+  binaryen ??= load().then(
     (m) => m.default,
     (error: unknown) => {
       binaryen = undefined;
@@ -33,9 +39,9 @@ function loadBinaryen(): Promise<Binaryen> {
 }
 
 /** The bytes of `module` with a step counter; a module that already imports the meter is returned as is. */
-export async function meterModule(module: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+export async function meterModule(module: Uint8Array<ArrayBuffer>, load?: BinaryenLoader): Promise<Uint8Array<ArrayBuffer>> {
   if (WebAssembly.Module.imports(new WebAssembly.Module(module)).some((i) => i.module === METER_MODULE)) return module;
-  const b = await loadBinaryen();
+  const b = await loadBinaryen(load);
   const m = b.readBinary(module);
   try {
     m.setFeatures(b.Features.All);
