@@ -28,10 +28,10 @@ export class Budget {
   /** `onRefill` runs at every refill: a point to observe the guest mid-invocation (its memory). */
   constructor(private readonly onRefill?: () => void) {}
 
-  /** Starts an invocation: `timeMs` from now, at most `steps` steps. */
-  begin(timeMs: number, steps: number): void {
+  /** Starts an invocation at `now` (performance.now()): `timeMs` from then, at most `steps` steps. */
+  begin(timeMs: number, steps: number, now = performance.now()): void {
     this.budgetMs = timeMs;
-    this.deadline = performance.now() + timeMs;
+    this.deadline = now + timeMs;
     this.limit = steps;
     this.granted = 0;
   }

@@ -236,11 +236,12 @@ export class ManagedInstance {
     });
     this.hostCalls = 0;
     for (const fuel of current.fuels) fuel.value = 0;
-    this.budget.begin(this.ctx.budgetMs, this.ctx.stepBudget);
     const ids = log && traceFields(this.span);
     log?.({ event: 'invocation.start', component: this.component, sha256, instance: this.instance, export: exportName, ...ids });
     const cpuStart = this.ctx.cpuSeconds?.();
     const started = performance.now();
+    // The budget and the measured duration start at the same instant.
+    this.budget.begin(this.ctx.budgetMs, this.ctx.stepBudget, started);
     let status: InvocationStatus = 'success';
     try {
       return fn(...args);
