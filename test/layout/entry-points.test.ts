@@ -22,9 +22,12 @@ function importsOf(file: string): string[] {
 }
 
 describe('entry points', () => {
-  it('bundles `omnimeter` (core) for the browser platform without any Node module', async () => {
+  it.each([
+    ['omnimeter (core)', 'index.ts'],
+    ['omnimeter/sets', 'sets/index.ts'],
+  ])('bundles `%s` for the browser platform without any Node module or dependency', async (_, entry) => {
     const result = await build({
-      entryPoints: [join(SRC, 'index.ts')],
+      entryPoints: [join(SRC, entry)],
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -71,6 +74,8 @@ describe('layering', () => {
     build: ['build'],
     otel: ['api', 'core', 'exposition', 'otel'],
     mcp: ['api', 'core', 'exposition', 'config', 'otel', 'mcp'],
+    // Metric sets and their wrappers: platform-neutral, on the facade only (servers and caches are duck-typed).
+    sets: ['api', 'sets'],
     // Script execution: its telemetry decorator, and the WebAssembly engine (Node: worker threads) on the host.
     execution: ['api', 'core', 'exposition', 'host', 'build', 'execution'],
     alerting: ['api', 'core', 'exposition', 'config', 'alerting'],
