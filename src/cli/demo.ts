@@ -187,7 +187,7 @@ export async function runDemo(): Promise<void> {
   const port = portFromEnvironment(process.env);
   const endpoints = demo.metrics.config.exporters.map((e) =>
     e.type === 'prometheus'
-      ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''})${port ? ` (port from ${port.variable})` : ''}`
+      ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''}${demo.metrics.health ? `; readiness ${demo.metrics.config.health!.readinessPath}, liveness ${demo.metrics.config.health!.livenessPath}` : ''})${port ? ` (port from ${port.variable})` : ''}`
       : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? otlpEndpoint(e) : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
   );
   console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})

@@ -9,7 +9,8 @@ import { wasmComponentBackend } from '../host/load-node.js';
 import { ConfigError } from '../config/errors.js';
 import { compileFilters } from '../config/filters.js';
 import { applyEnvironment, parseConfig } from '../config/load.js';
-import { type MetricsConfig, type MetricsConfigInput, parseDuration } from '../config/schema.js';
+import { type MetricsConfig, type MetricsConfigInput, PrometheusExporterSchema, parseDuration } from '../config/schema.js';
+import type * as z from 'zod';
 import { ExportPipeline, NODE_EXPORTERS, buildPushExporters } from '../exporters/index.js';
 import { createMetrics as createCoreMetrics } from '../index.js';
 import { activeSpanContext } from '../otel/span-context.js';
@@ -17,7 +18,9 @@ import { createMeterProvider } from '../otel/meter-provider.js';
 import { type Tracing, startTracing } from './tracing.js';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { IngestGate } from '../ingest/gate.js';
-import { endpointOptions } from './endpoints.js';
+import { endpointOptions, ingestGate } from './endpoints.js';
+import { type FetchHandler, fetchHandler } from './fetch-handler.js';
+import { type HandlerOptions, type HealthRoutes, type RequestHandler, metricsHandler } from './request-handler.js';
 import { type DefaultMetricsHandle, type DefaultMetricsOptions, collectDefaultMetrics } from './process-metrics.js';
 import { type MetricsServer, type ServeOptions, serveMetrics } from './server.js';
 import { type ShutdownReport, handleSignals, shutdownWithin } from './shutdown.js';
@@ -28,6 +31,8 @@ import type { Alerting } from '../alerting/index.js';
 export * from '../index.js';
 export { serveMetrics, type MetricsServer, type ServeOptions, type ServerTimeouts } from './server.js';
 export type { ShutdownReport } from './shutdown.js';
+export type { HandlerOptions, HealthRoutes, RequestHandler } from './request-handler.js';
+export type { FetchHandler } from './fetch-handler.js';
 export { collectDefaultMetrics, type DefaultMetricsOptions, type DefaultMetricsHandle } from './process-metrics.js';
 export { negotiateFormat, acceptsGzip } from '../exposition/negotiate.js';
 export { ConfigError } from '../config/errors.js';
@@ -55,6 +60,16 @@ export interface NodeMetrics extends Metrics {
   shutdown(): Promise<void>;
   /** The same shutdown, resolving with its report: what was not delivered, connections closed by force. */
   shutdownWithReport(): Promise<ShutdownReport>;
+  /**
+   * The endpoint for an application's own server, `(req, res, next?)`
+   * (node:http, Express, Connect): /metrics, /metrics.json, /healthz and
+   * /readyz while health is on, /ingest when the first prometheus exporter
+   * configures it. Its other paths go to `next` (or get 404). Defaults come
+   * from the configuration; `options` override them.
+   */
+  handler(options?: EndpointOptions): RequestHandler;
+  /** The same endpoint as `(Request) => Promise<Response>` (Hono, Bun, Deno, Workers); mount it on `.routes`. */
+  fetchHandler(options?: EndpointOptions): FetchHandler;
   /** Health checks and readiness (config `health`); undefined while health is off. */
   readonly health: Health | undefined;
   /** Alerting rules, silences and notifications (config `alerting`); undefined while alerting is off. */
@@ -78,6 +93,12 @@ type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerM
   backend?: MetricsBackend | 'native' | 'wasm-component';
 } & WatchOptions;
 export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
+
+/** handler() and fetchHandler() options: ingest as in the configuration (or false for none); health false to leave it out. */
+export type EndpointOptions = Omit<HandlerOptions, 'ingest' | 'health'> & {
+  ingest?: z.input<typeof PrometheusExporterSchema.shape.ingest> | false;
+  health?: false;
+};
 
 const PROGRAMMATIC = [
   'backend',
@@ -177,10 +198,10 @@ class NodeRuntime {
     this.pipeline = new ExportPipeline(() => metrics.registry.collect(), buildPushExporters(exporters, NODE_EXPORTERS), metrics, {
       intervalMs: parseDuration(config.collectionInterval)!,
     });
+    this.watch = buildWatch(metrics, config, programmatic.maxSeriesPerMetric ?? config.retention.maxSeries, programmatic);
     this.started = this.startEndpoints(exporters);
     this.started.catch((error: Error) => console.warn(error.message));
     this.pipeline.start();
-    this.watch = buildWatch(metrics, config, programmatic.maxSeriesPerMetric ?? config.retention.maxSeries, programmatic);
     this.watch.start();
     if (config.handleSignals && config.enabled) this.removeSignalHandlers = handleSignals(() => this.shutdown());
   }
@@ -191,7 +212,7 @@ class NodeRuntime {
       if (e.type !== 'prometheus') return [];
       const { options, gate } = endpointOptions(this.metrics, e, defaultLabels);
       if (gate) this.gates.push(gate);
-      return [serveMetrics(this.metrics.registry, options).then((s) => void this.servers.push(s))];
+      return [serveMetrics(this.metrics.registry, { ...this.withHealth(), ...options }).then((s) => void this.servers.push(s))];
     });
     const failed = (await Promise.allSettled(starting)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length)
@@ -200,8 +221,36 @@ class NodeRuntime {
       );
   }
 
+  /** Liveness and readiness routes while health is on. */
+  private withHealth(): { health?: HealthRoutes } {
+    const h = this.config.health;
+    return this.watch.health && h
+      ? { health: { health: this.watch.health, livenessPath: h.livenessPath, readinessPath: h.readinessPath } }
+      : {};
+  }
+
+  /** Handler options: the first prometheus exporter's, health while on, then the caller's. */
+  handlerOptions(options: EndpointOptions = {}): HandlerOptions {
+    const prom = this.config.exporters.find((e) => e.type === 'prometheus');
+    const { ingest: ingestInput, health, ...rest } = options;
+    const ingestConfig =
+      ingestInput === false ? undefined : ingestInput ? PrometheusExporterSchema.shape.ingest.parse(ingestInput) : prom?.ingest;
+    let ingest: HandlerOptions['ingest'];
+    if (ingestConfig) {
+      const gate = ingestGate(this.metrics, ingestConfig, this.config.defaultLabels);
+      this.gates.push(gate);
+      ingest = { path: ingestConfig.path, origins: ingestConfig.origins, gate };
+    }
+    return {
+      ...(prom ? { path: prom.path, format: prom.format, auth: prom.auth, maxConcurrentScrapes: prom.maxConcurrentScrapes } : {}),
+      ...(health === false ? {} : this.withHealth()),
+      ...(ingest ? { ingest } : {}),
+      ...rest,
+    };
+  }
+
   async serve(options?: ServeOptions): Promise<MetricsServer> {
-    const server = await serveMetrics(this.metrics.registry, options);
+    const server = await serveMetrics(this.metrics.registry, { ...this.withHealth(), ...options });
     this.servers.push(server);
     return server;
   }
@@ -263,6 +312,8 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     flush: () => runtime.flush(),
     shutdown: async () => void (await runtime.shutdown()),
     shutdownWithReport: () => runtime.shutdown(),
+    handler: (options?: EndpointOptions) => metricsHandler(metrics.registry, runtime.handlerOptions(options)),
+    fetchHandler: (options?: EndpointOptions) => fetchHandler(metrics.registry, runtime.handlerOptions(options)),
     health: runtime.watch.health,
     alerting: runtime.watch.alerting,
   });

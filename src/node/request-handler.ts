@@ -7,8 +7,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
+import { type Health, healthResponse, wantsJson } from '../health/index.js';
 import { type IngestRoute, handleIngest, ingestOrigin } from './ingest-route.js';
-import { Scraper } from './scrape.js';
+import { type ScrapeKind, Scraper } from './scrape.js';
 
 export type Credentials = { bearerToken: string } | { username: string; password: string };
 
@@ -23,9 +24,23 @@ export interface HandlerOptions {
   maxConcurrentScrapes?: number;
   /** Accept pushed JSON snapshots (POST) at `ingest.path`; off unless given. */
   ingest?: IngestRoute;
+  /** Serve liveness and readiness (never behind `auth`: probes carry no credentials). */
+  health?: HealthRoutes;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export interface HealthRoutes {
+  health: Pick<Health, 'liveness' | 'readiness'>;
+  livenessPath: string;
+  readinessPath: string;
+}
+
+/**
+ * `(req, res, next?)`: answers its `routes`; any other path goes to `next`
+ * when given (Express, Connect), else gets 404.
+ */
+export type RequestHandler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>) & {
+  readonly routes: readonly string[];
+};
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
@@ -36,19 +51,40 @@ function same(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function authorized(req: IncomingMessage, auth: Credentials | undefined): boolean {
+/** Whether an Authorization header value satisfies `auth` (always, without auth). */
+export function authorized(authorization: string | undefined, auth: Credentials | undefined): boolean {
   if (!auth) return true;
-  const header = req.headers.authorization ?? '';
+  const header = authorization ?? '';
   if ('bearerToken' in auth) return header.startsWith('Bearer ') && same(header.slice(7), auth.bearerToken);
   if (!header.startsWith('Basic ')) return false;
   return same(Buffer.from(header.slice(6), 'base64').toString('utf8'), `${auth.username}:${auth.password}`);
 }
 
-function formatFor(req: IncomingMessage, url: URL, forced: HandlerOptions['format']): ExpositionFormat {
+export function unauthorizedHeaders(auth: Credentials | undefined): Record<string, string> {
+  return { 'www-authenticate': auth && 'bearerToken' in auth ? 'Bearer' : 'Basic realm="metrics"' };
+}
+
+/** JSON at `<path>.json`; else the format the query, the configuration or Accept asks for. */
+export function scrapeKind(url: URL, path: string, accept: string | undefined, forced: HandlerOptions['format']): ScrapeKind {
+  if (url.pathname === `${path}.json`) return 'json';
   const query = url.searchParams.get('format');
   if (query === 'openmetrics' || query === 'prometheus') return query;
   if (forced && forced !== 'auto') return forced;
-  return negotiateFormat(req.headers.accept);
+  return negotiateFormat(accept) as ExpositionFormat;
+}
+
+/** /healthz or /readyz: 503 when unhealthy, 200 otherwise (with reasons), JSON on request. */
+export async function healthAnswer(routes: HealthRoutes, url: URL, accept: string | undefined) {
+  const scope = url.pathname === routes.readinessPath ? 'readiness' : 'liveness';
+  const report = scope === 'readiness' ? await routes.health.readiness() : await routes.health.liveness();
+  return healthResponse(report, scope, wantsJson(accept, url.searchParams.get('format')));
+}
+
+/** The paths a handler with these options answers. */
+export function handlerRoutes(options: HandlerOptions): string[] {
+  const path = options.path ?? '/metrics';
+  const h = options.health;
+  return [path, `${path}.json`, ...(h ? [h.livenessPath, h.readinessPath] : []), ...(options.ingest ? [options.ingest.path] : [])];
 }
 
 /** CORS preflight, origin and credential checks in front of the ingest route. */
@@ -68,7 +104,7 @@ function routeIngest(req: IncomingMessage, res: ServerResponse, url: URL, route:
     };
     return void res.writeHead(204, preflight).end();
   }
-  if (!authorized(req, auth)) {
+  if (!authorized(req.headers.authorization, auth)) {
     route.gate.count('unauthorized');
     return void res.writeHead(401, { ...origin.headers, ...TEXT }).end('unauthorized\n');
   }
@@ -79,25 +115,32 @@ function routeIngest(req: IncomingMessage, res: ServerResponse, url: URL, route:
 export function metricsHandler(registry: MetricsRegistry, options: HandlerOptions = {}): RequestHandler {
   const path = options.path ?? '/metrics';
   const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 32);
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  const routes = handlerRoutes(options);
+  const health = options.health;
+  const handle = async (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!routes.includes(url.pathname)) return next ? next() : void res.writeHead(404, TEXT).end('not found\n');
     if (options.ingest && url.pathname === options.ingest.path) return routeIngest(req, res, url, options.ingest, options.auth);
-    const json = url.pathname === `${path}.json`;
-    if (url.pathname !== path && !json) return void res.writeHead(404, TEXT).end('not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return void res.writeHead(405, { allow: 'GET, HEAD', ...TEXT }).end('method not allowed\n');
-    if (!authorized(req, options.auth)) {
-      const scheme = options.auth && 'bearerToken' in options.auth ? 'Bearer' : 'Basic realm="metrics"';
-      return void res.writeHead(401, { 'www-authenticate': scheme, ...TEXT }).end('unauthorized\n');
+    if (health && (url.pathname === health.livenessPath || url.pathname === health.readinessPath)) {
+      const answer = await healthAnswer(health, url, req.headers.accept);
+      return void res.writeHead(answer.status, answer.headers).end(req.method === 'HEAD' ? undefined : answer.body);
     }
-    const answer = await scraper.answer(json ? 'json' : formatFor(req, url, options.format), acceptsGzip(req.headers['accept-encoding']));
+    if (!authorized(req.headers.authorization, options.auth))
+      return void res.writeHead(401, { ...unauthorizedHeaders(options.auth), ...TEXT }).end('unauthorized\n');
+    const answer = await scraper.answer(
+      scrapeKind(url, path, req.headers.accept, options.format),
+      acceptsGzip(req.headers['accept-encoding']),
+    );
     res.writeHead(answer.status, answer.headers);
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   };
-  return (req, res) =>
-    handle(req, res).catch((error: unknown) => {
+  const handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) =>
+    handle(req, res, next).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, TEXT);
       // The message only: a stack or the input would tell a client more than it needs.
       res.end(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`);
     });
+  return Object.assign(handler, { routes });
 }
