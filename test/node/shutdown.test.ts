@@ -107,6 +107,7 @@ describe('shutdown deadline', () => {
     expect(code).toBe(0);
     const report = JSON.parse(out.trim().split('\n').pop()!);
     expect(report.undelivered[0]).toMatchObject({ exporter: 'otlp', batches: 1 });
-    expect(report.undelivered[0].reason).toMatch(/fetch failed|ECONNREFUSED/);
+    // The last attempt's error, or the deadline when an attempt was still in flight (a loaded machine).
+    expect(report.undelivered[0].reason).toMatch(/fetch failed|ECONNREFUSED|shutdown deadline reached/);
   });
 });

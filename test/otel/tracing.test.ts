@@ -138,12 +138,15 @@ describe('tracing: { enabled } builds a TracerProvider with the SDK exporters', 
     await metrics.ready();
     // A scrape whose collection runs inside a span lasting 300 ms.
     const slow = metrics.timer('slow.collect', { help: 's', span: 'slow collect' });
+    let collecting!: () => void;
+    const inFlight = new Promise<void>((resolve) => (collecting = resolve));
     metrics.registry.addCollectHook('slow', async () => {
+      collecting();
       await slow.time(() => sleep(300));
     });
     const server = await metrics.serve({ port: 0 });
     const scrape = fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text());
-    await sleep(50); // the scrape is in flight
+    await inFlight; // the scrape is being collected (a fixed sleep raced the request on a loaded machine)
     await metrics.shutdown();
     expect(await scrape).toContain('slow_collect');
     expect(receiver.spans.map((s) => s.name)).toContain('slow collect');
