@@ -50,7 +50,9 @@ export function portFromEnvironment(env: Environment): { variable: string; port:
 /**
  * OMNIMETER_ENABLED (true/false/1/0) and OMNIMETER_PORT (or its long form
  * OMNIMETER_PROMETHEUS_PORT) override the configuration, whatever its
- * source; a bad value is a configuration error like any other.
+ * source; a bad value is a configuration error like any other. The port
+ * moves the configured Prometheus exporters (and is serve()'s default); it
+ * never opens an endpoint the configuration did not ask for.
  */
 export function applyEnvironment(config: MetricsConfigInput, env: Environment): MetricsConfigInput {
   const out: MetricsConfigInput = { ...config };
@@ -62,12 +64,7 @@ export function applyEnvironment(config: MetricsConfigInput, env: Environment): 
     out.enabled = value;
   }
   const override = portFromEnvironment(env);
-  if (override) {
-    const exporters = out.exporters ?? [];
-    out.exporters = exporters.some((e) => e.type === 'prometheus')
-      ? exporters.map((e) => (e.type === 'prometheus' ? { ...e, port: override.port } : e))
-      : [...exporters, { type: 'prometheus', port: override.port }];
-  }
+  if (override && out.exporters) out.exporters = out.exporters.map((e) => (e.type === 'prometheus' ? { ...e, port: override.port } : e));
   return out;
 }
 

@@ -8,7 +8,7 @@ import type { Metrics, MetricsOptions } from '../api/metrics.js';
 import { wasmComponentBackend } from '../host/load-node.js';
 import { ConfigError } from '../config/errors.js';
 import { compileFilters } from '../config/filters.js';
-import { applyEnvironment, parseConfig } from '../config/load.js';
+import { applyEnvironment, parseConfig, portFromEnvironment } from '../config/load.js';
 import { type MetricsConfig, type MetricsConfigInput, PrometheusExporterSchema, parseDuration } from '../config/schema.js';
 import type * as z from 'zod';
 import { ExportPipeline, NODE_EXPORTERS, buildPushExporters } from '../exporters/index.js';
@@ -44,7 +44,7 @@ export type { PushExporter, ExportBatch } from '../api/exporter.js';
 export interface NodeMetrics extends Metrics {
   /** The validated configuration this instance runs with. */
   readonly config: MetricsConfig;
-  /** Serves `/metrics` (127.0.0.1:9464 by default); closed by shutdown(). */
+  /** Serves `/metrics` (127.0.0.1:9464 by default, or the port OMNIMETER_PORT names); closed by shutdown(). */
   serve(options?: ServeOptions): Promise<MetricsServer>;
   /** Registers the process and Node.js runtime metrics; stopped by shutdown(). */
   collectDefaultMetrics(options?: DefaultMetricsOptions): DefaultMetricsHandle;
@@ -287,6 +287,12 @@ class NodeRuntime {
   }
 }
 
+/** `{ port }` from OMNIMETER_PORT (or OMNIMETER_PROMETHEUS_PORT) when set. */
+function envPort(env: Record<string, string | undefined>): Pick<ServeOptions, 'port'> {
+  const from = portFromEnvironment(env);
+  return from ? { port: from.port } : {};
+}
+
 /**
  * Builds metrics from a configuration (see docs/configuration.md) plus
  * programmatic options. Code that calls this has asked for metrics, so
@@ -306,7 +312,8 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
   const node = Object.assign(metrics, {
     config,
     tracerProvider,
-    serve: (options?: ServeOptions) => runtime.serve(options),
+    // OMNIMETER_PORT is the metrics port's default here too; a port passed in code wins.
+    serve: (options?: ServeOptions) => runtime.serve({ ...envPort(env), ...options }),
     collectDefaultMetrics: (options?: DefaultMetricsOptions) => runtime.collectDefaultMetrics(options),
     ready: () => Promise.all([runtime.started, tracing?.ready]).then(() => {}),
     flush: () => runtime.flush(),

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { configJsonSchema, configurationMarkdown, snapshotJsonSchema } from '../../src/config/docs.js';
 import { compileFilters } from '../../src/config/filters.js';
+import { applyEnvironment } from '../../src/config/load.js';
+import { freePort } from '../support/ports.js';
 import { ConfigError, createMetrics, loadConfig, parseConfig } from '../../src/node/index.js';
 
 const issuesOf = (input: unknown): readonly string[] => {
@@ -159,6 +161,21 @@ describe('loading', () => {
       'OMNIMETER_PORT and OMNIMETER_PROMETHEUS_PORT: both set, to different values ("9465", "9466"); set one',
     );
     expect(() => loadConfig({ cwd, env: { OMNIMETER_PORT: '0' } })).toThrow('OMNIMETER_PORT: expected an integer 1-65535, got "0"');
+    // It moves configured endpoints; it never opens one the configuration did not ask for.
+    expect(
+      parseConfig(applyEnvironment({ exporters: [{ type: 'console' }] }, { OMNIMETER_PORT: '9465' })).exporters.map((e) => e.type),
+    ).toEqual(['console']);
+  });
+
+  it('makes OMNIMETER_PORT the default port of serve(); a port passed in code wins', async () => {
+    const port = await freePort();
+    const metrics = createMetrics({}, { OMNIMETER_PORT: String(port) });
+    try {
+      expect((await metrics.serve()).port).toBe(port);
+      expect((await metrics.serve({ port: 0 })).port).not.toBe(port);
+    } finally {
+      await metrics.shutdown();
+    }
   });
 
   it('names the file when it does not parse', () => {
