@@ -19,8 +19,22 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.browser.test.ts'],
+          exclude: ['test/**/*.browser.test.ts', 'test/package/**'],
           globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        // The package as users get it: packed, installed into a fresh project
+        // (once, by the global setup), its docs and commands run there. One
+        // file at a time: their servers and installs would compete.
+        extends: true,
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['test/package/setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
       ...(browser

@@ -7,7 +7,7 @@
 //   node scripts/build.mjs --if-stale  only if src/, tsconfig.json or package.json changed
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCommonJsEntries } from './cjs.mjs';
@@ -40,10 +40,12 @@ function stampedHash() {
 export function buildDist({ ifStale = false, log = console.log } = {}) {
   const inputs = inputsHash();
   if (ifStale && stampedHash() === inputs) return false;
+  const tscPath = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tscPath)) throw new Error('TypeScript is not installed here: run npm ci first (npm start does it for you)');
   const started = performance.now();
   log('omnimeter: compiling TypeScript into dist/ (tsc)...');
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], {
+  const tsc = spawnSync(process.execPath, [tscPath, '-p', join(root, 'tsconfig.json')], {
     stdio: 'inherit',
   });
   if (tsc.status !== 0) throw new Error(`tsc failed (exit ${tsc.status})`);

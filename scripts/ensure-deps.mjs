@@ -6,6 +6,6 @@ import { existsSync, statSync } from 'node:fs';
 const installed = 'node_modules/.package-lock.json';
 const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync('package-lock.json').mtimeMs;
 if (stale) {
-  console.log('omnimeter: installing dependencies from package-lock.json (npm ci)...');
+  console.log('omnimeter: installing dependencies from package-lock.json (npm ci: about 2 minutes with an empty npm cache)...');
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
 }

@@ -145,6 +145,7 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
         await served.close();
       }
     },
+    90_000, // a production build (vite build) inside the test: ~20 s alone, more beside the rest of the suite
   );
 
   it('switches exporters through the config schema, and shows config errors by path', async () => {
@@ -214,5 +215,5 @@ describeWithTools(['chromium', 'python3-prometheus-client'], 'the browser demo i
       await collector.stop();
       await served.close();
     }
-  });
+  }, 90_000); // a production build inside the test, as above
 });
