@@ -32,4 +32,4 @@ npm run build:wasm   # first: tests and the browser demo import the components' 
 npm run lint
 npm run typecheck
 npm run build
-npx vitest run
+npx vitest run   # every project: node, chromium, and package (npm pack, installed into an empty project: the consumer test and the docs test)
