@@ -3,7 +3,7 @@
  * `.yaml` in the working directory, or the file named by OMNIMETER_CONFIG;
  * then the few environment overrides operators change at deploy time.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.js';
@@ -14,8 +14,19 @@ export const CONFIG_FILES = ['omnimeter.config.json', 'omnimeter.config.yaml', '
 
 export { parseConfig } from './parse.js';
 
-/** Reads a JSON or YAML file into a plain value (not yet validated). */
+/** Larger than any configuration: a file this size is a mistake, not a config. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads a JSON or YAML file into a plain value (not yet validated). Only a
+ * regular file of at most 1 MiB: reading a FIFO or a device would block or
+ * never end.
+ */
 export function readConfigFile(path: string): unknown {
+  const stat = existsSync(path) ? statSync(path) : undefined;
+  if (stat && !stat.isFile())
+    throw new ConfigError(path, ['not a regular file (a FIFO, device or directory cannot be read as a configuration)']);
+  if (stat && stat.size > MAX_CONFIG_BYTES) throw new ConfigError(path, [`larger than ${MAX_CONFIG_BYTES} bytes (${stat.size})`]);
   const text = readFileSync(path, 'utf8');
   try {
     return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
@@ -41,7 +52,8 @@ export function portFromEnvironment(env: Environment): { variable: string; port:
     ]);
   const variable = set[0]!;
   const text = env[variable]!;
-  const port = Number(text);
+  // Digits only: Number() also reads "1e3", "0x50", " 80" and "80.0".
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new ConfigError('environment', [`${variable}: expected an integer 1-65535, got ${JSON.stringify(text)}`]);
   return { variable, port };

@@ -187,7 +187,9 @@ export const PrometheusExporterSchema = z
 export const StatsdExporterSchema = z
   .strictObject({
     type: z.literal('statsd'),
-    host: host('StatsD daemon host; resolved once, not per packet.').default('127.0.0.1'),
+    host: host('StatsD daemon host; looked up again every `resolveEvery` and after a send error (UDP), never per packet.').default(
+      '127.0.0.1',
+    ),
     port: port('StatsD daemon port.').default(8125),
     protocol: z.enum(['udp', 'tcp'], { error: 'expected "udp" or "tcp"' }).default('udp').meta({ description: 'Transport.' }),
     flavor: z
@@ -195,7 +197,17 @@ export const StatsdExporterSchema = z
       .default('etsy')
       .meta({ description: 'Tag syntax: etsy `name;k=v`, dogstatsd `|#k:v`, telegraf `name,k=v`.' }),
     prefix: z.string().default('').meta({ description: 'Prepended to every StatsD name.' }),
-    mtu: int(64, 65507).default(1432).meta({ description: 'Maximum datagram payload in bytes; lines are packed up to it.' }),
+    mtu: int(64, 65507).optional().meta({
+      description:
+        'Maximum datagram payload in bytes; lines are packed up to it. Default 1432, or 32768 when the daemon is on loopback (whose MTU is 64 KiB).',
+    }),
+    udpBytesPerSecond: int(1024)
+      .default(512 * 1024)
+      .meta({
+        description:
+          'UDP: bytes per second sent (bursts of 32 KiB), so a local daemon keeps up; UDP gives no delivery guarantee, TCP does.',
+      }),
+    resolveEvery: duration('How long a looked-up daemon address is used before it is looked up again.').default('30s'),
     ...pushCommon,
   })
   .meta({ title: 'statsd', description: 'Pushes deltas to a StatsD daemon over UDP or TCP.' });

@@ -35,8 +35,13 @@ export function jsonFileExporter(config: JsonConfig, name = 'json'): PushExporte
       if (config.mode === 'snapshot') {
         const body = `${JSON.stringify(snapshot, null, 2)}\n`;
         const temp = `${config.path}.${process.pid}.${++counter}.tmp`;
-        await writeFile(temp, body);
-        await rename(temp, config.path);
+        try {
+          await writeFile(temp, body);
+          await rename(temp, config.path);
+        } catch (error) {
+          await rm(temp, { force: true }); // a failed write leaves no orphan behind
+          throw error;
+        }
         return Buffer.byteLength(body);
       }
       const line = `${JSON.stringify(snapshot)}\n`;

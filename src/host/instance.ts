@@ -226,7 +226,11 @@ export class ManagedInstance {
   /** Calls an export (camelCase or kebab-case name) under telemetry and budgets. */
   call(exportName: string, ...args: unknown[]): unknown {
     const current = this.current;
-    const fn = current?.exports[camel(exportName)] as ((...a: unknown[]) => unknown) | undefined;
+    const key = typeof exportName === 'string' ? camel(exportName) : '';
+    // Own properties only: `toString` or `constructor` are Object.prototype's, not the component's.
+    const fn = (current && Object.hasOwn(current.exports, key) ? current.exports[key] : undefined) as
+      | ((...a: unknown[]) => unknown)
+      | undefined;
     if (this.health.state !== 'healthy' || !current) {
       const when = this.health.retryAt === undefined ? '' : `; re-instantiation due at ${new Date(this.health.retryAt).toISOString()}`;
       throw new Error(`${this.component} instance ${this.instance} is unhealthy (${this.health.lastError ?? this.health.state})${when}`);

@@ -37,12 +37,17 @@ export class StatsdDaemon {
     /** What the daemon has flushed, filled in by the graphite sink. */
     readonly totals: StatsdTotals,
     readonly port: number,
+    private readonly mgmtPort: number,
     private readonly process: ChildProcess,
     private readonly sink: Server,
     private readonly dir: string,
   ) {}
 
-  static async start(server: 'udp' | 'tcp' = 'udp'): Promise<StatsdDaemon> {
+  /**
+   * `flushInterval` (ms, default 200): a long one keeps the daemon from
+   * flushing while a test sends a lot; read what arrived with `counters()`.
+   */
+  static async start(server: 'udp' | 'tcp' = 'udp', options: { flushInterval?: number } = {}): Promise<StatsdDaemon> {
     const daemonDir = join(require.resolve('statsd/package.json'), '..');
     let buffer = '';
     const totals: StatsdTotals = { counters: new Map(), timers: new Map(), gauges: new Map(), sets: new Map() };
@@ -57,6 +62,7 @@ export class StatsdDaemon {
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     const sinkPort = (sink.address() as AddressInfo).port;
     const port = await freeUdpPort();
+    const mgmtPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'omnimeter-statsd-'));
     const config = {
       address: '127.0.0.1',
@@ -64,8 +70,8 @@ export class StatsdDaemon {
       mgmt_address: '127.0.0.1',
       // 0 is not "any port" to the daemon: it falls back to 8126, which a daemon
       // another run leaked would hold (every later start then dies). Pick a free one.
-      mgmt_port: await freePort(),
-      flushInterval: 200,
+      mgmt_port: mgmtPort,
+      flushInterval: options.flushInterval ?? 200,
       server: `./servers/${server}`,
       backends: ['./backends/graphite'],
       graphiteHost: '127.0.0.1',
@@ -87,21 +93,39 @@ export class StatsdDaemon {
       child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       child.once('exit', () => reject(new Error(`statsd exited:\n${log}`)));
     });
-    const daemon = new StatsdDaemon(totals, port, child, sink, dir);
+    const daemon = new StatsdDaemon(totals, port, mgmtPort, child, sink, dir);
     child.stdout!.on('data', (d: Buffer) => (daemon.log += d.toString()));
     // A daemon outliving its test (a timeout, a crash) would keep taking packets meant for the next one.
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
     child.once('exit', () => process.off('exit', kill));
-    await daemon.probe(server);
+    await daemon.probe(server, (options.flushInterval ?? 200) > 1000);
     return daemon;
+  }
+
+  /** The daemon's counters since its last flush, read from its management port (no flush needed). */
+  async counters(): Promise<Map<string, number>> {
+    const text = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const c = connect(this.mgmtPort, '127.0.0.1', () => c.write('counters\n'));
+      c.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('END')) {
+          c.end();
+          resolve(out);
+        }
+      });
+      c.on('error', reject);
+    });
+    // util.inspect's output: `'calls;i=1': 2` for keys that need quotes, `plain: 2` for the others.
+    return new Map([...text.matchAll(/(?:'([^']+)'|([\w$.]+)): ([-\d.e+]+)/g)].map((m) => [m[1] ?? m[2]!, Number(m[3])]));
   }
 
   /**
    * "server is up" is logged before the socket is bound: packets sent right
    * after it are lost. Send a probe until it comes back through a flush.
    */
-  private async probe(server: 'udp' | 'tcp'): Promise<void> {
+  private async probe(server: 'udp' | 'tcp', viaManagement: boolean): Promise<void> {
     const deadline = Date.now() + 10_000;
     const send = async () => {
       if (server === 'udp') {
@@ -115,7 +139,11 @@ export class StatsdDaemon {
         });
       }
     };
-    while (!this.totals.counters.has('omnimeter_probe')) {
+    const arrived = async () =>
+      viaManagement
+        ? (await this.counters().catch(() => new Map<string, number>())).has('omnimeter_probe') // not listening yet: try again
+        : this.totals.counters.has('omnimeter_probe');
+    while (!(await arrived())) {
       if (Date.now() > deadline)
         throw new Error(`statsd never answered the probe: ${JSON.stringify([...this.totals.counters])} \n${this.log}`);
       await send();
