@@ -7,6 +7,9 @@ import { IN_CI } from './test/support/ci.js';
 // everything else in Node. Without Chromium the browser project is left out
 // with a warning (global-setup), except under CI where its launch fails.
 const browser = chromiumAvailable() || IN_CI;
+// The soak test measures scrape latency: it runs alone (`npm run test:soak`,
+// which test:all runs after the rest), not beside other test files.
+const soak = process.env.OMNIMETER_SOAK === '1';
 
 export default defineConfig({
   test: {
@@ -18,8 +21,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.browser.test.ts', 'test/package/**'],
+          include: soak ? ['test/soak/**/*.test.ts'] : ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser.test.ts', 'test/package/**', ...(soak ? [] : ['test/soak/**'])],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },

@@ -33,3 +33,4 @@ npm run lint
 npm run typecheck
 npm run build
 npx vitest run   # every project: node, chromium, and package (npm pack, installed into an empty project: the consumer test and the docs test)
+npm run test:soak   # alone: it measures scrape latency under attack

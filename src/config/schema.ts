@@ -130,7 +130,7 @@ export const PrometheusExporterSchema = z
       .default({ headers: '10s', request: '30s', keepAlive: '5s', idle: '60s' })
       .meta({ description: 'HTTP server timeouts; clients slower than a scraper are disconnected.' }),
     maxConcurrentScrapes: int(1)
-      .default(32)
+      .default(256)
       .meta({ description: 'Scrapes answered at once (concurrent scrapes of one format share a render); beyond it 503.' }),
     ingest: z
       .strictObject({
@@ -165,7 +165,9 @@ export const PrometheusExporterSchema = z
           })
           .default({ sourcePushesPerSecond: 2, pushesPerSecond: 200, bytesPerSecond: 4 * 1024 * 1024 })
           .meta({ description: 'Beyond these, pushes are refused with 429 and Retry-After (bursts of twice the rate pass).' }),
-        maxConcurrent: int(1).default(8).meta({ description: 'Bodies received or parsed at once; beyond it 503.' }),
+        maxBufferedBytes: int(1024)
+          .default(8 * 1024 * 1024)
+          .meta({ description: 'Bytes of bodies being received at once, over all requests; a push that would exceed it gets 503.' }),
         origins: z
           .array(
             z.string().refine((o) => o === '*' || isOrigin(o), {

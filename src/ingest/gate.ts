@@ -66,7 +66,8 @@ export class IngestGate {
   private readonly shared: SharedBudget = { bytes: 0 };
   private readonly pushes: TokenBucket;
   private readonly bytes: TokenBucket;
-  private active = 0;
+  /** Body bytes received and not yet parsed, over all requests. */
+  private buffered = 0;
   private readonly now: () => number;
   private readonly rejected: Counter<'source' | 'reason'>;
   private readonly refusedPushes: Counter<'reason'>;
@@ -109,8 +110,8 @@ export class IngestGate {
   }
 
   /**
-   * Whether a push from `source` may be read now. Undefined: go ahead, and
-   * call `end()` once done; otherwise the answer to send (nothing was read).
+   * Whether a push from `source` may be read now (rate limits, the source
+   * table). Undefined: go ahead; otherwise the answer to send (nothing was read).
    */
   begin(source: string): IngestResponse | undefined {
     const now = this.now();
@@ -129,14 +130,27 @@ export class IngestGate {
     if (!this.bytes.ready(now)) return this.refuse('rate_limit', 429, 'the collector is receiving too much', this.bytes.waitMs(now));
     if (!this.pushes.take(now))
       return this.refuse('rate_limit', 429, 'the collector is receiving too many pushes', this.pushes.waitMs(now));
-    if (this.active >= this.limits.maxConcurrent) return this.refuse('busy', 503, 'too many pushes at once', 1000);
-    this.active++;
     return undefined;
   }
 
-  /** Ends what `begin()` allowed. */
-  end(): void {
-    this.active--;
+  /**
+   * Reserves room for `bytes` more of a body being received; false when the
+   * buffered-bytes bound would be exceeded (answer `busy()`). Every byte
+   * reserved is given back with `release()` once the body is parsed or dropped.
+   */
+  reserve(bytes: number): boolean {
+    if (this.buffered + bytes > this.limits.maxBufferedBytes) return false;
+    this.buffered += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.buffered -= bytes;
+  }
+
+  /** The answer when `reserve()` refused. */
+  busy(): IngestResponse {
+    return this.refuse('busy', 503, 'the collector is receiving too many bodies at once', 1000);
   }
 
   /** Parses, validates, admits and merges one body from `source` (after `begin()`). */

@@ -29,8 +29,13 @@ export interface IngestLimits {
   pushesPerSecond: number;
   /** Body bytes per second parsed over all sources (the bucket holds at least two maximal bodies). */
   bytesPerSecond: number;
-  /** Bodies being received or parsed at once; beyond it 503. Bounds memory to about maxConcurrent × maxBytes. */
-  maxConcurrent: number;
+  /**
+   * Bytes of bodies being received, over all requests: a chunk that would
+   * exceed it ends its request with 503. Memory for bodies stays under it
+   * however many clients send at once or how slowly (a slow body holds only
+   * what it sent, not a slot).
+   */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
@@ -45,7 +50,7 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   sourcePushesPerSecond: 2,
   pushesPerSecond: 200,
   bytesPerSecond: 4 * 1024 * 1024,
-  maxConcurrent: 8,
+  maxBufferedBytes: 8 * 1024 * 1024,
 });
 
 /** JSON nesting a snapshot needs is 6 (root, metrics, family, series, series, labels); deeper bodies are refused before parsing. */

@@ -44,7 +44,7 @@ export function ingestGate(metrics: Metrics, config: IngestConfig, defaultLabels
       sourcePushesPerSecond: config.rateLimit.sourcePushesPerSecond,
       pushesPerSecond: config.rateLimit.pushesPerSecond,
       bytesPerSecond: config.rateLimit.bytesPerSecond,
-      maxConcurrent: config.maxConcurrent,
+      maxBufferedBytes: config.maxBufferedBytes,
     },
   });
 }

@@ -12,7 +12,7 @@ export interface IngestRoute {
   path: string;
   /** Other origins whose pages may push (CORS), or "*"; same-origin pages and non-browser clients always may. */
   origins?: readonly string[];
-  gate: Pick<IngestGate, 'begin' | 'end' | 'accept' | 'count' | 'limits'>;
+  gate: Pick<IngestGate, 'begin' | 'reserve' | 'release' | 'busy' | 'accept' | 'count' | 'limits'>;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1)$/;
@@ -51,23 +51,34 @@ export function ingestOrigin(req: IncomingMessage, origins: readonly string[]): 
   return { allowed: true, headers: { 'access-control-allow-origin': origin, vary: 'Origin' } };
 }
 
-/** Reads a request body up to `max` bytes; larger bodies are drained, not kept. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | 'aborted'> {
-  return new Promise((resolve, reject) => {
+type Body = { outcome: 'read'; text: string } | { outcome: 'too_large' | 'busy' | 'aborted' };
+
+/**
+ * Reads a request body up to the gate's maxBytes, each chunk reserved
+ * against the gate's buffered-bytes bound. Returns what was reserved with
+ * the outcome: the caller releases it once the text is parsed (or dropped).
+ * A body that is too large or cannot be reserved is drained, not kept.
+ */
+function readBody(req: IncomingMessage, gate: IngestRoute['gate']): Promise<Body & { reserved: number }> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    let size = 0;
+    let reserved = 0;
+    const stop = (outcome: 'too_large' | 'busy') => {
+      req.off('data', onData);
+      req.resume();
+      resolve({ outcome, reserved });
+    };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.resume();
-        resolve('too_large');
-      } else chunks.push(chunk);
+      if (reserved + chunk.length > gate.limits.maxBytes) return stop('too_large');
+      if (!gate.reserve(chunk.length)) return stop('busy');
+      reserved += chunk.length;
+      chunks.push(chunk);
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => req.complete || resolve('aborted'));
+    req.on('end', () => resolve({ outcome: 'read', text: Buffer.concat(chunks).toString('utf8'), reserved }));
+    // A client that goes away mid-body: an 'aborted' error, then close. What it sent is released all the same.
+    req.on('error', () => resolve({ outcome: 'aborted', reserved }));
+    req.on('close', () => req.complete || resolve({ outcome: 'aborted', reserved }));
   });
 }
 
@@ -113,15 +124,15 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ur
   }
   const refused = gate.begin(source);
   if (refused) return refuseUnread(req, res, refused, cors);
+  const body = await readBody(req, gate);
   try {
-    const body = await readBody(req, gate.limits.maxBytes);
-    if (body === 'aborted') return;
-    if (body === 'too_large') {
-      route.gate.count('too_large');
+    if (body.outcome === 'read') return send(res, gate.accept(source, body.text), cors);
+    if (body.outcome === 'busy') return refuseUnread(req, res, gate.busy(), cors);
+    if (body.outcome === 'too_large') {
+      gate.count('too_large');
       return refuseUnread(req, res, tooLarge(route), cors);
     }
-    send(res, gate.accept(source, body.toString('utf8')), cors);
   } finally {
-    gate.end();
+    gate.release(body.reserved);
   }
 }

@@ -20,7 +20,7 @@ export interface HandlerOptions {
   format?: 'auto' | ExpositionFormat;
   /** Require a bearer token or basic-auth credentials on every request. */
   auth?: Credentials;
-  /** Scrapes answered at once; beyond it 503 with Retry-After. Default 32. */
+  /** Scrapes answered at once; beyond it 503 with Retry-After. Default 256. */
   maxConcurrentScrapes?: number;
   /** Accept pushed JSON snapshots (POST) at `ingest.path`; off unless given. */
   ingest?: IngestRoute;
@@ -114,7 +114,7 @@ function routeIngest(req: IncomingMessage, res: ServerResponse, url: URL, route:
 /** The endpoint's request handler; validate options before calling (serveMetrics does). */
 export function metricsHandler(registry: MetricsRegistry, options: HandlerOptions = {}): RequestHandler {
   const path = options.path ?? '/metrics';
-  const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 32);
+  const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 256);
   const routes = handlerRoutes(options);
   const health = options.health;
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {

@@ -111,7 +111,7 @@ describe('configuration errors name the path, the value and what was expected', 
       path: '/metrics',
       format: 'auto',
       timeouts: { headers: '10s', request: '30s', keepAlive: '5s', idle: '60s' },
-      maxConcurrentScrapes: 32,
+      maxConcurrentScrapes: 256,
     });
     expect(parseConfig({}).shutdownTimeout).toBe('10s');
   });

@@ -2,6 +2,7 @@
  * /ingest under hostile pushes (issue 10): each test reproduces an attack
  * that worked before admission existed, through the real HTTP endpoint.
  */
+import { type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Collector, collector, counter, send, snapshot } from './support.js';
 
@@ -185,6 +186,38 @@ describe('sources and rates', () => {
     for (let i = 0; i < 4; i++) statuses.push((await c.push(`b${i}`, big)).status);
     expect(statuses.slice(0, 2)).toEqual([204, 204]); // the bucket holds two maximal bodies
     expect(statuses.slice(2)).toContain(429);
+  });
+});
+
+describe('bodies in flight', () => {
+  /** A raw connection that sends a POST's headers and the first `sent` bytes of a body, then waits. */
+  async function partial(c: Collector, length: number, sent: number): Promise<Socket> {
+    const socket = connect(Number(new URL(c.base).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /ingest?source=slow HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n${'x'.repeat(sent)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    return socket;
+  }
+
+  it('slow bodies hold only the bytes they sent, not a slot: twenty of them do not stop a push', async () => {
+    const c = await start();
+    const slow = await Promise.all(Array.from({ length: 20 }, () => partial(c, 100_000, 1)));
+    expect((await c.push('p', snapshot([counter('ok', [{ value: 1 }])]))).status).toBe(204); // was 503 with a slot per body
+    for (const s of slow) s.destroy();
+  });
+
+  it('bounds the bytes of bodies being received (maxBufferedBytes): beyond it 503, and the bytes come back', async () => {
+    const c = await start({ maxBufferedBytes: 100 * 1024 });
+    const held = await partial(c, 200_000, 90 * 1024);
+    const body = JSON.stringify({ ...snapshot([counter('ok', [{ value: 1 }])]), timestamp: 'x'.repeat(20_000) });
+    const busy = await c.push('p', body);
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await c.push('p', body)).status).toBe(204);
+    expect(await c.sample('omnimeter_ingest_refused_pushes_total{reason="busy"}')).toBe(1);
   });
 });
 
