@@ -80,7 +80,7 @@ async function ingest(request: Request, url: URL, route: IngestRoute, auth: Hand
 
 export function fetchHandler(registry: MetricsRegistry, options: HandlerOptions = {}): FetchHandler {
   const path = options.path ?? '/metrics';
-  const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 32);
+  const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 256);
   const health = options.health;
   const routes = [
     path,

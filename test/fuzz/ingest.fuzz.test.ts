@@ -7,7 +7,7 @@
  * inside a stated memory bound over the whole run.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { IngestAggregator } from '../../src/host/ingest.js';
 import { IngestGate } from '../../src/ingest/gate.js';
 import { createMetrics } from '../../src/index.js';

@@ -7,7 +7,7 @@
  * stays inside a stated memory bound.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MetricsError, createMetrics } from '../../src/index.js';
 import { IN_CI, describeWithTools } from '../support/tools.js';
 import { BatchParser, fuzzRuns, watchRejections } from './batch-parser.js';

@@ -2,6 +2,7 @@
  * /ingest under hostile pushes (issue 10): each test reproduces an attack
  * that worked before admission existed, through the real HTTP endpoint.
  */
+import { readFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Collector, collector, counter, send, snapshot } from './support.js';
@@ -67,7 +68,13 @@ describe('what one push may carry', () => {
     expect(text.split('\n').filter((l) => l.startsWith('clicks_total{source="p"')).length).toBe(300);
     const partial = await c.push('p', snapshot([counter('clicks', series(0, 450))]));
     expect(partial.status).toBe(200);
-    expect(JSON.parse(partial.text)).toMatchObject({ accepted: { series: 400 }, refused: { series: 50, reasons: { series_limit: 50 } } });
+    const account = JSON.parse(partial.text);
+    // docs/security.md shows this answer: its sample is this one.
+    const documented = JSON.parse(
+      /```json\n([^`]+)```/.exec(readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8'))![1]!,
+    );
+    expect({ ...account, examples: account.examples.slice(0, 1) }).toEqual(documented);
+    expect(account.examples).toHaveLength(5);
   });
 
   it('refuses negative counters (they inflated the next delta) and non-finite values', async () => {
