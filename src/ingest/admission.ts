@@ -96,7 +96,9 @@ function seriesProblem(f: JsonFamily, s: JsonSeries, ctx: AdmissionContext): [Re
     const counts = s.bucketCounts ?? [];
     if (counts.length !== f.buckets!.length + 1)
       return ['invalid_value', `${counts.length} bucket counts for ${f.buckets!.length + 1} buckets`];
-    if (!counts.every(Number.isFinite)) return ['invalid_value', 'bucket counts must be finite'];
+    // Observations are counted in whole numbers: OpenMetrics refuses a bucket of 519.49 (and a negative one would shrink the next delta).
+    const whole = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0);
+    if (!counts.every(whole) || !whole(s.count)) return ['invalid_value', 'bucket counts and count must be whole numbers >= 0'];
   }
   return undefined;
 }

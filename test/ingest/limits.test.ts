@@ -71,13 +71,13 @@ describe('what one push may carry', () => {
     const account = JSON.parse(partial.text);
     // docs/security.md shows this answer: its sample is this one.
     const documented = JSON.parse(
-      /```json\n([^`]+)```/.exec(readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8'))![1]!,
+      /```json[^\n]*\n([^`]+)```/.exec(readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8'))![1]!,
     );
     expect({ ...account, examples: account.examples.slice(0, 1) }).toEqual(documented);
     expect(account.examples).toHaveLength(5);
   });
 
-  it('refuses negative counters (they inflated the next delta) and non-finite values', async () => {
+  it('refuses negative counters (they inflated the next delta), non-finite values and bucket counts that are not whole', async () => {
     const c = await start();
     expect((await c.push('p', snapshot([counter('neg', [{ value: -5 }])]))).status).toBe(422);
     expect((await c.push('p', snapshot([counter('neg', [{ value: 10 }])]))).status).toBe(204);
@@ -88,6 +88,16 @@ describe('what one push may carry', () => {
     );
     expect(infinite.status).toBe(400); // JSON has no Infinity; 1e999 parses to it, and the schema refuses it
     expect(infinite.text).toContain('metrics[0].series[0].value');
+    const fractional = await c.push(
+      'p',
+      snapshot([{ ...histogram('h_seconds', [1, 2]), series: [{ labels: {}, bucketCounts: [1, 519.49, 0], count: 2, sum: 1 }] }]),
+    );
+    expect(JSON.parse(fractional.text).refused.reasons).toEqual({ invalid_value: 1 }); // the strict parser refused the scrape that followed
+    const negative = await c.push(
+      'p',
+      snapshot([{ ...histogram('h_seconds', [1, 2]), series: [{ labels: {}, bucketCounts: [3, -1, 0], count: 2, sum: 1 }] }]),
+    );
+    expect(negative.status).toBe(400); // the snapshot schema refuses negative counts
   });
 
   it("may not write into the collector's own omnimeter_* series or set its labels", async () => {
@@ -101,6 +111,35 @@ describe('what one push may carry', () => {
       snapshot([counter('a', [{ labels: { source: 'spoofed' }, value: 1 }]), counter('b', [{ labels: { service: 'x' }, value: 1 }])]),
     );
     expect(JSON.parse(labels.text).refused.reasons).toEqual({ invalid_series: 2 });
+  });
+
+  it('bounds metrics per source, the lengths of names and label values, and the exposition over all sources', async () => {
+    const c = await start({ maxMetricsPerSource: 3, maxExpositionBytes: 8 * 1024 });
+    const many = await c.push('m', snapshot(Array.from({ length: 5 }, (_, i) => counter(`m${i}`, [{ value: 1 }]))));
+    expect(JSON.parse(many.text)).toMatchObject({ accepted: { series: 3 }, refused: { series: 2, reasons: { metric_limit: 2 } } });
+    const long = await c.push(
+      'l',
+      snapshot([counter('n'.repeat(300), [{ value: 1 }]), counter('long_value', [{ labels: { k: 'v'.repeat(2000) }, value: 1 }])]),
+    );
+    expect(long.status).toBe(422);
+    expect(JSON.parse(long.text).refused.reasons).toEqual({ invalid_metric: 1, invalid_series: 1 });
+    // Twenty sources, each well inside its own budget, together stop at the total.
+    const wide = (s: number) =>
+      counter(
+        'wide',
+        Array.from({ length: 10 }, (_, i) => ({ labels: { k: `${s}-${i}-${'v'.repeat(50)}` }, value: 1 })),
+      );
+    let refused = 0;
+    for (let s = 0; s < 20; s++) {
+      const answer = await c.push(`s${s}`, snapshot([wide(s)]));
+      if (answer.status !== 204) refused += JSON.parse(answer.text).refused.reasons.exposition_limit ?? 0;
+    }
+    expect(refused).toBeGreaterThan(0);
+    for (const format of ['openmetrics', 'prometheus'] as const) {
+      const pushed = (await c.scrape(format)).split('\n').filter((l) => /^(# \w+ )?(wide|m\d)/.test(l));
+      expect(pushed.join('\n').length).toBeLessThanOrEqual(8 * 1024);
+    }
+    expect(await c.sample('omnimeter_ingest_rejected_total{source="m",reason="metric_limit"}')).toBe(2);
   });
 
   it('answers an invalid snapshot with a bounded message instead of echoing it (900 KB in, under 2 KB out)', async () => {

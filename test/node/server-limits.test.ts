@@ -40,6 +40,13 @@ describe('server timeouts', () => {
     expect(afterMs).toBeLessThan(3000);
   });
 
+  it('closes an idle keep-alive connection after timeouts.keepAlive (Node keeps it 5 s by default)', async () => {
+    const { port } = await serving({ timeouts: { keepAlive: '300ms' } });
+    const { answer, afterMs } = await hold(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(afterMs).toBeLessThan(3000);
+  });
+
   it('closes a connection whose body never ends after timeouts.request (a slow body was held for 307 s)', async () => {
     const { port } = await serving({ timeouts: { request: '500ms' }, ingest: {} });
     const { answer, afterMs } = await hold(port, 'POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"format"');
