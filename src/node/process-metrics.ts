@@ -54,11 +54,38 @@ async function maxFds(): Promise<number | undefined> {
   }
 }
 
+type Stop = () => void;
+
+/** What each group of metrics needs: the registry, the name prefix, and a collect hook registrar. */
+interface Group {
+  readonly metrics: Metrics;
+  readonly p: string;
+  hook(name: string, run: () => void | Promise<void>): void;
+}
+
 export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsOptions = {}): DefaultMetricsHandle {
   const p = options.prefix ?? '';
-  const removers: (() => void)[] = [];
-  const hook = (name: string, run: () => void | Promise<void>) => removers.push(metrics.registry.addCollectHook(p + name, run));
+  const stops: Stop[] = [];
+  const group: Group = { metrics, p, hook: (name, run) => void stops.push(metrics.registry.addCollectHook(p + name, run)) };
+  cpuTime(group);
+  startTime(group);
+  memory(group);
+  fileDescriptors(group);
+  stops.push(eventLoopLag(group, options.eventLoopMonitoringPrecision ?? 10));
+  eventLoopUtilization(group);
+  activeResources(group);
+  v8Heap(group);
+  nodeVersion(group);
+  stops.push(gcPauses(group, options.gcDurationBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5]));
+  return {
+    stop() {
+      for (const stop of stops) stop();
+    },
+  };
+}
 
+/** process_cpu_*: counters advanced by the CPU time used since the previous collection. */
+function cpuTime({ metrics, p, hook }: Group): void {
   // CPU: counters advanced by the delta since the previous collection.
   const cpuUser = metrics.counter(`${p}process_cpu_user_seconds_total`, { help: 'Total user CPU time spent in seconds.', unit: 'seconds' });
   const cpuSystem = metrics.counter(`${p}process_cpu_system_seconds_total`, {
@@ -79,11 +106,17 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     cpuSystem.inc(system);
     cpuTotal.inc(user + system);
   });
+}
 
+/** process_start_time_seconds, set once. */
+function startTime({ metrics, p }: Group): void {
   metrics
     .gauge(`${p}process_start_time_seconds`, { help: 'Start time of the process since unix epoch in seconds.', unit: 'seconds' })
     .set(Math.round(Date.now() / 1000 - process.uptime()));
+}
 
+/** Resident, virtual and data-segment sizes from /proc (resident from Node elsewhere). */
+function memory({ metrics, p, hook }: Group): void {
   const rss = metrics.gauge(`${p}process_resident_memory_bytes`, { help: 'Resident memory size in bytes.', unit: 'bytes' });
   const vsz = metrics.gauge(`${p}process_virtual_memory_bytes`, { help: 'Virtual memory size in bytes.', unit: 'bytes' });
   const heap = metrics.gauge(`${p}process_heap_bytes`, { help: 'Process heap size in bytes.', unit: 'bytes' });
@@ -93,7 +126,10 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     if (status?.has('VmSize')) vsz.set(status.get('VmSize')!);
     if (status?.has('VmData')) heap.set(status.get('VmData')!);
   });
+}
 
+/** Open and maximum file descriptors (Linux). */
+function fileDescriptors({ metrics, p, hook }: Group): void {
   const openFds = metrics.gauge(`${p}process_open_fds`, { help: 'Number of open file descriptors.' });
   const maxFdsGauge = metrics.gauge(`${p}process_max_fds`, { help: 'Maximum number of open file descriptors.' });
   hook('process_fds', async () => {
@@ -105,9 +141,12 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     const max = await maxFds();
     if (max !== undefined) maxFdsGauge.set(max);
   });
+}
 
+/** Event-loop lag now, and the delay distribution sampled by libuv between collections. */
+function eventLoopLag({ metrics, p, hook }: Group, precision: number): Stop {
   // Event loop delay, sampled by libuv between collections, then reset.
-  const delay = monitorEventLoopDelay({ resolution: options.eventLoopMonitoringPrecision ?? 10 });
+  const delay = monitorEventLoopDelay({ resolution: precision });
   delay.enable();
   const lag = (name: string, help: string) => metrics.gauge(`${p}nodejs_eventloop_lag_${name}seconds`, { help, unit: 'seconds' });
   const lagGauges = {
@@ -135,7 +174,11 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     }
     delay.reset();
   });
+  return () => delay.disable();
+}
 
+/** Event-loop utilisation since the previous collection. */
+function eventLoopUtilization({ metrics, p, hook }: Group): void {
   const elu = metrics.gauge(`${p}nodejs_eventloop_utilization_ratio`, {
     help: 'Fraction of time the event loop was busy since the previous collection.',
     unit: 'ratio',
@@ -146,7 +189,10 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     elu.set(performance.eventLoopUtilization(now, lastElu).utilization);
     lastElu = now;
   });
+}
 
+/** Active resources, handles and requests by type, as prom-client reports them. */
+function activeResources({ metrics, p, hook }: Group): void {
   // Active handles and requests, as prom-client reports them.
   const resources = metrics.gauge(`${p}nodejs_active_resources`, {
     help: 'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.',
@@ -182,7 +228,10 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     if (internals._getActiveHandles) handlesTotal.set(setByType(handles, internals._getActiveHandles().map(typeOf)));
     if (internals._getActiveRequests) requestsTotal.set(setByType(requests, internals._getActiveRequests().map(typeOf)));
   });
+}
 
+/** V8 heap totals and per-space sizes. */
+function v8Heap({ metrics, p, hook }: Group): void {
   // V8 heap.
   const heapTotal = metrics.gauge(`${p}nodejs_heap_size_total_bytes`, { help: 'Process heap size from Node.js in bytes.', unit: 'bytes' });
   const heapUsed = metrics.gauge(`${p}nodejs_heap_size_used_bytes`, {
@@ -211,17 +260,23 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
       spaceAvailable.set({ space: name }, s.space_available_size);
     }
   });
+}
 
+/** nodejs_version_info. */
+function nodeVersion({ metrics, p }: Group): void {
   const [major, minor, patch] = process.versions.node.split('.');
   metrics
     .gauge(`${p}nodejs_version_info`, { help: 'Node.js version info.', labelNames: ['version', 'major', 'minor', 'patch'] })
     .set({ version: process.version, major: major ?? '', minor: minor ?? '', patch: patch ?? '' }, 1);
+}
 
+/** GC pauses by kind, observed as they happen. */
+function gcPauses({ metrics, p }: Group, buckets: readonly number[]): Stop {
   // GC pauses, observed as they happen.
   const gc = metrics.histogram(`${p}nodejs_gc_duration_seconds`, {
     help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
     labelNames: ['kind'],
-    buckets: options.gcDurationBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5],
+    buckets: buckets,
     unit: 'seconds',
   });
   const observer = new PerformanceObserver((list) => {
@@ -232,12 +287,5 @@ export function collectDefaultMetrics(metrics: Metrics, options: DefaultMetricsO
     }
   });
   observer.observe({ entryTypes: ['gc'] });
-
-  return {
-    stop() {
-      delay.disable();
-      observer.disconnect();
-      for (const remove of removers) remove();
-    },
-  };
+  return () => observer.disconnect();
 }
