@@ -10,7 +10,6 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
-import { ComponentHost, readComponent } from '../dist/host/index.js';
 import { activeSpanContext, createMeterProvider } from '../dist/otel/index.js';
 import { measure, measureAsync } from './harness.mjs';
 
@@ -330,38 +329,10 @@ const fiveExporters = createNodeMetrics(
   target('exposition of 1,000 histogram series, speed-up over prom-client', ratio(theirs, ours), '>= 5x', theirs >= 5 * ours);
 }
 
-// --- WebAssembly guests (issue #4) ----------------------------------------------
+// --- WebAssembly guests (issues #4, #11) ------------------------------------------
 {
-  const root = new URL('..', import.meta.url).pathname;
-  const built = join(root, '.cache', 'wasm', 'cpu-tool');
-  const metrics = createMetrics();
-  const host = new ComponentHost({ metrics });
-  const guest = host.load(readComponent(join(built, 'js'), { componentWasm: join(built, 'cpu-tool.component.wasm') })).instantiate('bench');
-  guest.call('fan-out', 1000); // register the 1,000 series once
-  const perIncrement = measure({
-    'guest counter inc(), amortized over spin(100,000) incl. its flush': (n) => {
-      for (let done = 0; done < n; done += 100_000) guest.call('spin', 100_000);
-    },
-  });
-  record('WebAssembly guest (AssemblyScript, cpu-tool)', perIncrement);
-  const calls = measure(
-    {
-      'export call + flush with one numeric update (jco 1.12 glue), host telemetry included': (n) => {
-        for (let i = 0; i < n; i++) guest.call('spin', 1);
-      },
-    },
-    { rounds: 5, targetMs: 40 },
-  );
-  record('WebAssembly guest (AssemblyScript, cpu-tool)', calls);
-  const flush = await measureAsync({
-    'fan-out(1,000): 1,000 series changed, flushed to the host in one batch': async () => guest.call('fan-out', 1000),
-  });
-  record('WebAssembly guest (AssemblyScript, cpu-tool)', flush, 'ms');
-  // measure() counts increments (n), so this is already per increment, flush and export call included.
-  const inc = perIncrement['guest counter inc(), amortized over spin(100,000) incl. its flush'];
-  target('guest increment, amortized with its flush', `${inc.toFixed(2)} ns`, '<= 20 ns', inc <= 20);
-  const flushMs = flush['fan-out(1,000): 1,000 series changed, flushed to the host in one batch'];
-  target('1,000 changed series from guest to host', `${flushMs.toFixed(3)} ms`, '<= 1 ms', flushMs <= 1);
+  const { benchHost } = await import('./host.mjs');
+  await benchHost(record, target);
 }
 
 // --- MCP instrumentation (issue #15) -------------------------------------------

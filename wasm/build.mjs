@@ -18,8 +18,12 @@ import { buildDist } from '../scripts/build.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, '.cache', 'wasm');
 const WIT = join(root, 'wasm', 'examples', 'examples.wit');
-/** WIT packages the examples import besides omnimeter:metrics (a subset of wasi:clocks; the tools a script runtime gives scripts). */
-const WIT_DEPS = [join(root, 'wasm', 'examples', 'wasi'), join(root, 'wasm', 'examples', 'script')];
+/** WIT packages the examples import besides omnimeter:metrics (subsets of wasi:clocks and wasi:otel; the tools a script runtime gives scripts). */
+const WIT_DEPS = [
+  join(root, 'wasm', 'examples', 'wasi'),
+  join(root, 'wasm', 'examples', 'script'),
+  join(root, 'wasm', 'examples', 'wasi-otel'),
+];
 
 /**
  * The guests. `assemblyscript`: asc, exports renamed to kebab-case, then a
@@ -35,6 +39,7 @@ export const GUESTS = [
   { name: 'demo-script', kind: 'assemblyscript', source: 'wasm/examples/demo-script.ts' },
   { name: 'ts-tool', kind: 'componentize', source: 'wasm/examples/ts-tool.ts' },
   { name: 'engine', kind: 'componentize', source: 'wasm/examples/engine.ts' },
+  { name: 'otel-tool', kind: 'componentize', source: 'wasm/examples/otel-tool.ts' },
 ];
 
 /** The build mechanism lives in src/build (compiled to dist/ first if stale). */
@@ -59,7 +64,7 @@ function componentizeRecipe(guest, build, wit) {
       format: 'esm',
       platform: 'neutral',
       outfile: bundle,
-      external: ['omnimeter:*'],
+      external: ['omnimeter:*', 'wasi:*'],
       metafile: true,
       logLevel: 'silent',
     });

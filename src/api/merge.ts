@@ -13,11 +13,11 @@ import type { MetricType } from './snapshot.js';
 
 /** A metric as a source describes it; sent once per session. */
 export interface MergeDescriptor {
-  /** `[a-zA-Z_:][a-zA-Z0-9_:]*`; a counter may end in `_total` (`x` and `x_total` are one counter). */
+  /** `[a-zA-Z_:][a-zA-Z0-9_:./-]*`: Prometheus or OpenTelemetry names (core/names.ts); a counter may end in `_total` (`x` and `x_total` are one counter). */
   readonly name: string;
   readonly kind: MetricType;
   readonly help: string;
-  /** Unit suffix of the name, or "" for none. */
+  /** A Prometheus unit word ("seconds") or a UCUM unit ("s", "By", "{request}"), or "" for none. */
   readonly unit: string;
   /** The source's own label names, in the order series give values. */
   readonly labelNames: readonly string[];

@@ -65,6 +65,12 @@ export interface HostOptions {
    * recorder always comes from the host.
    */
   imports?: Readonly<Record<string, unknown>>;
+  /**
+   * Serve `wasi:otel/metrics@0.2.0-rc.2` (the WASI observability proposal):
+   * a guest's OpenTelemetry metric exports merge like its recorder updates,
+   * with the same labels, limits and filters (src/host/wasi-otel.ts). Default false.
+   */
+  wasiOtel?: boolean;
 }
 
 export interface LoadedComponent {
@@ -188,6 +194,7 @@ export class ComponentHost {
           settings: o.components?.[compiled.name],
         }),
       imports: o.imports ?? {},
+      wasiOtel: o.wasiOtel,
       prepare,
       budgetMs: o.invocationBudgetMs ?? 30_000,
       stepBudget: o.stepBudget ?? Infinity,

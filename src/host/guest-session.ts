@@ -12,7 +12,7 @@
  * reason.
  */
 import type { Counter } from '../api/instruments.js';
-import type { GaugePolicy, MergeDescriptor, MergePort, MergeRefusal, MergeSession } from '../api/merge.js';
+import type { CumulativeReading, GaugePolicy, MergeDescriptor, MergePort, MergeRefusal, MergeSession } from '../api/merge.js';
 import type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
 import type { MetricType } from '../api/snapshot.js';
 import { counterFamilyName } from '../core/names.js';
@@ -243,6 +243,27 @@ export class GuestSession {
       this.seriesIds.delete(key);
     }
     return refused;
+  }
+
+  /** Counts a refusal made by a protocol adapter (wasi:otel) under this session's component. */
+  refuse(reason: RejectReason, n = 1): 0 {
+    return this.reject(reason, n);
+  }
+
+  /** One update from a protocol adapter, checked as apply() checks it; false if refused (and counted). */
+  update(series: number, op: Op, index: number, value: number): boolean {
+    if (!this.healthy) return (this.reject('unhealthy'), false);
+    return this.allow(1) === 1 && this.applyOne(series, op, index, value);
+  }
+
+  /** A cumulative reading of a series (wasi:otel's cumulative temporality): the port applies its difference from the last one. */
+  applyCumulative(series: number, reading: CumulativeReading): boolean {
+    if (!this.healthy) return (this.reject('unhealthy'), false);
+    if (this.allow(1) !== 1) return false;
+    const refused = this.port.applyCumulative(series, reading);
+    if (refused !== undefined) return (this.reject(refused), false);
+    this.ops++;
+    return true;
   }
 
   apply(series: number, op: Op, index: number, value: number): void {

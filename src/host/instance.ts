@@ -14,6 +14,7 @@ import type { GuestSession } from './guest-session.js';
 import { type Linked, link } from './link.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
 import { kebab, timeWasi, timed } from './timed-imports.js';
+import { OtelMetricsSink, WASI_OTEL_METRICS } from './wasi-otel.js';
 
 export type InvocationStatus = 'success' | 'error' | 'trap' | 'timeout' | 'step_limit';
 
@@ -72,6 +73,8 @@ export interface InstanceContext {
   /** A recorder session for a new incarnation (same labels every time). */
   newSession(): GuestSession;
   readonly imports: Readonly<Record<string, unknown>>;
+  /** Serve `wasi:otel/metrics` to the guest, into its recorder session. */
+  readonly wasiOtel?: boolean;
   /** Pre-instantiates core modules (pages, large modules); absent: synchronous. */
   readonly prepare?: () => Promise<InstantiateCore>;
   readonly budgetMs: number;
@@ -149,7 +152,7 @@ export class ManagedInstance {
       const linked = link({
         compiled,
         recorder: this.recorder(session),
-        imports: this.wasi(),
+        imports: this.wasi(session),
         refill: this.budget.refill,
         instantiateCore: core,
       });
@@ -195,9 +198,15 @@ export class ManagedInstance {
     );
   }
 
-  private wasi(): Record<string, unknown> {
+  /** WASI imports, wasi:otel's bound to this incarnation's session, every function counted and timed. */
+  private wasi(session: GuestSession): Record<string, unknown> {
     const { runtime } = this.ctx;
-    return timeWasi(this.ctx.imports, (iface, fn, seconds) => {
+    let imports = this.ctx.imports;
+    if (this.ctx.wasiOtel) {
+      const otel = new OtelMetricsSink(session).imports();
+      imports = { ...imports, [WASI_OTEL_METRICS]: otel, [WASI_OTEL_METRICS.replace(/@.*/, '')]: otel };
+    }
+    return timeWasi(imports, (iface, fn, seconds) => {
       const labels = { component: this.component, interface: iface, function: fn };
       runtime.wasiCalls.inc(labels);
       runtime.wasiCallSeconds.observe(labels, seconds);
@@ -356,5 +365,7 @@ export class ManagedInstance {
 function statusOf(error: unknown): InvocationStatus {
   if (error instanceof BudgetExceeded) return error.status;
   // A WebAssembly.RuntimeError is a trap: the instance's state can no longer be trusted.
-  return error instanceof WebAssembly.RuntimeError ? 'trap' : 'error';
+  if (error instanceof WebAssembly.RuntimeError) return 'trap';
+  // V8 reports a guest's stack overflow as a RangeError; the Component Model (and Wasmtime) call it a trap.
+  return error instanceof RangeError && /call stack size/i.test(error.message) ? 'trap' : 'error';
 }

@@ -23,6 +23,18 @@ const invocations = async (metrics: ReturnType<typeof createMetrics>, status: st
   (await find(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status }))?.value ?? 0;
 
 describe('runaway guests are stopped', () => {
+  it('a guest whose stack overflows traps (V8 says RangeError; the instance is stopped like any trap)', async () => {
+    const metrics = createMetrics();
+    const host = new ComponentHost({ metrics, recovery: false });
+    const cpu = host.load(readComponent(await componentDir('cpu-tool'))).instantiate('deep');
+    // Naive fib recurses n deep before it adds anything: far past any stack.
+    expect(() => cpu.call('fib', 10_000_000, 1)).toThrow(RangeError);
+    expect(cpu.healthState()).toMatchObject({ state: 'stopped', lastStatus: 'trap' });
+    expect((await find(metrics, 'omnimeter_wasm_invocations', { component: 'cpu-tool', status: 'trap' }))?.value).toBe(1);
+    expect(await find(metrics, 'omnimeter_wasm_invocations', { component: 'cpu-tool', status: 'error' })).toBeUndefined();
+    host.close();
+  });
+
   it('stops a guest that loops forever at its time budget, counts "timeout" and keeps serving others', async () => {
     const { metrics, host, hostile } = setup({ invocationBudgetMs: 150 });
     const runaway = hostile.instantiate('runaway');

@@ -6,7 +6,10 @@ guests by Wasmtime's Python bindings; and the engine component (world
 `backend`) driven through its exports. Prints what each run recorded as JSON
 for test/wasmtime/wasmtime.test.ts, which asserts exact values.
 
-    python recorder_host.py <components dir> guests|engine
+And the otel-tool guest against a `wasi:otel/metrics` host written from the
+proposal's WIT (wasi:otel 0.2.0-rc.2): each export recorded as received.
+
+    python recorder_host.py <components dir> guests|engine|otel
 """
 import json
 import math
@@ -268,6 +271,58 @@ def run_engine(components):
     return {'ids': ids, 'series': {'a': a, 'b': b, 'overflow': overflow}, 'metrics': metrics}
 
 
+
+OTEL = 'wasi:otel/metrics@0.2.0-rc.2'
+# Interfaces of the proposal the metrics interface takes types from: instances of types only, defined empty.
+# wasi:clocks comes from Wasmtime's WASI (StarlingMonkey reads the clocks too).
+OTEL_TYPE_IMPORTS = ('wasi:otel/types@0.2.0-rc.2', 'wasi:otel/tracing@0.2.0-rc.2')
+
+
+def attributes(kvs):
+    return {kv.key: json.loads(kv.value) for kv in kvs}  # values are JSON, per types.wit
+
+
+def otel_point(p):
+    out = {'attributes': attributes(p.attributes)}
+    if hasattr(p, 'bucket-counts'):
+        out.update(count=p.count, bounds=list(p.bounds), bucketCounts=list(getattr(p, 'bucket-counts')), sum=p.sum.payload,
+                   sumType=p.sum.tag)
+    else:
+        out.update(value=p.value.payload, valueType=p.value.tag)
+    return out
+
+
+def run_otel(components):
+    """The otel-tool guest against a wasi:otel/metrics host written from the proposal's WIT: every export recorded as received."""
+    engine = Engine()
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.add_wasip2()
+    store.set_wasi(WasiConfig())
+    exports = []
+
+    def export(_store, rm):
+        metrics = []
+        for scope_metrics in getattr(rm, 'scope-metrics'):
+            for m in scope_metrics.metrics:
+                data = m.data.payload
+                metrics.append({'scope': scope_metrics.scope.name, 'name': m.name, 'unit': m.unit, 'data': m.data.tag,
+                                'temporality': getattr(data, 'temporality', None), 'monotonic': getattr(data, 'is-monotonic', None),
+                                'points': [otel_point(p) for p in getattr(data, 'data-points')]})
+        exports.append({'resource': attributes(getattr(rm, 'resource').attributes), 'metrics': metrics})
+        return None  # ok
+
+    with linker.root() as root:
+        for name in OTEL_TYPE_IMPORTS:
+            with root.add_instance(name):
+                pass
+        with root.add_instance(OTEL) as otel:
+            otel.add_func('export', export)
+    instance = linker.instantiate(store, Component.from_file(engine, f'{components}/otel-tool/otel-tool.component.wasm'))
+    results = [call(instance, store, 'handle', route, size) for route, size in (('/a', 10), ('/a', 100), ('/b', 5000))]
+    results.append(call(instance, store, 'flush'))
+    return {'results': results, 'exports': exports}
+
 if __name__ == '__main__':
     components, scenario = sys.argv[1], sys.argv[2]
-    print(json.dumps(run_guests(components) if scenario == 'guests' else run_engine(components)))
+    print(json.dumps({'guests': run_guests, 'engine': run_engine, 'otel': run_otel}[scenario](components)))

@@ -34,7 +34,7 @@ interface GuestRun {
 const script = fileURLToPath(new URL('./recorder_host.py', import.meta.url));
 const components = fileURLToPath(new URL('../../.cache/wasm', import.meta.url));
 
-function run<T>(scenario: 'guests' | 'engine'): T {
+function run<T>(scenario: 'guests' | 'engine' | 'otel'): T {
   const out = spawnSync(WASMTIME_PYTHON, [script, components, scenario], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (out.status !== 0) throw new Error(`recorder_host.py ${scenario} failed:\n${out.stderr}`);
   return JSON.parse(out.stdout) as T;
@@ -50,7 +50,7 @@ const series = (r: GuestRun, name: string, value?: string) =>
 
 describeWithTools(['wasmtime'], 'under Wasmtime, with a recorder host written from the WIT', () => {
   beforeAll(async () => {
-    for (const name of ['cpu-tool', 'json-tool', 'hostile', 'ts-tool', 'wasi-tool', 'engine']) await componentDir(name);
+    for (const name of ['cpu-tool', 'json-tool', 'hostile', 'ts-tool', 'wasi-tool', 'engine', 'otel-tool']) await componentDir(name);
   }, 600_000);
 
   it('the example guests record exactly what they were asked to', () => {
@@ -156,4 +156,53 @@ describeWithTools(['wasmtime'], 'under Wasmtime, with a recorder host written fr
       unknown_series: 1,
     });
   }, 120_000);
+
+  it('the wasi:otel guest exports exactly the OpenTelemetry data the proposal describes', () => {
+    const out = run<{ results: unknown[]; exports: { resource: Record<string, unknown>; metrics: Record<string, unknown>[] }[] }>('otel');
+    expect(out.results).toEqual([1, 2, 3, null]); // null: flush's result is ok
+    expect(out.exports).toHaveLength(1);
+    const [sent] = out.exports;
+    expect(sent!.resource).toEqual({ 'service.name': 'otel-tool' });
+    expect(sent!.metrics).toEqual([
+      {
+        scope: 'otel-tool',
+        name: 'otel_tool.requests',
+        unit: '{request}',
+        data: 'u64-sum',
+        temporality: 'cumulative',
+        monotonic: true,
+        points: [
+          { attributes: { 'http.route': '/a' }, value: 2, valueType: 'u64' },
+          { attributes: { 'http.route': '/b' }, value: 1, valueType: 'u64' },
+        ],
+      },
+      {
+        scope: 'otel-tool',
+        name: 'otel_tool.payload.size',
+        unit: 'By',
+        data: 'f64-histogram',
+        temporality: 'cumulative',
+        monotonic: null,
+        points: [{ attributes: {}, count: 3, bounds: [64, 256, 1024, 4096], bucketCounts: [1, 1, 0, 0, 1], sum: 5110, sumType: 'f64' }],
+      },
+      {
+        scope: 'otel-tool',
+        name: 'otel_tool.payload.last',
+        unit: 'By',
+        data: 'f64-gauge',
+        temporality: null,
+        monotonic: null,
+        points: [{ attributes: {}, value: 5000, valueType: 'f64' }],
+      },
+      {
+        scope: 'otel-tool',
+        name: 'otel_tool.exports',
+        unit: '{export}',
+        data: 's64-sum',
+        temporality: 'delta',
+        monotonic: true,
+        points: [{ attributes: { attempt: 1 }, value: 1, valueType: 's64' }],
+      },
+    ]);
+  }, 300_000);
 });
