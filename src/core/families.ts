@@ -7,6 +7,8 @@ import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, S
 import { SeriesTable } from './series-table.js';
 import { type ExemplarContext, ExemplarCounterSeries, ExemplarHistogramSeries, type ExemplarSlots } from './exemplars.js';
 import { assertLabelName } from './names.js';
+import { LabelLayout } from './label-layout.js';
+import type { FamilyRenderer } from '../exposition/text.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
 export const OVERFLOW_LABEL = 'omnimeter_overflow';
@@ -75,6 +77,9 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   /** The series of an unlabelled metric: created eagerly so it is exposed as 0. */
   protected readonly root: S | undefined;
   private readonly overflowDescriptor: FamilyDescriptor;
+  /** Labels of the declared table's series, and of the overflow series. */
+  private readonly layout: LabelLayout;
+  private readonly overflowLayout: LabelLayout;
 
   constructor(
     protected readonly ctx: EngineContext,
@@ -91,6 +96,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     const defaults = ctx.defaultLabels;
     this.overflowDescriptor = { ...descriptor, labelNames: [...defaults.map(([n]) => n), OVERFLOW_LABEL], overflowOf: descriptor };
     const defaultValues = defaults.map(([, v]) => v);
+    this.layout = new LabelLayout(defaults, labelNames);
+    this.overflowLayout = new LabelLayout([...defaults, [OVERFLOW_LABEL, 'true']], []);
     this.table = new SeriesTable<S>({
       metric: descriptor.name,
       labelNames,
@@ -104,11 +111,11 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   }
 
   /** Open families: one table per attribute key set and fixed pairs. */
-  private readonly openTables = new Map<string, SeriesTable<S>>();
+  private readonly openTables = new Map<string, { readonly table: SeriesTable<S>; readonly layout: LabelLayout }>();
 
   private seriesCount(): number {
     let n = this.table.size;
-    for (const t of this.openTables.values()) n += t.size;
+    for (const { table } of this.openTables.values()) n += table.size;
     return n;
   }
 
@@ -135,7 +142,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   openLookup(fixed: FixedLabels, keys: readonly string[]): (attributes: AnyLabels) => S {
     const sorted = keys.length > 1 ? [...keys].sort() : keys;
     const signature = `${fixed.key}\u0001${sorted.join('\u0000')}`;
-    const table = this.openTables.get(signature) ?? this.openTable(signature, fixed, sorted);
+    const table = this.openTables.get(signature)?.table ?? this.openTable(signature, fixed, sorted);
     return sorted.length === 0 ? () => table.unlabelled() : table.get;
   }
 
@@ -155,16 +162,12 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       labelNames: names,
       maxSeries: this.ctx.maxSeries,
       count: () => this.seriesCount(),
-      create: (values) => {
-        const series = this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values]));
-        series.labelPairs = Object.freeze([...defaults, ...fixed.pairs, ...names.map((n, i) => Object.freeze([n, values[i]!] as const))]);
-        return series;
-      },
+      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values])),
       createOverflow: () => this.table.sharedOverflow(),
       onOverflow: () => this.ctx.onOverflow(this.name),
       destroy: (series, reason) => this.ctx.backend.release(series.cell, reason),
     });
-    this.openTables.set(signature, table);
+    this.openTables.set(signature, { table, layout: new LabelLayout([...defaults, ...fixed.pairs], names) });
     return table;
   }
 
@@ -231,7 +234,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   reset(): void {
     this.table.clear();
-    for (const t of this.openTables.values()) t.clear();
+    for (const { table } of this.openTables.values()) table.clear();
     this.openTables.clear();
     if (this.root) {
       // The unlabelled series stays the same object: handles to it keep working.
@@ -267,7 +270,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   sweep(nowMs: number, ttlMs: number | undefined): void {
     if (ttlMs === undefined) return;
     this.table.sweep(nowMs, ttlMs);
-    for (const t of this.openTables.values()) t.sweep(nowMs, ttlMs);
+    for (const { table } of this.openTables.values()) table.sweep(nowMs, ttlMs);
   }
 
   /** The family's metadata without series: what a renderer needs before the first chunk. */
@@ -293,26 +296,58 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
    */
   *readChunks(size: number): Generator<SeriesSnapshot[]> {
     let chunk: SeriesSnapshot[] = [];
-    const tables = [this.table, ...this.openTables.values()];
-    for (const table of tables) {
-      for (const s of table.all) {
-        chunk.push(this.read(s));
-        if (chunk.length >= size) {
-          yield chunk;
-          chunk = [];
-        }
+    for (const [series, layout] of this.everySeries()) {
+      chunk.push(this.read(series, layout.pairs(series.labelValues)));
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
       }
     }
-    const overflow = this.table.overflowSeries;
-    if (overflow) chunk.push(this.read(overflow));
     if (chunk.length > 0) yield chunk;
   }
 
-  private read(s: S): SeriesSnapshot {
+  /**
+   * The family's samples rendered by `renderer`, `size` series per piece,
+   * read lazily like readChunks: no label pairs are built for the text.
+   */
+  *renderChunks(renderer: FamilyRenderer, size: number): Generator<string> {
+    let piece = '';
+    let n = 0;
+    for (const [series, layout] of this.everySeries()) {
+      piece += renderer.sample(layout.text(series.labelValues), this.read(series, undefined));
+      if (++n >= size) {
+        yield piece;
+        piece = '';
+        n = 0;
+      }
+    }
+    if (n > 0) yield piece;
+  }
+
+  /** Every series with the layout of its labels, table by table, the overflow series last. */
+  private *everySeries(): Generator<readonly [S, LabelLayout]> {
+    const entry: [S, LabelLayout] = [undefined as unknown as S, this.layout];
+    for (const s of this.table.all) {
+      entry[0] = s;
+      yield entry;
+    }
+    for (const { table, layout } of this.openTables.values()) {
+      entry[1] = layout;
+      for (const s of table.all) {
+        entry[0] = s;
+        yield entry;
+      }
+    }
+    const overflow = this.table.overflowSeries;
+    if (overflow) yield [overflow, this.overflowLayout];
+  }
+
+  /** A series' reading with `labels` (pairs for collect(), nothing for text exposition). */
+  private read<L>(s: S, labels: L): Omit<SeriesSnapshot, 'labels'> & { labels: L } {
     const r = s.cell.read();
     const exemplars = exemplarsOf(s);
     return {
-      labels: this.labelPairs(s),
+      labels,
       value: r.value,
       count: r.count,
       sum: r.sum,
@@ -321,20 +356,6 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       createdMs: this.descriptor.type !== 'gauge' ? s.createdMs : undefined,
       ...(exemplars ? { exemplars: exemplars.read() } : {}),
     };
-  }
-
-  /**
-   * A series' label pairs, built once: the same frozen array every
-   * collection, which lets exposition cache the rendered text by identity.
-   */
-  private labelPairs(s: S): SeriesSnapshot['labels'] {
-    if (s.labelPairs) return s.labelPairs;
-    const defaults = this.ctx.defaultLabels;
-    const isOverflow = s.labelValues.length !== this.labelNames.length;
-    const pairs = isOverflow
-      ? [...defaults, [OVERFLOW_LABEL, 'true'] as const]
-      : [...defaults, ...this.labelNames.map((n, i) => Object.freeze([n, s.labelValues[i]!] as const))];
-    return (s.labelPairs = Object.freeze(pairs));
   }
 }
 

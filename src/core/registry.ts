@@ -141,8 +141,8 @@ export class Registry implements MetricsRegistry {
       family.sweep(now, this.hooks.ttlMs);
       const renderer = new FamilyRenderer(family.head(), format);
       pending.push(renderer.head);
-      for (const chunk of family.readChunks(SERIES_PER_CHUNK)) {
-        pending.push(renderer.series(chunk));
+      for (const piece of family.renderChunks(renderer, SERIES_PER_CHUNK)) {
+        pending.push(piece);
         if (performance.now() - sliceStart >= sliceMs) {
           yield pending.join('');
           pending = [];

@@ -15,8 +15,6 @@ export interface ValueGuard {
 abstract class Series implements SeriesBase {
   touched = false;
   bound = false;
-  /** Exposed label pairs, filled in on first collection. */
-  labelPairs: readonly (readonly [string, string])[] | undefined = undefined;
   constructor(
     readonly labelValues: readonly string[],
     readonly createdMs: number,

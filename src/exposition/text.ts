@@ -65,17 +65,37 @@ export function escapeHelp(help: string, format: ExpositionFormat): string {
   return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
 }
 
-/** Rendered `a="x",b="y"` by label array: engines hand out the same frozen array per series. */
-const labelTextCache = new WeakMap<object, string>();
-
+/** `a="x",b="y"` for a series' label pairs (snapshots from anywhere: exporters, guests' engines). */
 function labelText(series: SeriesSnapshot): string {
-  const labels = series.labels;
-  let text = labelTextCache.get(labels);
-  if (text !== undefined) return text;
-  text = '';
-  for (const [name, value] of exposedLabels(labels)) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
-  if (Object.isFrozen(labels)) labelTextCache.set(labels, text);
+  let text = '';
+  for (const [name, value] of exposedLabels(series.labels)) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
   return text;
+}
+
+/**
+ * The label text of a family's series from their values alone: `fixed` pairs
+ * (default labels, scope labels) are rendered once, `names` are the series'
+ * own labels. Series keep no label pairs nor rendered text between scrapes
+ * (either cost more than the series itself); this renders them per scrape.
+ * Names that need OpenTelemetry translation or merging take the general path.
+ */
+export function labelTextOf(
+  fixed: readonly (readonly [string, string])[],
+  names: readonly string[],
+): (values: readonly string[]) => string {
+  const all = [...fixed.map(([n]) => n), ...names];
+  if (all.some((n) => prometheusLabelName(n) !== n)) {
+    return (values) => labelText({ labels: [...fixed, ...names.map((n, i) => [n, values[i]!] as const)] });
+  }
+  let prefix = '';
+  for (const [name, value] of fixed) prefix += `${prefix ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
+  const opens = names.map((n, i) => `${prefix || i > 0 ? ',' : ''}${n}="`);
+  if (names.length === 0) return () => prefix;
+  return (values) => {
+    let text = prefix;
+    for (let i = 0; i < opens.length; i++) text += opens[i]! + escapeLabelValue(values[i]!) + '"';
+    return text;
+  };
 }
 
 /**
@@ -153,46 +173,46 @@ export class FamilyRenderer {
 
   /** The samples of `batch`, series of this family. */
   series(batch: Iterable<SeriesSnapshot>): string {
-    const { om, name, les, qs } = this;
     let out = '';
-    for (const series of batch) {
-      const labels = labelText(series);
-      const plain = braces(labels);
-      const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
-      switch (this.family.type) {
-        case 'counter':
-          out += `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
-          break;
-        case 'gauge':
-          out += `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
-          break;
-        case 'histogram': {
-          const counts = series.bucketCounts ?? [];
-          const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
-          let cumulative = 0;
-          const exemplars = om ? series.exemplars : undefined;
-          for (let i = 0; i < les.length; i++) {
-            cumulative += counts[i] ?? 0;
-            out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
-          }
-          // OpenMetrics makes _sum a counter: with negative buckets or a negative
-          // sum it must be left out, and _count goes with it.
-          if (!om || (!this.negativeBuckets && (series.sum ?? 0) >= 0)) {
-            out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-          }
-          out += created;
-          break;
+    for (const series of batch) out += this.sample(labelText(series), series);
+    return out;
+  }
+
+  /** The samples of one series whose label text (`a="x",b="y"`) is `labels`. */
+  sample(labels: string, series: Omit<SeriesSnapshot, 'labels'>): string {
+    const { om, name, les, qs } = this;
+    const plain = braces(labels);
+    const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
+    switch (this.family.type) {
+      case 'counter':
+        return `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
+      case 'gauge':
+        return `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
+      case 'histogram': {
+        const counts = series.bucketCounts ?? [];
+        const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
+        let cumulative = 0;
+        let out = '';
+        const exemplars = om ? series.exemplars : undefined;
+        for (let i = 0; i < les.length; i++) {
+          cumulative += counts[i] ?? 0;
+          out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
         }
-        case 'summary': {
-          const values = series.quantileValues ?? [];
-          for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
+        // OpenMetrics makes _sum a counter: with negative buckets or a negative
+        // sum it must be left out, and _count goes with it.
+        if (!om || (!this.negativeBuckets && (series.sum ?? 0) >= 0)) {
           out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-          out += created;
-          break;
         }
+        return out + created;
+      }
+      case 'summary': {
+        const values = series.quantileValues ?? [];
+        let out = '';
+        for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
+        out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
+        return out + created;
       }
     }
-    return out;
   }
 }
 

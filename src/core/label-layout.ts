@@ -1,0 +1,35 @@
+import { labelTextOf } from '../exposition/text.js';
+
+type Pairs = readonly (readonly [string, string])[];
+
+/**
+ * The labels of one series table: pairs every series carries (`fixed`:
+ * default labels, an OpenTelemetry scope's labels) and the names of the
+ * series' own values. Series store only their values; pairs and exposition
+ * text are made from the layout when a collection asks, and not kept: kept
+ * per series they doubled its memory after the first scrape.
+ */
+export class LabelLayout {
+  private textOf: ((values: readonly string[]) => string) | undefined;
+
+  constructor(
+    readonly fixed: Pairs,
+    readonly names: readonly string[],
+  ) {}
+
+  /** Label pairs of the series with `values`, fixed pairs first: a new array per call. */
+  pairs(values: readonly string[]): Pairs {
+    const fixed = this.fixed;
+    const names = this.names;
+    const pairs: (readonly [string, string])[] = new Array(fixed.length + names.length);
+    for (let i = 0; i < fixed.length; i++) pairs[i] = fixed[i]!;
+    for (let i = 0; i < names.length; i++) pairs[fixed.length + i] = [names[i]!, values[i]!];
+    return pairs;
+  }
+
+  /** Exposition label text (`a="x",b="y"`) of the series with `values`. */
+  text(values: readonly string[]): string {
+    this.textOf ??= labelTextOf(this.fixed, this.names);
+    return this.textOf(values);
+  }
+}
