@@ -117,6 +117,9 @@ export class SeriesTable<S extends SeriesBase> {
    * user kept is only parked: recording into it again brings it back.
    */
   sweep(nowMs: number, ttlMs: number): void {
+    // Whole milliseconds keep activeAtMs a small integer on every series
+    // (a fractional value would box it in a heap number per series).
+    const now = Math.ceil(nowMs);
     for (const [key, ref] of this.retired) {
       const series = ref.deref();
       if (series === undefined) this.retired.delete(key);
@@ -128,8 +131,8 @@ export class SeriesTable<S extends SeriesBase> {
     for (const series of this.all) {
       if (series.touched) {
         series.touched = false;
-        series.activeAtMs = nowMs;
-      } else if (nowMs - series.activeAtMs >= ttlMs) {
+        series.activeAtMs = now;
+      } else if (now - series.activeAtMs >= ttlMs) {
         this.delete(series, 'expired');
         if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }

@@ -8,6 +8,9 @@ export interface ValueGuard {
   rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void;
 }
 
+/** Creation times are stored relative to this (whole milliseconds, as Date.now()). */
+const CREATED_EPOCH_MS = Date.now();
+
 /**
  * A series is the bound handle users hold: validation happens here, storage
  * in the backend's cell, so every backend gets the same checks.
@@ -15,12 +18,23 @@ export interface ValueGuard {
 abstract class Series implements SeriesBase {
   touched = false;
   bound = false;
+  /** Milliseconds after CREATED_EPOCH_MS: a small integer (a Smi) where epoch milliseconds would be a 16-byte heap number per series. */
+  private readonly createdOffset: number;
+  /** Whole milliseconds, for the same reason (see SeriesTable.sweep). */
+  public activeAtMs: number;
   constructor(
     readonly labelValues: readonly string[],
-    readonly createdMs: number,
-    public activeAtMs: number,
+    createdMs: number,
+    activeAtMs: number,
     protected readonly guard: ValueGuard,
-  ) {}
+  ) {
+    this.createdOffset = createdMs - CREATED_EPOCH_MS;
+    this.activeAtMs = Math.ceil(activeAtMs);
+  }
+  /** Series creation, milliseconds since the epoch. */
+  get createdMs(): number {
+    return CREATED_EPOCH_MS + this.createdOffset;
+  }
   abstract cell: CounterCell | GaugeCell | HistogramCell | SummaryCell;
 }
 
