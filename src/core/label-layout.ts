@@ -19,12 +19,7 @@ export class LabelLayout {
 
   /** Label pairs of the series with `values`, fixed pairs first: a new array per call. */
   pairs(values: readonly string[]): Pairs {
-    const fixed = this.fixed;
-    const names = this.names;
-    const pairs: (readonly [string, string])[] = new Array(fixed.length + names.length);
-    for (let i = 0; i < fixed.length; i++) pairs[i] = fixed[i]!;
-    for (let i = 0; i < names.length; i++) pairs[fixed.length + i] = [names[i]!, values[i]!];
-    return pairs;
+    return [...this.fixed, ...this.names.map((n, i) => [n, values[i]!] as const)];
   }
 
   /** Exposition label text (`a="x",b="y"`) of the series with `values`. */
