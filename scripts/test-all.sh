@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
 /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
 [ -x "${OMNIMETER_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 if ((${#missing[@]})); then

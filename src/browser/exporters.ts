@@ -12,6 +12,8 @@ import { parseConfig } from '../config/parse.js';
 import { type MetricsConfig, parseDuration } from '../config/schema.js';
 import { type ConsoleOutput, consoleExporter } from '../exporters/console.js';
 import { otlpExporter } from '../exporters/otlp.js';
+import { pushgatewayExporter } from '../exporters/pushgateway.js';
+import { remoteWriteExporter } from '../exporters/remote-write.js';
 import { ExportPipeline } from '../exporters/pipeline.js';
 import { type ExporterTable, buildPushExporters } from '../exporters/table.js';
 
@@ -42,6 +44,8 @@ export function startPageExporters(metrics: Metrics, input: unknown, options: Pa
   const table: ExporterTable = {
     console: (e, name) => consoleExporter(e, name, sink),
     otlp: otlpExporter,
+    'remote-write': remoteWriteExporter,
+    pushgateway: pushgatewayExporter,
     statsd: { unavailable: `it needs UDP/TCP sockets; ${instead}` },
     json: { unavailable: `it needs a file system; ${instead}` },
   };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IN_REPOSITORY, PACKAGE_ROOT, builtComponentDir, missingComponentMessage } from '../build/locations.js';
 import { portFromEnvironment } from '../config/load.js';
+import type { ExporterConfig } from '../config/schema.js';
 import { ComponentHost, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
 import { DEMO_HEALTH_ALERTING, type IncidentOptions, callFlaky, startIncidents } from './demo-incidents.js';
@@ -188,7 +189,7 @@ export async function runDemo(): Promise<void> {
   const endpoints = demo.metrics.config.exporters.map((e) =>
     e.type === 'prometheus'
       ? `  prometheus  http://${e.host}:${e.port}${e.path}  (JSON: ${e.path}.json${e.ingest ? `; browser pages push to ${e.ingest.path}` : ''}${demo.metrics.health ? `; readiness ${demo.metrics.config.health!.readinessPath}, liveness ${demo.metrics.config.health!.livenessPath}` : ''})${port ? ` (port from ${port.variable})` : ''}`
-      : `  ${e.type.padEnd(10)}  ${e.type === 'json' ? e.path : e.type === 'otlp' ? otlpEndpoint(e) : e.type === 'statsd' ? `${e.protocol}://${e.host}:${e.port}` : e.format}`,
+      : `  ${e.type.padEnd(10)}  ${destination(e)}`,
   );
   console.log(`omnimeter demo: a simulated MCP tool server whose tools are WebAssembly components (config: ${source})
 ${endpoints.join('\n')}
@@ -199,4 +200,20 @@ ${endpoints.join('\n')}
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Where a push exporter sends, for the demo's banner. */
+function destination(e: Exclude<ExporterConfig, { type: 'prometheus' }>): string {
+  switch (e.type) {
+    case 'json':
+      return e.path;
+    case 'otlp':
+      return otlpEndpoint(e);
+    case 'statsd':
+      return `${e.protocol}://${e.host}:${e.port}`;
+    case 'console':
+      return e.format;
+    default:
+      return e.url;
+  }
 }

@@ -284,11 +284,67 @@ export const OtlpExporterSchema = z
   })
   .meta({ title: 'otlp', description: 'Pushes OTLP/HTTP (protobuf or JSON) to an OpenTelemetry receiver.' });
 
+const httpUrl = (description: string) =>
+  z
+    .url({ error: 'expected an http(s) URL' })
+    .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
+    .meta({ description });
+
+const httpHeaders = z
+  .record(z.string(), z.string({ error: 'expected a string header value' }))
+  .default({})
+  .meta({ description: 'Extra HTTP headers (e.g. authentication).' });
+
+export const RemoteWriteExporterSchema = z
+  .strictObject({
+    type: z.literal('remote-write'),
+    url: httpUrl('Remote-write endpoint, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus), .../api/v1/push (Mimir, Cortex).'),
+    headers: httpHeaders,
+    externalLabels: labelMap('Labels added to every series (a series keeps its own label of the same name).').default({}),
+    timeout: duration('Request timeout.').default('10s'),
+    ...pushCommon,
+  })
+  .meta({
+    title: 'remote-write',
+    description:
+      'Pushes each collection with Prometheus remote write 1.0 (protobuf, snappy) to Prometheus, Mimir, Thanos, Cortex or VictoriaMetrics.',
+  });
+
+export const PushgatewayExporterSchema = z
+  .strictObject({
+    type: z.literal('pushgateway'),
+    url: httpUrl('Pushgateway base URL, e.g. http://127.0.0.1:9091.'),
+    job: z
+      .string({ error: 'expected a job name' })
+      .min(1, { error: 'expected a job name' })
+      .meta({ description: 'The `job` grouping label.' }),
+    grouping: labelMap('Further grouping labels (e.g. { instance: "batch-1" }).').default({}),
+    method: z
+      .enum(['put', 'post'], { error: 'expected "put" or "post"' })
+      .default('put')
+      .meta({ description: '"put" replaces the whole group each push; "post" replaces only the metrics pushed.' }),
+    deleteOnShutdown: z.boolean({ error: 'expected true or false' }).default(false).meta({
+      description: 'Delete the group after the final push at shutdown (for jobs whose last values must not linger).',
+    }),
+    headers: httpHeaders,
+    timeout: duration('Request timeout.').default('10s'),
+    ...pushCommon,
+  })
+  .meta({ title: 'pushgateway', description: 'Pushes the 0.0.4 text exposition to a Prometheus Pushgateway (batch jobs).' });
+
 export const ExporterSchema = z.discriminatedUnion(
   'type',
-  [PrometheusExporterSchema, StatsdExporterSchema, JsonExporterSchema, ConsoleExporterSchema, OtlpExporterSchema],
+  [
+    PrometheusExporterSchema,
+    StatsdExporterSchema,
+    JsonExporterSchema,
+    ConsoleExporterSchema,
+    OtlpExporterSchema,
+    RemoteWriteExporterSchema,
+    PushgatewayExporterSchema,
+  ],
   {
-    error: 'expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp"',
+    error: 'expected an exporter with type "prometheus", "statsd", "json", "console", "otlp", "remote-write" or "pushgateway"',
   },
 );
 

@@ -2,6 +2,8 @@ import { consoleExporter } from './console.js';
 import { jsonFileExporter } from './json-file.js';
 import { otlpEndpoint, otlpExporter } from './otlp.js';
 import { grpcTransport } from './otlp-grpc.js';
+import { pushgatewayExporter } from './pushgateway.js';
+import { remoteWriteExporter } from './remote-write.js';
 import { statsdExporter } from './statsd.js';
 import type { ExporterTable } from './table.js';
 
@@ -16,4 +18,6 @@ export const NODE_EXPORTERS: ExporterTable = {
   console: (config, name) => consoleExporter(config, name, config.stream === 'stderr' ? process.stderr : process.stdout),
   otlp: (config, name) =>
     otlpExporter(config, name, config.protocol === 'grpc' ? grpcTransport(otlpEndpoint(config), config.headers) : undefined),
+  'remote-write': remoteWriteExporter,
+  pushgateway: pushgatewayExporter,
 };

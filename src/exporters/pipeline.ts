@@ -6,6 +6,7 @@
 import type { ExportBatch, ExportContext, PushExporter } from '../api/exporter.js';
 import type { Metrics } from '../api/metrics.js';
 import type { FamilySnapshot } from '../api/snapshot.js';
+import { RefusedExportError } from './refused.js';
 
 export interface WorkerOptions {
   maxQueue: number;
@@ -183,6 +184,12 @@ class Worker {
       } catch (error) {
         inc(this.self.failures);
         this.lastError = error instanceof Error ? error.message : String(error);
+        if (error instanceof RefusedExportError) {
+          this.queue.shift(); // retrying cannot help: drop this batch, deliver the next
+          inc(this.self.dropped);
+          this.warn(`omnimeter: exporter ${this.exporter.name}: batch refused (${this.lastError}); dropped`);
+          continue;
+        }
         if (!this.failing) this.warn(`omnimeter: exporter ${this.exporter.name} failed (${this.lastError}); retrying with backoff`);
         this.failing = true;
         if (Date.now() >= this.giveUpAt) {

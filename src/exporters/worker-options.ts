@@ -10,7 +10,7 @@ export function workerOptions(config: PushConfig): WorkerOptions {
     maxQueue: config.maxQueue,
     initialBackoffMs: parseDuration(config.retry.initialBackoff)!,
     maxBackoffMs: parseDuration(config.retry.maxBackoff)!,
-    timeoutMs: config.type === 'otlp' ? parseDuration(config.timeout)! + 1000 : 30_000,
+    timeoutMs: 'timeout' in config ? parseDuration(config.timeout)! + 1000 : 30_000,
   };
 }
 

@@ -20,6 +20,10 @@ export interface PrometheusServer {
   /** `/api/v1/query_exemplars` over the last hour (needs --enable-feature=exemplar-storage). */
   exemplars(promql: string): Promise<PromExemplars[]>;
   targets(): Promise<{ health: string; lastError: string; labels: { job: string } }[]>;
+  /** The server's base URL (`/api/v1/write` takes remote write with `--web.enable-remote-write-receiver`). */
+  readonly url: string;
+  /** Stops the server (SIGTERM, waits for it to exit) and starts it again on the same port and storage. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,14 +41,19 @@ export async function startPrometheus(
     )
     .join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${jobs}\n`);
-  const child = spawn('prometheus', [
+  const args = [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     ...flags,
-  ]);
+  ];
   let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const launch = () => {
+    const started = spawn('prometheus', args);
+    started.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    return started;
+  };
+  let child = launch();
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   const query = async (promql: string): Promise<PromSample[]> => {
@@ -54,17 +63,21 @@ export async function startPrometheus(
     return body.data.result;
   };
   // The first scrapes land 5-8 s after start: wait until every target is up.
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    try {
-      if ((await query('up == 1')).length === targets.length) break;
-    } catch {
-      /* not listening yet */
+  const ready = async () => {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      try {
+        if ((await query('up == 1')).length === targets.length) break;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error(`targets never came up:\n${log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
-    if (Date.now() > deadline) throw new Error(`targets never came up:\n${log.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  };
+  await ready();
   return {
+    url: api,
     query,
     async exemplars(promql: string) {
       const end = Date.now() / 1000 + 60;
@@ -76,6 +89,13 @@ export async function startPrometheus(
     async targets() {
       const body = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: never[] } };
       return body.data.activeTargets;
+    },
+    async restart() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      child = launch();
+      await ready();
     },
     async stop() {
       child.kill('SIGTERM');

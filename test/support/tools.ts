@@ -18,6 +18,7 @@ const probes = {
   promtool: () => spawnSync('promtool', ['--version']).status === 0,
   prometheus: () => spawnSync('prometheus', ['--version']).status === 0,
   alertmanager: () => spawnSync('prometheus-alertmanager', ['--version']).status === 0,
+  pushgateway: () => spawnSync('prometheus-pushgateway', ['--version']).status === 0,
   'python3-prometheus-client': () => spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0,
   chromium: chromiumAvailable,
   wasmtime: () => spawnSync(WASMTIME_PYTHON, ['-c', 'import wasmtime.component']).status === 0,

@@ -1,0 +1,107 @@
+/**
+ * Prometheus remote write 1.0: snapshots as a `prometheus.WriteRequest`
+ * (prompb/remote.proto, types.proto), encoded by hand like the OTLP
+ * request. Each family becomes the series a scrape of the 0.0.4 exposition
+ * would produce (`_total`, `_bucket{le}`, `_sum`, `_count`, `{quantile}`),
+ * named by the same translation, so PromQL sees the same series either way.
+ * The specification's rules are kept: `__name__` among the labels, labels
+ * sorted by name, no empty label values.
+ */
+import type { FamilySnapshot, MetricType, SeriesSnapshot } from '../api/snapshot.js';
+import { prometheusNaming } from './prometheus-names.js';
+import { Writer } from './protobuf-writer.js';
+import { canonicalFloat, exposedLabels } from './text.js';
+
+export type Label = readonly [name: string, value: string];
+
+export interface RemoteSeries {
+  readonly labels: readonly Label[];
+  readonly value: number;
+}
+
+export interface RemoteWriteOptions {
+  /** Labels added to every series (as Prometheus `external_labels`); a series' own label of the same name wins. */
+  readonly externalLabels?: Readonly<Record<string, string>>;
+}
+
+/** MetricMetadata.MetricType in types.proto. */
+const METADATA_TYPE: Readonly<Record<MetricType, number>> = { counter: 1, gauge: 2, histogram: 3, summary: 5 };
+
+const byName = (a: Label, b: Label) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+function seriesLabels(name: string, own: readonly Label[], external: readonly Label[], extra?: Label): Label[] {
+  const labels = new Map<string, string>(external);
+  for (const [k, v] of own) labels.set(k, v);
+  if (extra) labels.set(extra[0], extra[1]);
+  labels.set('__name__', name);
+  return [...labels].filter(([, v]) => v !== '').sort(byName);
+}
+
+function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: readonly Label[], out: RemoteSeries[]): void {
+  const { name } = prometheusNaming(family.name, family.unit, family.type, family.additive);
+  const own = exposedLabels(series.labels);
+  const push = (sample: string, value: number, extra?: Label) => out.push({ labels: seriesLabels(sample, own, external, extra), value });
+  switch (family.type) {
+    case 'counter':
+      push(`${name}_total`, series.value ?? 0);
+      return;
+    case 'gauge':
+      push(name, series.value ?? 0);
+      return;
+    case 'histogram': {
+      const bounds = family.buckets ?? [];
+      let cumulative = 0;
+      (series.bucketCounts ?? []).forEach((count, i) => {
+        cumulative += count;
+        push(`${name}_bucket`, cumulative, ['le', canonicalFloat(bounds[i] ?? Infinity)]);
+      });
+      break;
+    }
+    case 'summary':
+      (family.quantiles ?? []).forEach((q, i) => push(name, series.quantileValues?.[i] ?? NaN, ['quantile', canonicalFloat(q)]));
+      break;
+  }
+  push(`${name}_count`, series.count ?? 0);
+  push(`${name}_sum`, series.sum ?? 0);
+}
+
+/** The series of one collection, in the order the families and their series came. */
+export function toRemoteSeries(families: readonly FamilySnapshot[], options: RemoteWriteOptions = {}): RemoteSeries[] {
+  const external = Object.entries(options.externalLabels ?? {});
+  const out: RemoteSeries[] = [];
+  for (const family of families) for (const series of family.series) familySeries(family, series, external, out);
+  return out;
+}
+
+/** A snappy-less `WriteRequest`: every series with one sample at `timeMs`, and the families' metadata. */
+export function encodeWriteRequest(
+  families: readonly FamilySnapshot[],
+  timeMs: number,
+  options: RemoteWriteOptions = {},
+): Uint8Array<ArrayBuffer> {
+  const w = new Writer();
+  for (const series of toRemoteSeries(families, options)) {
+    w.message(1, (ts) => {
+      for (const [name, value] of series.labels) {
+        ts.message(1, (l) => {
+          l.string(1, name);
+          l.string(2, value);
+        });
+      }
+      ts.message(2, (s) => {
+        s.double(1, series.value, true);
+        s.int64(2, timeMs);
+      });
+    });
+  }
+  for (const family of families) {
+    const naming = prometheusNaming(family.name, family.unit, family.type, family.additive);
+    w.message(3, (m) => {
+      m.uint(1, METADATA_TYPE[family.type]);
+      m.string(2, family.type === 'counter' ? `${naming.name}_total` : naming.name);
+      m.string(4, family.help);
+      m.string(5, naming.unit);
+    });
+  }
+  return w.finish();
+}

@@ -1,0 +1,138 @@
+import { type Server, createServer } from 'node:http';
+import fc from 'fast-check';
+import SnappyJS from 'snappyjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { snappyCompress } from '../../src/exposition/snappy.js';
+import { createMetrics } from '../../src/node/index.js';
+import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
+import { describeWithTools } from '../support/tools.js';
+
+describe('snappy block format', () => {
+  it('round-trips through an independent decoder (snappyjs), for any bytes and for repetitive ones', () => {
+    const repetitive = fc
+      .tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5000 }))
+      .map(([unit, times]) => Uint8Array.from({ length: unit.length * times }, (_, i) => unit[i % unit.length]!));
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 300_000 }), repetitive), (input) => {
+        const decoded = new Uint8Array(SnappyJS.uncompress(snappyCompress(input)));
+        expect(Buffer.from(decoded).equals(Buffer.from(input))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('compresses what repeats (labels of a write request do)', () => {
+    const text = new TextEncoder().encode('http_requests_total{route="/a",status="200"} '.repeat(1000));
+    expect(snappyCompress(text).length).toBeLessThan(text.length / 10);
+  });
+});
+
+/** A receiver answering with the given statuses in turn, recording requests. */
+async function scriptedReceiver(statuses: number[]) {
+  const requests: { headers: Record<string, string | string[] | undefined>; body: Buffer }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.statusCode = statuses.shift() ?? 204;
+      res.end(res.statusCode >= 400 ? 'out of order sample' : '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { requests, url: `http://127.0.0.1:${port}/api/v1/write`, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('remote-write exporter: protocol and failures', () => {
+  it('sends the headers remote write 1.0 requires; drops a 400 at once but retries 429 and 5xx', async () => {
+    const receiver = await scriptedReceiver([400, 503, 429]);
+    const metrics = createMetrics({
+      collectionInterval: '1h',
+      exporters: [{ type: 'remote-write', url: receiver.url, retry: { initialBackoff: '10ms', maxBackoff: '20ms' } }],
+    });
+    metrics.counter('jobs_total', { help: 'j' }).inc(2);
+    await metrics.flush(); // 400: refused, dropped, not retried
+    await metrics.flush(); // 503, then 429, then delivered
+    const exposition = await metrics.registry.expose();
+    await metrics.shutdown();
+    await receiver.close();
+    expect(receiver.requests).toHaveLength(5); // 400, 503, 429, delivered, and shutdown's final collection
+    expect(receiver.requests[0]!.headers).toMatchObject({
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'x-prometheus-remote-write-version': '0.1.0',
+    });
+    expect(exposition).toMatch(/omnimeter_exporter_dropped_total\{exporter="remote-write"\} 1\n/);
+    expect(exposition).toMatch(/omnimeter_exporter_failures_total\{exporter="remote-write"\} 3\n/);
+  });
+});
+
+describeWithTools(['prometheus'], 'remote-write exporter against a real Prometheus (--web.enable-remote-write-receiver)', () => {
+  let prom: PrometheusServer | undefined;
+  afterEach(async () => {
+    await prom?.stop();
+    prom = undefined;
+  });
+
+  const value = async (promql: string) => {
+    const result = await prom!.query(promql);
+    return result.length === 1 ? Number(result[0]!.value[1]) : result.length;
+  };
+
+  it('PromQL answers exactly what was recorded, across a restart of the receiver', { timeout: 90_000 }, async () => {
+    prom = await startPrometheus([], ['--web.enable-remote-write-receiver']);
+    const metrics = createMetrics({
+      collectionInterval: '1h',
+      defaultLabels: { svc: 'api' },
+      exporters: [
+        {
+          type: 'remote-write',
+          url: `${prom.url}/api/v1/write`,
+          externalLabels: { cluster: 'eu-1' },
+          retry: { initialBackoff: '100ms', maxBackoff: '500ms' },
+          maxQueue: 100,
+        },
+      ],
+    });
+    const requests = metrics.counter('requests_total', { help: 'r', labelNames: ['route'] as const });
+    const depth = metrics.gauge('queue_depth', { help: 'q' });
+    const latency = metrics.histogram('latency_seconds', { help: 'l', buckets: [0.1, 1] });
+    const size = metrics.summary('size_bytes', { help: 's', quantiles: [0.5] });
+    requests.inc({ route: '/a "x"' }, 5);
+    requests.inc({ route: '/b' }, 0.25);
+    depth.set(-2.5);
+    for (const v of [0.05, 0.5, 3]) latency.observe(v);
+    size.observe(400);
+    await metrics.flush();
+
+    expect(await value('requests_total{route="/a \\"x\\"",svc="api",cluster="eu-1"}')).toBe(5);
+    expect(await value('requests_total{route="/b"}')).toBe(0.25);
+    expect(await value('queue_depth')).toBe(-2.5);
+    expect(await value('latency_seconds_bucket{le="0.1"}')).toBe(1);
+    expect(await value('latency_seconds_bucket{le="1.0"}')).toBe(2);
+    expect(await value('latency_seconds_bucket{le="+Inf"}')).toBe(3);
+    expect(await value('latency_seconds_sum')).toBe(3.55);
+    expect(await value('latency_seconds_count')).toBe(3);
+    expect(await value('size_bytes{quantile="0.5"}')).toBeCloseTo(400, -1);
+    expect(await value('size_bytes_count')).toBe(1);
+
+    // The receiver goes away: what is recorded meanwhile is queued and retried, then delivered.
+    const restarted = prom.restart();
+    requests.inc({ route: '/b' }, 1);
+    depth.set(7);
+    latency.observe(0.2);
+    const outage = metrics.flush();
+    await restarted;
+    await outage;
+    requests.inc({ route: '/a "x"' }, 1);
+    await metrics.shutdown();
+
+    expect(await value('requests_total{route="/a \\"x\\""}')).toBe(6);
+    expect(await value('requests_total{route="/b"}')).toBe(1.25);
+    expect(await value('queue_depth')).toBe(7);
+    expect(await value('latency_seconds_bucket{le="1.0"}')).toBe(3);
+    expect(await value('latency_seconds_count')).toBe(4);
+    expect(await value('count_over_time(requests_total{route="/b"}[5m])')).toBeGreaterThanOrEqual(2); // history survived
+  });
+});
