@@ -27,11 +27,11 @@ describe('configuration errors name the path, the value and what was expected', 
     [{ exporters: [{ type: 'statsd', port: 70000 }] }, 'exporters[0].port: expected an integer 1-65535, got 70000'],
     [
       { exporters: [{ type: 'kafka' }] },
-      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got "kafka"',
+      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console", "otlp", "remote-write" or "pushgateway", got "kafka"',
     ],
     [
       { exporters: [{}] },
-      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console" or "otlp", got nothing',
+      'exporters[0].type: expected an exporter with type "prometheus", "statsd", "json", "console", "otlp", "remote-write" or "pushgateway", got nothing',
     ],
     [{ exporters: [{ type: 'statsd', prot: 'udp' }] }, 'exporters[0].prot: unknown key'],
     [{ exportrs: [] }, 'exportrs: unknown key'],
