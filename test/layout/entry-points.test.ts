@@ -78,6 +78,8 @@ describe('layering', () => {
     sets: ['api', 'sets'],
     // Script execution: its telemetry decorator, and the WebAssembly engine (Node: worker threads) on the host.
     execution: ['api', 'core', 'exposition', 'host', 'build', 'execution'],
+    // Cluster and worker-thread aggregation (Node): workers on the recorder backend, the primary on the merge port.
+    cluster: ['api', 'backends', 'index.ts', 'cluster'],
     alerting: ['api', 'core', 'exposition', 'config', 'alerting'],
     health: ['api', 'core', 'exposition', 'config', 'alerting', 'health'],
     cli: ['api', 'core', 'config', 'exporters', 'node', 'host', 'build', 'alerting', 'health', 'cli'],
@@ -89,7 +91,7 @@ describe('layering', () => {
     const layer = layerOf(file);
     for (const spec of importsOf(file)) {
       if (!spec.startsWith('.')) {
-        const nodeOnly = ['node', 'cli', 'config', 'exporters', 'host', 'build', 'alerting', 'execution'];
+        const nodeOnly = ['node', 'cli', 'config', 'exporters', 'host', 'build', 'alerting', 'execution', 'cluster'];
         if (!nodeOnly.includes(layer)) expect(spec, `${file} imports a Node module`).not.toMatch(/^node:/);
         continue;
       }
