@@ -59,7 +59,10 @@ export async function benchHost(record, target) {
   const raw = shim['wasi:clocks/monotonic-clock'].now;
   // What the instance's observer does per call (instance.ts): a labelled counter and a labelled histogram.
   const wasiCalls = metrics.counter('bench_wasi_calls_total', { help: 'WASI calls.', labelNames: ['component', 'interface', 'function'] });
-  const wasiSeconds = metrics.histogram('bench_wasi_call_seconds', { help: 'WASI call time.', labelNames: ['component', 'interface', 'function'] });
+  const wasiSeconds = metrics.histogram('bench_wasi_call_seconds', {
+    help: 'WASI call time.',
+    labelNames: ['component', 'interface', 'function'],
+  });
   const wrapped = timeWasi(shim, (iface, fn, seconds) => {
     const labels = { component: 'bench', interface: iface, function: fn };
     wasiCalls.inc(labels);

@@ -20,19 +20,28 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
   new Response(`${body}\n`, { status, headers: { ...headers, ...TEXT } });
 
 /** The body, or 'too_large' past `max` bytes (reading stops there). */
-async function readLimited(request: Request, max: number): Promise<Uint8Array | 'too_large'> {
-  if (!request.body) return new Uint8Array();
+/**
+ * Reads a body up to the gate's maxBytes, each chunk reserved against its
+ * buffered-bytes bound (as the node:http route does); the caller releases
+ * what was reserved once the body is parsed or dropped.
+ */
+async function readLimited(
+  request: Request,
+  gate: IngestRoute['gate'],
+): Promise<{ outcome: 'read' | 'too_large' | 'busy'; body?: Uint8Array; reserved: number }> {
+  if (!request.body) return { outcome: 'read', body: new Uint8Array(), reserved: 0 };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
+  let reserved = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    size += value.length;
-    if (size > max) {
+    if (done) return { outcome: 'read', body: Buffer.concat(chunks), reserved };
+    const outcome = reserved + value.length > gate.limits.maxBytes ? 'too_large' : gate.reserve(value.length) ? undefined : 'busy';
+    if (outcome) {
       await reader.cancel();
-      return 'too_large';
+      return { outcome, reserved };
     }
+    reserved += value.length;
     chunks.push(value);
   }
 }
@@ -68,13 +77,13 @@ async function ingest(request: Request, url: URL, route: IngestRoute, auth: Hand
   if (Number(request.headers.get('content-length')) > gate.limits.maxBytes) return tooLarge();
   const refused = gate.begin(source);
   if (refused) return new Response(refused.body, { status: refused.status, headers: { ...cors, ...refused.headers } });
+  const read = await readLimited(request, gate);
   try {
-    const body = await readLimited(request, gate.limits.maxBytes);
-    if (body === 'too_large') return tooLarge();
-    const answer = gate.accept(source, Buffer.from(body).toString('utf8'));
+    if (read.outcome === 'too_large') return tooLarge();
+    const answer = read.outcome === 'busy' ? gate.busy() : gate.accept(source, Buffer.from(read.body!).toString('utf8'));
     return new Response(answer.body, { status: answer.status, headers: { ...cors, ...answer.headers } });
   } finally {
-    gate.end();
+    gate.release(read.reserved);
   }
 }
 
