@@ -54,7 +54,10 @@ describe('hostile configuration input', () => {
             `${variable}: expected an integer 1-65535, got ${JSON.stringify(text)}`,
           );
       }
-      expect(applyEnvironment({}, { OMNIMETER_PROMETHEUS_PORT: '9100' }).exporters).toEqual([{ type: 'prometheus', port: 9100 }]);
+      // A valid port moves the configured Prometheus endpoint (it never adds one).
+      expect(applyEnvironment({ exporters: [{ type: 'prometheus' }] }, { OMNIMETER_PROMETHEUS_PORT: '9100' }).exporters).toEqual([
+        { type: 'prometheus', port: 9100 },
+      ]);
     },
   );
 
