@@ -3,10 +3,19 @@
 // side by side with prom-client and the OpenTelemetry SDK with a reader.
 // Run alone: `node --expose-gc bench/scale.mjs [--1m]`; `npm run bench` runs
 // it through run.mjs (1M series only with --1m: it takes a minute).
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import promClient from 'prom-client';
 import { createMetrics } from '../dist/index.js';
+import { metricsHandler } from '../dist/node/request-handler.js';
+
+const gzipAsync = promisify(gzip);
+const run = promisify(execFile);
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -48,6 +57,8 @@ export const peers = {
       make: (type) => om[type](`m_${type}`, { help: 'h', labelNames: ['route', 'id'], buckets: BUCKETS }),
       rec: (type, m, l) => record[type](m, l),
       scrape: async () => (await om.registry.expose('prometheus')).length,
+      // The endpoint as serve() and handler() answer it: streamed, gzipped piece by piece.
+      handler: () => metricsHandler(om.registry),
       close: () => om.shutdown(),
     };
   },
@@ -59,6 +70,12 @@ export const peers = {
         new types[type]({ name: `p_${type}`, help: 'h', labelNames: ['route', 'id'], buckets: BUCKETS, registers: [registry] }),
       rec: (type, m, l) => recordProm[type](m, l),
       scrape: async () => (await registry.metrics()).length,
+      // prom-client's documented endpoint, gzipped off the event loop like omnimeter's.
+      handler: () => async (req, res) => {
+        const body = await gzipAsync(await registry.metrics());
+        res.writeHead(200, { 'content-type': registry.contentType, 'content-encoding': 'gzip', 'content-length': body.length });
+        res.end(body);
+      },
       close: () => {},
     };
   },
@@ -101,8 +118,52 @@ export async function bytesPerSeriesScraped(r, n) {
   return (process.memoryUsage().heapUsed - r.before) / n;
 }
 
-/** One scrape of a populated instance: duration, longest event-loop delay, peak RSS. */
-export async function scrapeStats(p) {
+// The main thread's own CPU time (Linux): what blocked the event loop, without
+// zlib's thread pool or GC helper threads. The kernel updates it at scheduler
+// ticks and switches, so a reading can be late by one tick (4 ms at HZ=250).
+const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+const mainThreadMs = existsSync(schedstat) ? () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6 : () => Number.NaN;
+
+/**
+ * A GET of the peer's endpoint with Accept-Encoding: gzip by curl in another
+ * process (a client in this process would add its own work to the loop).
+ * Returns the compressed bytes received.
+ */
+async function httpScrape(handler) {
+  const server = createServer((req, res) => handler(req, res));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/metrics`;
+    const { stdout } = await run('curl', ['-sf', '-H', 'accept-encoding: gzip', '-o', '/dev/null', '-w', '%{size_download}', url]);
+    return Number(stdout);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * The stall measurement's floor at the machine's current load: turns of
+ * 2 ms of work each, measured like a scrape. A scrape's stall is only
+ * meaningful next to this number.
+ */
+export async function stallFloor() {
+  let turns = 0;
+  return scrapeStats(
+    () =>
+      new Promise((resolve) => {
+        const turn = () => {
+          const start = performance.now();
+          while (performance.now() - start < 2);
+          if (++turns < 200) setImmediate(turn);
+          else resolve(0);
+        };
+        setImmediate(turn);
+      }),
+  );
+}
+
+/** One scrape (`scrape()` → bytes) of a populated instance: duration, longest event-loop stall, peak RSS. */
+export async function scrapeStats(scrape) {
   gc();
   const loop = monitorEventLoopDelay({ resolution: 1 });
   let peakRss = process.memoryUsage.rss();
@@ -118,19 +179,24 @@ export async function scrapeStats(p) {
   // too: the work that blocked the loop, whatever the load.
   let last = performance.now();
   let lastCpu = process.cpuUsage();
+  let lastMain = mainThreadMs();
   let maxGap = 0;
   let maxCpuGap = 0;
+  let maxMainGap = 0;
   const ticker = setInterval(() => {
     const t = performance.now();
     const cpu = process.cpuUsage();
+    const main = mainThreadMs();
     maxGap = Math.max(maxGap, t - last);
     maxCpuGap = Math.max(maxCpuGap, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000);
+    maxMainGap = Math.max(maxMainGap, main - lastMain);
     last = t;
     lastCpu = cpu;
+    lastMain = main;
   }, 1);
   loop.enable();
   const start = performance.now();
-  const bytes = await p.scrape();
+  const bytes = await scrape();
   const ms = performance.now() - start;
   // A stall is only sampled when the loop's timer runs again: let it.
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -142,6 +208,8 @@ export async function scrapeStats(p) {
     ms,
     maxStallMs: maxGap,
     maxCpuStallMs: maxCpuGap,
+    maxMainThreadStallMs: maxMainGap,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
     loopDelayMaxMs: loop.max / 1e6,
     bytes,
     rssGrowthMB: (peakRss - rssBefore) / 2 ** 20,
@@ -166,23 +234,38 @@ async function measurePeer(peer, type, n, sets, rows, results, log) {
   log(`${peer} ${type} ${n}: ${r.perSeries.toFixed(0)} B/series, ${scraped?.toFixed(0) ?? '-'} after a scrape`);
   if (n === 100_000 && type === 'counter' && peer !== 'OTel SDK') {
     await r.p.scrape(); // warm up
-    const s = await scrapeStats(r.p);
+    const s = await scrapeStats(r.p.scrape);
     results[`${peer} scrape`] = s;
-    const group = 'scrape of 100,000 counter series (Prometheus text)';
-    rows.push([group, `${peer}: duration`, s.ms, 'ms']);
-    rows.push([group, `${peer}: longest event-loop stall (wall clock)`, s.maxStallMs, 'ms']);
-    rows.push([group, `${peer}: longest event-loop stall (process CPU time)`, s.maxCpuStallMs, 'ms']);
-    log(
-      `${peer} scrape 100k: ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), ${s.bytes} chars`,
-    );
+    stallRows(rows, 'scrape of 100,000 counter series (Prometheus text)', peer, s);
+    log(`${peer} expose() 100k: ${describeStats(s)} chars`);
+    const h = await scrapeStats(() => httpScrape(r.p.handler()));
+    results[`${peer} http scrape`] = h;
+    stallRows(rows, 'HTTP scrape of 100,000 counter series, gzip (curl in another process)', peer, h);
+    log(`${peer} HTTP+gzip 100k: ${describeStats(h)} B gzipped`);
   }
   await r.p.close();
+}
+
+function stallRows(rows, group, peer, s) {
+  rows.push([group, `${peer}: duration`, s.ms, 'ms']);
+  rows.push([group, `${peer}: longest event-loop stall (wall clock)`, s.maxStallMs, 'ms']);
+  rows.push([group, `${peer}: longest event-loop stall (process CPU time)`, s.maxCpuStallMs, 'ms']);
+  rows.push([group, `${peer}: longest event-loop stall (main-thread CPU time)`, s.maxMainThreadStallMs, 'ms']);
+  rows.push([group, `${peer}: RSS growth during the scrape`, s.rssGrowthMB, 'MiB']);
+}
+
+function describeStats(s) {
+  return `${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms process CPU, ${s.maxMainThreadStallMs.toFixed(1)} ms main-thread CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), RSS +${s.rssGrowthMB.toFixed(0)} MiB, load ${s.load}, ${s.bytes}`;
 }
 
 /** Rows for run.mjs: [group, case, value, unit]. */
 export async function scaleBench({ million = false, only, log = () => {} } = {}) {
   const rows = [];
   const results = {};
+  const floor = await stallFloor();
+  results['stall floor'] = floor;
+  stallRows(rows, 'stall measurement floor: 2 ms turns of work, measured like a scrape', 'idle loop', floor);
+  log(`stall floor (2 ms turns): ${describeStats(floor)}`);
   for (const n of [20_000, 100_000]) {
     const sets = labelSets(n);
     for (const type of ['counter', 'gauge', 'histogram', 'summary']) {
@@ -196,15 +279,14 @@ export async function scaleBench({ million = false, only, log = () => {} } = {})
     const r = bytesPerSeries('omnimeter', 'counter', sets);
     results['omnimeter counter 1000000'] = r.perSeries;
     rows.push(['1,000,000 counter series', 'omnimeter: memory per series', r.perSeries, 'B']);
+    log(`omnimeter 1M: ${r.perSeries.toFixed(0)} B/series`);
     await r.p.scrape();
-    const s = await scrapeStats(r.p);
-    rows.push(['1,000,000 counter series', 'omnimeter: scrape duration', s.ms, 'ms']);
-    rows.push(['1,000,000 counter series', 'omnimeter: longest event-loop stall (wall clock)', s.maxStallMs, 'ms']);
-    rows.push(['1,000,000 counter series', 'omnimeter: longest event-loop stall (process CPU time)', s.maxCpuStallMs, 'ms']);
-    rows.push(['1,000,000 counter series', 'omnimeter: RSS growth during the scrape', s.rssGrowthMB, 'MiB']);
-    log(
-      `omnimeter 1M: ${r.perSeries.toFixed(0)} B/series, scrape ${s.ms.toFixed(0)} ms, stall ${s.maxStallMs.toFixed(1)} ms, RSS +${s.rssGrowthMB.toFixed(0)} MiB`,
-    );
+    const s = await scrapeStats(r.p.scrape);
+    stallRows(rows, '1,000,000 counter series, expose() (whole text)', 'omnimeter', s);
+    log(`omnimeter 1M expose(): ${describeStats(s)} chars`);
+    const h = await scrapeStats(() => httpScrape(r.p.handler()));
+    stallRows(rows, '1,000,000 counter series, HTTP scrape with gzip (streamed)', 'omnimeter', h);
+    log(`omnimeter 1M HTTP+gzip: ${describeStats(h)} B gzipped`);
     await r.p.close();
   }
   return { rows, results };

@@ -23,7 +23,7 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 };
 
 /** Series rendered between two chances for the caller to yield. */
-export const SERIES_PER_CHUNK = 256;
+export const SERIES_PER_CHUNK = 64;
 
 /** A sample value: shortest round-trip decimal, with the spellings both formats use for specials. */
 export function formatValue(value: number): string {

@@ -10,7 +10,7 @@
 import { acceptsGzip } from '../exposition/negotiate.js';
 import type { IngestRoute } from './ingest-route.js';
 import { type HandlerOptions, authorized, healthAnswer, scrapeKind, unauthorizedHeaders } from './request-handler.js';
-import { Scraper } from './scrape.js';
+import { type ScrapeKind, type ScrapeSink, Scraper } from './scrape.js';
 import type { MetricsRegistry } from '../api/metrics.js';
 
 export type FetchHandler = ((request: Request) => Promise<Response>) & { readonly routes: readonly string[] };
@@ -87,6 +87,43 @@ async function ingest(request: Request, url: URL, route: IngestRoute, auth: Hand
   }
 }
 
+/** The scrape as a Response whose body streams as the render writes it (pulled by the reader: backpressure). */
+function scrapeResponse(scraper: Scraper, kind: ScrapeKind, gzipOk: boolean, head: boolean): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let pulled: (() => void) | undefined;
+    let cancelled = false;
+    const wake = () => {
+      pulled?.();
+      pulled = undefined;
+    };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => void (controller = c),
+        pull: wake,
+        cancel: () => {
+          cancelled = true;
+          wake();
+        },
+      },
+      { highWaterMark: 1 },
+    );
+    const sink: ScrapeSink = {
+      start: (status, headers) => resolve(new Response(head ? null : body, { status, headers })),
+      write(chunk) {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        return (controller.desiredSize ?? 0) > 0 ? undefined : new Promise<void>((r) => void (pulled = r));
+      },
+      end: () => void (cancelled || controller.close()),
+      abort: (error) => void (cancelled || controller.error(error)),
+      get closed() {
+        return head || cancelled;
+      },
+    };
+    scraper.scrape(kind, gzipOk, sink).catch(reject);
+  });
+}
+
 export function fetchHandler(registry: MetricsRegistry, options: HandlerOptions = {}): FetchHandler {
   const path = options.path ?? '/metrics';
   const scraper = new Scraper(registry, options.maxConcurrentScrapes ?? 256);
@@ -109,8 +146,7 @@ export function fetchHandler(registry: MetricsRegistry, options: HandlerOptions 
     if (!authorized(request.headers.get('authorization') ?? undefined, options.auth))
       return text(401, 'unauthorized', unauthorizedHeaders(options.auth));
     const kind = scrapeKind(url, path, request.headers.get('accept') ?? undefined, options.format);
-    const answer = await scraper.answer(kind, acceptsGzip(request.headers.get('accept-encoding') ?? undefined));
-    return new Response(request.method === 'HEAD' ? null : new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
+    return scrapeResponse(scraper, kind, acceptsGzip(request.headers.get('accept-encoding') ?? undefined), request.method === 'HEAD');
   };
   const guarded = (request: Request) =>
     handle(request).catch((error: unknown) =>

@@ -9,7 +9,7 @@ import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
 import { type Health, healthResponse, wantsJson } from '../health/index.js';
 import { type IngestRoute, handleIngest, ingestOrigin } from './ingest-route.js';
-import { type ScrapeKind, Scraper } from './scrape.js';
+import { type ScrapeKind, type ScrapeSink, Scraper } from './scrape.js';
 
 export type Credentials = { bearerToken: string } | { username: string; password: string };
 
@@ -111,6 +111,29 @@ function routeIngest(req: IncomingMessage, res: ServerResponse, url: URL, route:
   return handleIngest(req, res, url, route, origin.headers);
 }
 
+/** A scrape's answer written to a node:http response as it comes, waiting for 'drain' when the client reads slowly. */
+function responseSink(req: IncomingMessage, res: ServerResponse): ScrapeSink {
+  const head = req.method === 'HEAD';
+  return {
+    start: (status, headers) => void res.writeHead(status, headers),
+    write(chunk) {
+      if (res.write(chunk)) return undefined;
+      return new Promise((resolve) => {
+        const done = () => {
+          res.off('drain', done).off('close', done);
+          resolve();
+        };
+        res.on('drain', done).on('close', done);
+      });
+    },
+    end: () => void res.end(),
+    abort: () => void res.destroy(), // the client sees a cut body, never a complete-looking one
+    get closed() {
+      return head || res.destroyed;
+    },
+  };
+}
+
 /** The endpoint's request handler; validate options before calling (serveMetrics does). */
 export function metricsHandler(registry: MetricsRegistry, options: HandlerOptions = {}): RequestHandler {
   const path = options.path ?? '/metrics';
@@ -129,12 +152,11 @@ export function metricsHandler(registry: MetricsRegistry, options: HandlerOption
     }
     if (!authorized(req.headers.authorization, options.auth))
       return void res.writeHead(401, { ...unauthorizedHeaders(options.auth), ...TEXT }).end('unauthorized\n');
-    const answer = await scraper.answer(
+    await scraper.scrape(
       scrapeKind(url, path, req.headers.accept, options.format),
       acceptsGzip(req.headers['accept-encoding']),
+      responseSink(req, res),
     );
-    res.writeHead(answer.status, answer.headers);
-    res.end(req.method === 'HEAD' ? undefined : answer.body);
   };
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) =>
     handle(req, res, next).catch((error: unknown) => {

@@ -1,11 +1,19 @@
 /**
- * Answers scrapes. Concurrent scrapes of the same format share one render
- * (and one gzip of it): 200 scrapers at once cost one exposition, not 200.
- * Scrapes answered at once are bounded; beyond the bound a scraper gets 503
- * and Retry-After instead of a queue that grows without limit.
+ * Answers scrapes. Concurrent scrapes of the same format and encoding share
+ * one render (and one gzip of it): 200 scrapers at once cost one exposition,
+ * not 200. Scrapes answered at once are bounded; beyond the bound a scraper
+ * gets 503 and Retry-After instead of a queue that grows without limit.
+ *
+ * A body that stays under STREAM_FROM_BYTES is answered whole, with a
+ * content-length. A larger one is streamed as it is rendered (chunked,
+ * gzipped by a zlib stream fed piece by piece): the whole body is never held,
+ * whatever the number of series, and compression runs on zlib's thread pool
+ * while the next slice renders. Scrapers that arrive once a render streams
+ * start a render of their own (the first bytes are gone).
  */
+import { Readable, pipeline } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { createGzip, gzip } from 'node:zlib';
 import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
 import { toJsonSnapshot } from '../exposition/json.js';
 import { CONTENT_TYPES } from '../exposition/text.js';
@@ -14,32 +22,109 @@ const gzipAsync = promisify(gzip);
 
 /** Bodies at least this large are worth gzipping when the client allows it. */
 const GZIP_MIN_BYTES = 1024;
+/** Bodies past this size are streamed instead of answered whole. */
+export const STREAM_FROM_BYTES = 64 * 1024;
 
 export type ScrapeKind = ExpositionFormat | 'json';
 
-export interface ScrapeAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
+/** Where a scrape's answer goes: a node:http response, a fetch Response's stream. */
+export interface ScrapeSink {
+  /** Status and headers, once, before any body. */
+  start(status: number, headers: Record<string, string>): void;
+  /** A piece of the body; a promise when the writer should wait (backpressure). */
+  write(chunk: Buffer): undefined | Promise<void>;
+  end(): void;
+  /** The render failed after start: the receiver must not take the body as complete. */
+  abort(error: Error): void;
+  /** The receiver went away (or wants no body): writes may stop. */
+  readonly closed: boolean;
 }
 
-/** Runs `produce` once for callers that ask for the same key while it runs. */
-class Coalescer<T> {
-  private readonly running = new Map<string, Promise<T>>();
-  run(key: string, produce: () => Promise<T>): Promise<T> {
-    let pending = this.running.get(key);
-    if (!pending) {
-      pending = produce().finally(() => this.running.delete(key));
-      this.running.set(key, pending);
+/** One render, written to every sink that joined before it began streaming. */
+class Render {
+  readonly sinks: ScrapeSink[] = [];
+  joinable = true;
+  readonly done: Promise<void>;
+
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly headers: Record<string, string>,
+    private readonly gzipOk: boolean,
+    private readonly onStreaming: () => void,
+  ) {
+    this.done = this.run(source[Symbol.asyncIterator]());
+  }
+
+  private async run(source: AsyncIterator<Buffer>): Promise<void> {
+    const held: Buffer[] = [];
+    let size = 0;
+    for (let next = await source.next(); ; next = await source.next()) {
+      if (next.done) return this.whole(Buffer.concat(held, size));
+      held.push(next.value);
+      size += next.value.length;
+      if (size >= STREAM_FROM_BYTES) break;
     }
-    return pending;
+    this.joinable = false;
+    this.onStreaming();
+    const headers = this.gzipOk ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers;
+    for (const sink of this.sinks) sink.start(200, headers);
+    try {
+      await this.pump(this.gzipOk ? gzipped(held, source) : rest(held, source));
+    } catch (error) {
+      for (const sink of this.sinks) sink.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    for (const sink of this.sinks) sink.end();
+  }
+
+  private async whole(text: Buffer): Promise<void> {
+    const zipped = this.gzipOk && text.length >= GZIP_MIN_BYTES;
+    // zlib's thread pool: the event loop stays free.
+    const body = zipped ? await gzipAsync(text) : text;
+    const headers: Record<string, string> = { ...this.headers, 'content-length': String(body.length) };
+    if (zipped) headers['content-encoding'] = 'gzip';
+    this.joinable = false;
+    for (const sink of this.sinks) {
+      sink.start(200, headers);
+      if (!sink.closed) sink.write(body);
+      sink.end();
+    }
+  }
+
+  /** Writes each chunk to every sink still open, at the pace of the slowest; stops when none is left. */
+  private async pump(chunks: AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of chunks) {
+      const waits: Promise<void>[] = [];
+      for (const sink of this.sinks) {
+        const wait = sink.closed ? undefined : sink.write(chunk);
+        if (wait) waits.push(wait);
+      }
+      if (waits.length > 0) await Promise.all(waits);
+      if (this.sinks.every((s) => s.closed)) return; // leaving the loop ends the render
+    }
   }
 }
 
+/** The held pieces, then the rest of the source. */
+async function* rest(held: Buffer[], source: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    while (held.length > 0) yield held.shift() as Buffer;
+    for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+  } finally {
+    await source.return?.(); // a scrape abandoned midway stops reading series
+  }
+}
+
+/** The same, through a zlib gzip stream: deflate runs on the thread pool, pieces go in as they come. */
+function gzipped(held: Buffer[], source: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
+  const zipper = createGzip();
+  // pipeline passes a render's failure on to the gzip stream, whose reader then throws.
+  pipeline(Readable.from(rest(held, source), { objectMode: false }), zipper, () => {});
+  return zipper;
+}
+
 export class Scraper {
-  private readonly texts = new Coalescer<Buffer>();
-  /** One gzip per rendered text, shared by everyone who got that text. */
-  private readonly zipped = new WeakMap<Buffer, Promise<Buffer>>();
+  private readonly renders = new Map<string, Render>();
   private active = 0;
 
   constructor(
@@ -48,41 +133,51 @@ export class Scraper {
     private readonly maxConcurrent: number,
   ) {}
 
-  async answer(kind: ScrapeKind, gzipOk: boolean): Promise<ScrapeAnswer> {
+  /** Writes the answer to `sink`; rejects when the render fails before anything was sent. */
+  async scrape(kind: ScrapeKind, gzipOk: boolean, sink: ScrapeSink): Promise<void> {
     if (this.active >= this.maxConcurrent) {
-      const body = Buffer.from(`too many scrapes at once (limit ${this.maxConcurrent})\n`);
-      return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }, body };
+      sink.start(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' });
+      sink.write(Buffer.from(`too many scrapes at once (limit ${this.maxConcurrent})\n`));
+      return sink.end();
     }
     this.active++;
     try {
-      const text = await this.texts.run(kind, () => this.render(kind));
-      const zipped = gzipOk && text.length >= GZIP_MIN_BYTES;
-      // zlib's thread pool: the event loop stays free.
-      const body = zipped ? await this.gzip(text) : text;
-      const headers: Record<string, string> = {
-        'content-type': kind === 'json' ? 'application/json; charset=utf-8' : CONTENT_TYPES[kind],
-        vary: 'Accept, Accept-Encoding',
-        'content-length': String(body.length),
-      };
-      if (zipped) headers['content-encoding'] = 'gzip';
-      return { status: 200, headers, body };
+      await this.join(`${kind} ${gzipOk}`, kind, gzipOk, sink).done;
     } finally {
       this.active--;
     }
   }
 
-  private gzip(text: Buffer): Promise<Buffer> {
-    let pending = this.zipped.get(text);
-    if (!pending) this.zipped.set(text, (pending = gzipAsync(text)));
-    return pending;
+  private join(key: string, kind: ScrapeKind, gzipOk: boolean, sink: ScrapeSink): Render {
+    let render = this.renders.get(key);
+    if (!render?.joinable) {
+      const headers = {
+        'content-type': kind === 'json' ? 'application/json; charset=utf-8' : CONTENT_TYPES[kind],
+        vary: 'Accept, Accept-Encoding',
+      };
+      const created = new Render(this.pieces(kind), headers, gzipOk, () => this.forget(key, created));
+      render = created;
+      this.renders.set(key, render);
+      render.done.then(
+        () => this.forget(key, created),
+        () => this.forget(key, created),
+      );
+    }
+    render.sinks.push(sink);
+    return render;
   }
 
-  private async render(kind: ScrapeKind): Promise<Buffer> {
-    if (kind === 'json') return Buffer.from(JSON.stringify(toJsonSnapshot(await this.registry.collect(), Date.now())), 'utf8');
+  private forget(key: string, render: Render): void {
+    if (this.renders.get(key) === render) this.renders.delete(key);
+  }
+
+  private async *pieces(kind: ScrapeKind): AsyncGenerator<Buffer> {
+    if (kind === 'json') {
+      yield Buffer.from(JSON.stringify(toJsonSnapshot(await this.registry.collect(), Date.now())), 'utf8');
+      return;
+    }
     // Each piece is encoded in the slice that rendered it: one Buffer.from of
     // a whole 100k-series text is a stall of its own.
-    const pieces: Buffer[] = [];
-    for await (const text of this.registry.exposeChunks(kind)) pieces.push(Buffer.from(text, 'utf8'));
-    return Buffer.concat(pieces);
+    for await (const text of this.registry.exposeChunks(kind)) yield Buffer.from(text, 'utf8');
   }
 }
