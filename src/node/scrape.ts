@@ -24,6 +24,12 @@ const gzipAsync = promisify(gzip);
 const GZIP_MIN_BYTES = 1024;
 /** Bodies past this size are streamed instead of answered whole. */
 export const STREAM_FROM_BYTES = 64 * 1024;
+/**
+ * Rendered text buffered ahead of the gzip stream, so rendering continues
+ * while zlib's thread pool deflates (with the default 16 KiB the two took
+ * turns). Bounds the memory of a streamed scrape with the socket's buffer.
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 export type ScrapeKind = ExpositionFormat | 'json';
 
@@ -117,9 +123,9 @@ async function* rest(held: Buffer[], source: AsyncIterator<Buffer>): AsyncGenera
 
 /** The same, through a zlib gzip stream: deflate runs on the thread pool, pieces go in as they come. */
 function gzipped(held: Buffer[], source: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
-  const zipper = createGzip();
+  const zipper = createGzip({ chunkSize: 64 * 1024 });
   // pipeline passes a render's failure on to the gzip stream, whose reader then throws.
-  pipeline(Readable.from(rest(held, source), { objectMode: false }), zipper, () => {});
+  pipeline(Readable.from(rest(held, source), { objectMode: false, highWaterMark: READ_AHEAD_BYTES }), zipper, () => {});
   return zipper;
 }
 
