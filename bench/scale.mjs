@@ -127,18 +127,33 @@ const mainThreadMs = existsSync(schedstat) ? () => Number(readFileSync(schedstat
 /**
  * A GET of the peer's endpoint with Accept-Encoding: gzip by curl in another
  * process (a client in this process would add its own work to the loop).
- * Returns the compressed bytes received.
+ * The server and the child are started before the measurement (spawning is
+ * synchronous work of its own); curl waits 300 ms, and the scrape's duration
+ * is the server's, from the request's arrival to the response's end.
+ * `run()` resolves with { bytes: compressed bytes received, ms }.
  */
 async function httpScrape(handler) {
-  const server = createServer((req, res) => handler(req, res));
+  let arrived = 0;
+  let finished = 0;
+  const server = createServer((req, res) => {
+    arrived = performance.now();
+    res.on('finish', () => (finished = performance.now()));
+    handler(req, res);
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    const url = `http://127.0.0.1:${server.address().port}/metrics`;
-    const { stdout } = await run('curl', ['-sf', '-H', 'accept-encoding: gzip', '-o', '/dev/null', '-w', '%{size_download}', url]);
-    return Number(stdout);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
+  const url = `http://127.0.0.1:${server.address().port}/metrics`;
+  const curl = `sleep 0.3; exec curl -sf -H 'accept-encoding: gzip' -o /dev/null -w '%{size_download}' ${url}`;
+  const child = run('sh', ['-c', curl]);
+  return {
+    run: async () => {
+      try {
+        const { stdout } = await child;
+        return { bytes: Number(stdout), ms: finished - arrived };
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  };
 }
 
 /**
@@ -196,8 +211,9 @@ export async function scrapeStats(scrape) {
   }, 1);
   loop.enable();
   const start = performance.now();
-  const bytes = await scrape();
-  const ms = performance.now() - start;
+  const out = await scrape();
+  const bytes = typeof out === 'object' ? out.bytes : out;
+  const ms = typeof out === 'object' ? out.ms : performance.now() - start;
   // A stall is only sampled when the loop's timer runs again: let it.
   await new Promise((resolve) => setTimeout(resolve, 5));
   loop.disable();
@@ -238,7 +254,7 @@ async function measurePeer(peer, type, n, sets, rows, results, log) {
     results[`${peer} scrape`] = s;
     stallRows(rows, 'scrape of 100,000 counter series (Prometheus text)', peer, s);
     log(`${peer} expose() 100k: ${describeStats(s)} chars`);
-    const h = await scrapeStats(() => httpScrape(r.p.handler()));
+    const h = await scrapeStats((await httpScrape(r.p.handler())).run);
     results[`${peer} http scrape`] = h;
     stallRows(rows, 'HTTP scrape of 100,000 counter series, gzip (curl in another process)', peer, h);
     log(`${peer} HTTP+gzip 100k: ${describeStats(h)} B gzipped`);
@@ -284,7 +300,7 @@ export async function scaleBench({ million = false, only, log = () => {} } = {})
     const s = await scrapeStats(r.p.scrape);
     stallRows(rows, '1,000,000 counter series, expose() (whole text)', 'omnimeter', s);
     log(`omnimeter 1M expose(): ${describeStats(s)} chars`);
-    const h = await scrapeStats(() => httpScrape(r.p.handler()));
+    const h = await scrapeStats((await httpScrape(r.p.handler())).run);
     stallRows(rows, '1,000,000 counter series, HTTP scrape with gzip (streamed)', 'omnimeter', h);
     log(`omnimeter 1M HTTP+gzip: ${describeStats(h)} B gzipped`);
     await r.p.close();

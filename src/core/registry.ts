@@ -7,7 +7,7 @@ import type { AnyFamily } from './families.js';
 import { sampleNames } from './names.js';
 
 /** Longest stretch expose() renders before yielding to the event loop. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 
 // setImmediate (Node) runs after pending I/O without setTimeout's 1 ms floor.
 const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
