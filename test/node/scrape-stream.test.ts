@@ -11,6 +11,8 @@ import type { MetricsRegistry } from '../../src/api/metrics.js';
 import { type NodeMetrics, createMetrics } from '../../src/node/index.js';
 import { metricsHandler } from '../../src/node/request-handler.js';
 import { STREAM_FROM_BYTES } from '../../src/node/scrape.js';
+import { startPrometheus } from '../support/prometheus.js';
+import { describeWithTools } from '../support/tools.js';
 import { parseStrict } from '../support/validators.js';
 
 const open: { close(): unknown }[] = [];
@@ -119,4 +121,19 @@ describe('scrapes larger than STREAM_FROM_BYTES', () => {
     await expect(get(url)).rejects.toThrow();
     await expect(get(url, { 'accept-encoding': 'gzip' })).rejects.toThrow();
   });
+});
+
+describeWithTools(['prometheus'], 'a real Prometheus scraping a streamed endpoint', () => {
+  it('stores every series of a body streamed chunked and gzipped', async () => {
+    const { metrics, url } = await large(5000);
+    const port = Number(new URL(url).port);
+    const prometheus = await startPrometheus([{ job: 'streamed', port }]);
+    open.push({ close: () => prometheus.stop() });
+    // Prometheus asks for OpenMetrics with gzip: the body is well past STREAM_FROM_BYTES.
+    const [count] = await prometheus.query('count(streamed_requests_total)');
+    expect(count!.value[1]).toBe('5000');
+    const [sum] = await prometheus.query('sum(streamed_requests_total)');
+    expect(Number(sum!.value[1])).toBe((4999 * 5000) / 2);
+    expect((await metrics.registry.expose('openmetrics')).length).toBeGreaterThan(STREAM_FROM_BYTES);
+  }, 90_000);
 });
