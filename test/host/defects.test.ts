@@ -48,6 +48,35 @@ describe("a guest never writes the SDK's omnimeter_ namespace (filter bypass)", 
     expect(await names(metrics)).not.toContain('omnimeter_secret');
   });
 
+  it('judges the Prometheus name: a dotted omnimeter.secret would be exposed as omnimeter_secret', async () => {
+    const { metrics, session, refused } = guest();
+    for (const name of ['omnimeter.secret', 'omnimeter-secret', 'omnimeter..secret.total'])
+      expect(session.registerMetric(descriptor({ name, kind: 'counter' }))).toBe(0);
+    expect(await refused('reserved_name')).toBe(3);
+    expect((await names(metrics)).filter((n) => n.includes('secret'))).toEqual([]);
+    // Not the namespace: `omnimeter` as a word of an OpenTelemetry name elsewhere.
+    expect(session.registerMetric(descriptor({ name: 'tool.omnimeter.calls', kind: 'counter' }))).toBeGreaterThan(0);
+  });
+
+  it("refuses a label key whose Prometheus form is one of the host's labels (component.instance)", async () => {
+    const metrics = createMetrics();
+    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
+    const session = new GuestSession({
+      metrics,
+      component: 'g',
+      instance: '1',
+      componentLabel: 'component',
+      instanceLabel: 'component_instance',
+      limits: DEFAULT_LIMITS,
+      rejected,
+    });
+    for (const [i, label] of ['component.instance', 'component-instance', 'component'].entries()) {
+      expect(session.registerMetric(descriptor({ name: `spoof_${i}`, kind: 'counter', labelNames: [label] }))).toBe(0);
+    }
+    expect((await find(metrics, 'rejected', { reason: 'invalid_metric' }))?.value).toBe(3);
+    expect(session.registerMetric(descriptor({ name: 'fine', kind: 'counter', labelNames: ['component.kind'] }))).toBeGreaterThan(0);
+  });
+
   it('from a component too', async () => {
     const metrics = createMetrics({ filter: (name) => (name.includes('secret') ? null : name) });
     const hostile = new ComponentHost({ metrics }).load(readComponent(await componentDir('hostile'))).instantiate('h');

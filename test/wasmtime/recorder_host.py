@@ -22,8 +22,40 @@ from wasmtime import Config, Engine, Store, WasiConfig
 from wasmtime.component import Component, Linker, Record
 
 RECORDER = 'omnimeter:metrics/recorder@0.1.0'
-NAME = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*$')
-LABEL = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
+# Prometheus names or OpenTelemetry instrument names / attribute keys, as the WIT's descriptor says.
+NAME = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:./-]*$')
+LABEL = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_./-]*$')
+UNIT = re.compile(r'^[!#-\[\]-~]+$')  # printable ASCII without '"' or '\\'
+# The Prometheus words of the UCUM units the WIT's descriptor lists, and the "per" units of rates.
+UNIT_WORDS = {'s': 'seconds', 'ms': 'milliseconds', 'By': 'bytes'}
+PER_WORDS = {'s': 'second'}
+PROMETHEUS_WORDS = ('seconds', 'milliseconds', 'bytes', 'ratio')
+
+
+def prometheus_key(text):
+    """The WIT's translation of a name or key: characters outside [a-zA-Z0-9_:] become `_`, runs of `_` collapse."""
+    return re.sub(r'_{2,}', '_', re.sub(r'[^a-zA-Z0-9_:]', '_', text))
+
+
+def prometheus_word(unit, kind):
+    if unit in PROMETHEUS_WORDS or unit == '':
+        return unit
+    if unit == '1':
+        return 'ratio' if kind == 'gauge' else ''
+    main, _, per = re.sub(r'\{[^}]*\}', '', unit).partition('/')
+    words = [UNIT_WORDS.get(main, main) if main not in ('', '1') else '', f'per_{PER_WORDS.get(per, per)}' if per else '']
+    return '_'.join(w for w in words if w)
+
+
+def prometheus_name(name, unit, kind):
+    """The sample name a Prometheus scrape shows for a descriptor, as the WIT says a host translates it."""
+    base = prometheus_key(name)
+    if kind == 'counter' and base.endswith('_total'):
+        base = base[:-6]
+    word = prometheus_word(unit, kind)
+    if word and base != word and not base.endswith('_' + word):
+        base = f'{base}_{word}'
+    return base + '_total' if kind == 'counter' else base
 KINDS = ('counter', 'gauge', 'histogram', 'summary')
 OPS = {
     'counter': ('add',),
@@ -61,12 +93,14 @@ class RecorderHost:
     def register_metric(self, _store, d):
         name, kind, labels = d.name, d.kind, list(getattr(d, 'label-names'))
         buckets, quantiles = list(d.buckets), list(d.quantiles)
-        if kind not in KINDS or not NAME.match(name) or name.startswith('__'):
+        if kind not in KINDS or not NAME.match(name) or name.startswith('__') or not (d.unit == '' or UNIT.match(d.unit)):
             return self.refuse('invalid_metric')
-        if name.startswith('omnimeter_'):
-            return self.refuse('reserved_name')  # the host's own namespace
+        if d.unit in PROMETHEUS_WORDS and not (prometheus_key(name) == d.unit or prometheus_key(name).endswith('_' + d.unit)):
+            return self.refuse('invalid_metric')  # a Prometheus unit word must already be the name's suffix
+        if prometheus_key(name).startswith('omnimeter_'):
+            return self.refuse('reserved_name')  # the host's own namespace, judged by the Prometheus form
         reserved = {'histogram': 'le', 'summary': 'quantile'}.get(kind)
-        if len(set(labels)) != len(labels) or any(not LABEL.match(l) or l.startswith('__') or l == reserved for l in labels):
+        if len(set(labels)) != len(labels) or any(not LABEL.match(l) or l.startswith('__') or prometheus_key(l) == reserved for l in labels):
             return self.refuse('invalid_metric')
         if any(not math.isfinite(b) for b in buckets) or any(b >= c for b, c in zip(buckets, buckets[1:])):
             return self.refuse('invalid_metric')
@@ -78,7 +112,9 @@ class RecorderHost:
             return self.by_key[key]  # the same descriptor: the same id
         if family in self.family:
             return self.refuse('conflict')
-        self.metrics.append({'name': name, 'kind': kind, 'unit': d.unit, 'labelNames': labels, 'buckets': buckets or [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]})
+        self.metrics.append({'name': name, 'kind': kind, 'unit': d.unit, 'labelNames': labels,
+                             'prometheus': {'name': prometheus_name(name, d.unit, kind), 'labelNames': [prometheus_key(l) for l in labels]},
+                             'buckets': buckets or [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]})
         self.by_key[key] = self.family[family] = len(self.metrics)
         return len(self.metrics)
 

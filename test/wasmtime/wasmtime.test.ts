@@ -7,7 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
+import { ComponentHost, readComponent } from '../../src/host/index.js';
+import { createMetrics, render } from '../../src/index.js';
 import { componentDir } from '../support/components.js';
+import { parseStrict } from '../support/validators.js';
 import { WASMTIME_PYTHON, describeWithTools } from '../support/tools.js';
 
 interface HostSeries {
@@ -23,6 +26,8 @@ interface HostMetric {
   kind: string;
   unit: string;
   labelNames: string[];
+  /** The Prometheus names recorder_host.py derives by the WIT's translation rules. */
+  prometheus: { name: string; labelNames: string[] };
   series: HostSeries[];
 }
 interface GuestRun {
@@ -30,6 +35,14 @@ interface GuestRun {
   metrics: HostMetric[];
   refused: Record<string, number>;
 }
+
+/** What recorder_host.py's guests scenario calls ts-tool's handle with. */
+const wasmtimeCalls: [string, number][] = [
+  ['/a', 100],
+  ['/a', 100],
+  ['/a', 100],
+  ['/b', 3000],
+];
 
 const script = fileURLToPath(new URL('./recorder_host.py', import.meta.url));
 const components = fileURLToPath(new URL('../../.cache/wasm', import.meta.url));
@@ -98,12 +111,43 @@ describeWithTools(['wasmtime'], 'under Wasmtime, with a recorder host written fr
         [bucket(3000), 1],
       ].sort((a, b) => a[0]! - b[0]!),
     );
+    // OpenTelemetry names cross the boundary as written: a dotted name, an attribute key, a UCUM unit.
+    expect(metric(ts, 'ts_tool.payload.received')).toMatchObject({
+      kind: 'counter',
+      unit: 'By',
+      labelNames: ['http.route'],
+      prometheus: { name: 'ts_tool_payload_received_bytes_total', labelNames: ['http_route'] },
+    });
+    expect(series(ts, 'ts_tool.payload.received', '/a').value).toBe(300);
+    expect(series(ts, 'ts_tool.payload.received', '/b').value).toBe(3000);
     expect(ts.refused).toEqual({});
 
     const wasi = runs['wasi-tool']!;
     expect(series(wasi, 'wasi_tool_iterations_total').value).toBe(1000);
     expect(series(wasi, 'wasi_tool_work_seconds').count).toBe(1);
     expect(series(wasi, 'wasi_tool_work_seconds').sum).toBeCloseTo((wasi.results[0] as number) / 1e9, 12);
+  }, 120_000);
+
+  it("a dotted name is translated for Prometheus by omnimeter's host as the WIT says (and as the Wasmtime host derives it)", async () => {
+    const wasmtime = metric(run<Record<string, GuestRun>>('guests')['ts-tool']!, 'ts_tool.payload.received');
+    const metrics = createMetrics();
+    const ts = new ComponentHost({ metrics }).load(readComponent(await componentDir('ts-tool'))).instantiate('t');
+    for (const [route, size] of wasmtimeCalls) ts.call('handle', route, size);
+    const families = parseStrict(render(await metrics.registry.collect(), 'openmetrics'));
+    const family = families.find((f) => f.name === 'ts_tool_payload_received_bytes')!;
+    expect(family).toMatchObject({ type: 'counter', unit: 'bytes' });
+    const samples = family.samples.filter((s) => s.name.endsWith('_total'));
+    expect(samples.map((s) => s.name)).toEqual([wasmtime.prometheus.name, wasmtime.prometheus.name]);
+    expect(samples.map((s) => [s.labels, s.value])).toEqual(
+      wasmtime.series.map((w) => [
+        {
+          component: 'ts-tool',
+          component_instance: 't',
+          ...Object.fromEntries(w.labels.map(([k, v]) => [wasmtime.prometheus.labelNames[wasmtime.labelNames.indexOf(k)]!, v])),
+        },
+        w.value,
+      ]),
+    );
   }, 120_000);
 
   it('the engine component implements the contract: idempotent ids, overflow, forget, round-tripped descriptors, refusals', () => {

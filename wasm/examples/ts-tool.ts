@@ -18,14 +18,21 @@ function setup() {
     requests: metrics.counter('ts_tool_requests_total', { help: 'Requests handled, by route.', labelNames: ['route'] as const }),
     payload: metrics.histogram('ts_tool_payload_bytes', { help: 'Request payload sizes.', buckets: [64, 256, 1024, 4096], unit: 'bytes' }),
     sizes: metrics.summary('ts_tool_payload_summary_bytes', { help: 'Payload size quantiles.', quantiles: [0.5, 0.9], unit: 'bytes' }),
+    // OpenTelemetry style: a dotted name, an attribute key, a UCUM unit; Prometheus sees ts_tool_payload_received_bytes_total{http_route}.
+    received: metrics.counter('ts_tool.payload.received', {
+      help: 'Payload bytes received, by route.',
+      labelNames: ['http.route'] as const,
+      unit: 'By',
+    }),
   };
 }
 let instruments: ReturnType<typeof setup> | undefined;
 let seen = 0;
 
 export function handle(route: string, size: number): number {
-  const { backend, requests, payload, sizes } = (instruments ??= setup());
+  const { backend, requests, payload, sizes, received } = (instruments ??= setup());
   requests.inc({ route });
+  received.inc({ 'http.route': route }, size);
   payload.observe(size);
   sizes.observe(size);
   backend.flush();

@@ -4,6 +4,12 @@
 // guest memory only; the host is called when a metric or series is first
 // used, when the batch buffer fills, and on flush().
 //
+// Names are Prometheus names ("jobs_total") or OpenTelemetry instrument names
+// ("tool.calls"), label names Prometheus labels or attribute keys
+// ("http.route"), units UCUM ("s", "By", "{request}") or a Prometheus word that
+// is already the name's suffix ("seconds"): wit/metrics.wit's descriptor says
+// how a host translates them for Prometheus and what it refuses.
+//
 // The canonical ABI is written by hand (there is no wit-bindgen for
 // AssemblyScript): strings are UTF-16 (components are embedded with
 // --string-encoding utf16), lists are (pointer, length) pairs.
@@ -352,11 +358,15 @@ export class Summary {
   }
 }
 
-/** Durations in seconds into a histogram: `const t = timer.start(); ...; timer.stop(t)`. */
+/**
+ * Durations in seconds into a histogram: `const t = timer.start(); ...; timer.stop(t)`.
+ * The unit is the word "seconds" for a name that ends in `_seconds`, else UCUM "s"
+ * (`tool.call.duration` is exposed as `tool_call_duration_seconds`).
+ */
 export class Timer {
   private histogram: Histogram;
   constructor(name: string, help: string, buckets: f64[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]) {
-    this.histogram = new Histogram(name, help, buckets, [], "seconds");
+    this.histogram = new Histogram(name, help, buckets, [], name.endsWith("_seconds") ? "seconds" : "s");
   }
   start(): f64 {
     return hostNow();

@@ -16,6 +16,7 @@ import type {
   MergeSourceOptions,
 } from '../../api/merge.js';
 import type { MetricType } from '../../api/snapshot.js';
+import { escapeMetricName, prometheusLabelName } from '../../exposition/prometheus-names.js';
 import { MetricsError } from '../errors.js';
 import type { AnyFamily } from '../families.js';
 import type { AnySeries } from '../series.js';
@@ -94,9 +95,12 @@ class Session implements MergeSession, MergeSource {
   register(descriptor: MergeDescriptor): MergeResult {
     if (this.closed) return 'closed';
     if (!isDescriptor(descriptor)) return 'invalid_metric';
-    if (!this.trusted && descriptor.name.startsWith(RESERVED_PREFIX)) return 'reserved_name';
+    // Judged by the Prometheus name: `omnimeter.secret` is exposed as `omnimeter_secret`.
+    if (!this.trusted && escapeMetricName(descriptor.name).startsWith(RESERVED_PREFIX)) return 'reserved_name';
     const own = descriptor.labelNames;
-    if (this.sourceLabels.some(([name]) => own.includes(name))) return 'invalid_metric';
+    // Likewise a source's `component.instance` would be exposed as the host's `component_instance`.
+    const exposed = new Set(own.map(prometheusLabelName));
+    if (this.sourceLabels.some(([name]) => exposed.has(prometheusLabelName(name)))) return 'invalid_metric';
     let family: AnyFamily | undefined;
     try {
       family = this.store.families.family(descriptor, [...this.sourceLabels.map(([n]) => n), ...own], {
