@@ -22,6 +22,7 @@ import {
   traceFields,
 } from './instance.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import { RuntimeSet } from './runtime-set.js';
 
 export type { InstanceHealth, InstanceState, InvocationStatus, LogRecord, RecoveryOptions } from './instance.js';
 
@@ -71,6 +72,14 @@ export interface HostOptions {
    * with the same labels, limits and filters (src/host/wasi-otel.ts). Default false.
    */
   wasiOtel?: boolean;
+  /**
+   * Also record the component-runtime set of omnimeter/sets
+   * (docs/metric-sets.md): load and unload time, memory and CPU time per
+   * component, and each invocation as a call from `host` into the component,
+   * so a WASM host reports under the names every component runtime shares.
+   * The omnimeter_wasm_* families stay. Default false.
+   */
+  componentRuntimeSet?: boolean;
 }
 
 export interface LoadedComponent {
@@ -117,6 +126,7 @@ const processCpu = (() => {
 
 export class ComponentHost {
   private readonly runtime: RuntimeMetrics;
+  private readonly set: RuntimeSet | undefined;
   private readonly limits: GuestLimits;
   private readonly componentLabel: string | undefined;
   private readonly instanceLabel: string | undefined;
@@ -125,6 +135,7 @@ export class ComponentHost {
 
   constructor(private readonly options: HostOptions) {
     this.runtime = RuntimeMetrics.of(options.metrics);
+    this.set = options.componentRuntimeSet ? RuntimeSet.of(options.metrics) : undefined;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const labels = options.labels ?? {};
     this.componentLabel = labels.component === false ? undefined : (labels.component ?? 'component');
@@ -144,17 +155,27 @@ export class ComponentHost {
       ...traceFields(undefined),
     });
     const next = (instanceName?: string) => instanceName ?? String(++this.count);
+    // The compile time belongs to the component's first load; later instances and recoveries only instantiate.
+    let compileSeconds = component.compileSeconds;
+    const set = this.set && {
+      metrics: this.set,
+      loadSeconds: (instantiateSeconds: number) => {
+        const seconds = compileSeconds + instantiateSeconds;
+        compileSeconds = 0;
+        return seconds;
+      },
+    };
     return {
       name,
       sha256,
       instantiate: (instanceName) => {
         const instance = next(instanceName);
-        return this.track(ManagedInstance.create(this.context(component, instance), instance));
+        return this.track(ManagedInstance.create(this.context(component, instance, set), instance));
       },
       instantiateAsync: async (instanceName) => {
         const instance = next(instanceName);
         const prepare = () => preinstantiate(component);
-        return this.track(ManagedInstance.create(this.context(component, instance, prepare), instance, await prepare()));
+        return this.track(ManagedInstance.create(this.context(component, instance, set, prepare), instance, await prepare()));
       },
     };
   }
@@ -175,12 +196,18 @@ export class ComponentHost {
     return instance;
   }
 
-  private context(compiled: CompiledComponent, instance: string, prepare?: InstanceContext['prepare']): InstanceContext {
+  private context(
+    compiled: CompiledComponent,
+    instance: string,
+    set: InstanceContext['set'],
+    prepare?: InstanceContext['prepare'],
+  ): InstanceContext {
     const o = this.options;
     return {
       compiled,
       name: compiled.name,
       runtime: this.runtime,
+      set,
       newSession: () =>
         new GuestSession({
           metrics: o.metrics,

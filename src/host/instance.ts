@@ -13,6 +13,7 @@ import { BudgetExceeded, Budget } from './budget.js';
 import type { GuestSession } from './guest-session.js';
 import { type Linked, link } from './link.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
+import type { RuntimeSet } from './runtime-set.js';
 import { kebab, timeWasi, timed } from './timed-imports.js';
 import { OtelMetricsSink, WASI_OTEL_METRICS } from './wasi-otel.js';
 
@@ -70,6 +71,12 @@ export interface InstanceContext {
   readonly compiled: CompiledComponent;
   readonly name: string;
   readonly runtime: RuntimeMetrics;
+  /**
+   * The component-runtime set of omnimeter/sets, when the host records it;
+   * `loadSeconds` turns an instantiation's seconds into the load time (the
+   * component's compile time is added to its first instantiation only).
+   */
+  readonly set?: { readonly metrics: RuntimeSet; loadSeconds(instantiateSeconds: number): number };
   /** A recorder session for a new incarnation (same labels every time). */
   newSession(): GuestSession;
   readonly imports: Readonly<Record<string, unknown>>;
@@ -161,7 +168,9 @@ export class ManagedInstance {
       session.close();
       throw error;
     }
-    runtime.instantiate.observe({ component: this.component }, (performance.now() - start) / 1000);
+    const seconds = (performance.now() - start) / 1000;
+    runtime.instantiate.observe({ component: this.component }, seconds);
+    this.ctx.set?.metrics.loaded(this.component, this.ctx.set.loadSeconds(seconds));
     this.lastSize = 0;
     this.sampleMemory();
     this.setState('healthy');
@@ -222,6 +231,7 @@ export class ManagedInstance {
     if (size > this.lastSize && this.lastSize > 0) runtime.memoryGrowth.inc(this.labels);
     this.lastSize = size;
     runtime.memory.set(this.labels, size);
+    this.ctx.set?.metrics.memory(this.component, this.instance, size);
     if (size > this.peak) runtime.memoryPeak.set(this.labels, (this.peak = size));
   }
 
@@ -286,7 +296,9 @@ export class ManagedInstance {
       runtime.invocations.inc({ ...labels, status });
       runtime.duration.observe(labels, ms / 1000);
       runtime.ops.observe(labels, current.session.takeOps());
-      if (cpuStart !== undefined) runtime.cpu.inc({ component: this.component }, Math.max(0, this.ctx.cpuSeconds!() - cpuStart));
+      const cpu = cpuStart === undefined ? undefined : Math.max(0, this.ctx.cpuSeconds!() - cpuStart);
+      if (cpu !== undefined) runtime.cpu.inc({ component: this.component }, cpu);
+      this.ctx.set?.metrics.invoked(this.component, ms / 1000, status === 'success', cpu);
       this.sampleMemory();
       this.span?.setAttribute('wasm.host_calls', this.hostCalls);
       this.span?.end();
@@ -354,11 +366,14 @@ export class ManagedInstance {
 
   /** Ends the instance: no more calls, no pending re-instantiation. */
   close(): void {
+    if (this.health.state === 'closed') return;
+    const start = performance.now();
     clearTimeout(this.timer);
     this.current?.session.close();
     this.current = undefined;
     this.health.retryAt = undefined;
     this.setState('closed');
+    this.ctx.set?.metrics.unloaded(this.component, this.instance, (performance.now() - start) / 1000);
   }
 }
 

@@ -69,7 +69,7 @@ describe('layering', () => {
       'index.ts',
     ],
     ingest: ['api', 'core', 'exposition', 'config', 'ingest'],
-    host: ['api', 'core', 'exposition', 'backends', 'component', 'host', 'build'],
+    host: ['api', 'core', 'exposition', 'backends', 'component', 'host', 'build', 'sets'],
     // Building components (Node only; its tools are optional peers loaded on use).
     build: ['build'],
     otel: ['api', 'core', 'exposition', 'otel'],
