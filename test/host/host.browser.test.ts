@@ -13,6 +13,7 @@ import * as wasiGlue from '../../.cache/wasm/wasi-tool/js/wasi-tool.js';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { find } from '../support/read.js';
 import { createMetrics } from '../../src/browser/index.js';
+import type { GuardOptions } from '../../src/component/index.js';
 import { ComponentHost, type ComponentGlue, type LogRecord, fetchComponent } from '../../src/host/browser.js';
 
 const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hostile,wasi-tool,ts-tool}/**/*.wasm', {
@@ -22,12 +23,13 @@ const wasm = import.meta.glob<string>('../../.cache/wasm/{cpu-tool,json-tool,hos
 });
 const urls = (name: string, pattern: RegExp) =>
   Object.fromEntries(Object.entries(wasm).filter(([path]) => path.includes(`/${name}/`) && pattern.test(path)));
-const load = (name: string, glue: unknown) =>
+const load = (name: string, glue: unknown, guard: GuardOptions = {}) =>
   fetchComponent({
     name,
     glue: glue as ComponentGlue,
     coreUrls: urls(name, /\.core\d*\.wasm$/),
     componentUrl: Object.values(urls(name, /\.component\.wasm$/))[0],
+    ...guard,
   });
 
 const read = find;
@@ -77,6 +79,22 @@ describe('the host aggregator in a page', () => {
     expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { component: 'hostile' }))?.value).toBe(0);
     expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'trap' }))?.value).toBe(1);
     expect((await read(metrics, 'cpu_tool_spins', { component_instance: 'good' }))?.value).toBe(10);
+  });
+
+  it('stops a metered runaway guest in the page (time and step budgets), binaryen from the bundle', async () => {
+    const metrics = createMetrics();
+    const metered = await load('hostile', hostileGlue, { meter: true, binaryen: () => import('binaryen') });
+    expect(metered.metered).toBe(true);
+    const timed = new ComponentHost({ metrics, invocationBudgetMs: 200, recovery: false }).load(metered).instantiate('time');
+    const started = performance.now();
+    expect(() => timed.call('loop-forever')).toThrow(/stopped after 200 ms/);
+    expect(performance.now() - started).toBeLessThan(10_000); // stopped, not left to spin
+    expect(timed.healthState()).toMatchObject({ state: 'stopped', lastStatus: 'timeout' });
+    const stepped = new ComponentHost({ metrics, stepBudget: 1_000_000, recovery: false }).load(metered).instantiate('steps');
+    expect(() => stepped.call('loop-forever')).toThrow(/stopped after 1000000 steps/);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'timeout' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_invocations', { component: 'hostile', status: 'step_limit' }))?.value).toBe(1);
+    expect((await read(metrics, 'omnimeter_wasm_instance_healthy', { component_instance: 'steps' }))?.value).toBe(0);
   });
 
   it("runs a component that imports WASI, with preview2-shim's browser build", async () => {
