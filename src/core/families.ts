@@ -221,11 +221,34 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     return series;
   }
 
-  /** The overflow series, for sources that merge their own overflow into it. */
-  overflowing(): S {
-    const series = this.table.sharedOverflow();
-    series.bound = true;
-    return series;
+  /** Overflow series of merge sources with identity labels (a component's), by those labels. */
+  private readonly sourceOverflows = new Map<string, { readonly series: S; readonly layout: LabelLayout }>();
+
+  /**
+   * The overflow series, for sources that merge their own overflow into it.
+   * A source with identity labels (`component`, …) gets an overflow series of
+   * its own that carries them, so what overflowed stays attributed.
+   */
+  overflowing(sourceLabels: readonly (readonly [string, string])[] = []): S {
+    if (sourceLabels.length === 0) {
+      const shared = this.table.sharedOverflow();
+      shared.bound = true;
+      return shared;
+    }
+    const key = sourceLabels.map(([n, v]) => `${n}\u0000${v}`).join('\u0001');
+    let entry = this.sourceOverflows.get(key);
+    if (entry === undefined) {
+      const pairs = [...this.ctx.defaultLabels, ...sourceLabels, [OVERFLOW_LABEL, 'true'] as const].map((p) => [p[0], p[1]] as const);
+      const labelNames = pairs.map(([n]) => n);
+      const cell = this.makeCell(
+        { ...this.descriptor, labelNames, overflowOf: this.descriptor },
+        pairs.map(([, v]) => v),
+      );
+      entry = { series: this.makeSeries([], cell), layout: new LabelLayout(pairs, []) };
+      this.sourceOverflows.set(key, entry);
+    }
+    entry.series.bound = true;
+    return entry.series;
   }
 
   remove(labels: Labels<string>): void {
@@ -236,6 +259,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     this.table.clear();
     for (const { table } of this.openTables.values()) table.clear();
     this.openTables.clear();
+    for (const { series } of this.sourceOverflows.values()) this.ctx.backend.release(series.cell, 'removed');
+    this.sourceOverflows.clear();
     if (this.root) {
       // The unlabelled series stays the same object: handles to it keep working.
       this.root.cell = this.makeCell(
@@ -340,6 +365,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     }
     const overflow = this.table.overflowSeries;
     if (overflow) yield [overflow, this.overflowLayout];
+    for (const { series, layout } of this.sourceOverflows.values()) yield [series, layout];
   }
 
   /** A series' reading with `labels` (pairs for collect(), nothing for text exposition). */

@@ -9,9 +9,10 @@ import { engineBackend } from '../../src/backends/wasm-component/index.js';
 import { coreModules } from '../../src/component/index.js';
 import { DEFAULT_LIMITS, type GuestDescriptor, GuestSession, type GuestLimits } from '../../src/host/guest-session.js';
 import { ComponentHost, readComponent } from '../../src/host/index.js';
-import { createMetrics } from '../../src/index.js';
+import { createMetrics, render } from '../../src/index.js';
 import { componentDir } from '../support/components.js';
 import { find } from '../support/read.js';
+import { parseStrict } from '../support/validators.js';
 
 function guest(options: MetricsOptions = {}, limits: Partial<GuestLimits> = {}) {
   const metrics = createMetrics(options);
@@ -83,6 +84,40 @@ describe("a guest never writes the SDK's omnimeter_ namespace (filter bypass)", 
     hostile.call('misbehave', 5);
     expect(await names(metrics)).not.toContain('omnimeter_secret');
     expect((await find(metrics, 'omnimeter_wasm_guest_rejected', { reason: 'reserved_name' }))?.value).toBe(1);
+  });
+});
+
+describe("a guest's overflow series (handoff-11)", () => {
+  it('keeps its component label: each source overflows into a series of its own', async () => {
+    const metrics = createMetrics();
+    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
+    const sessions = ['a', 'b'].map(
+      (component) =>
+        new GuestSession({
+          metrics,
+          component,
+          instance: '1',
+          componentLabel: 'component',
+          instanceLabel: undefined,
+          limits: DEFAULT_LIMITS,
+          rejected,
+        }),
+    );
+    sessions.forEach((session, i) => {
+      const jobs = session.registerMetric(descriptor({ name: 'jobs_total', kind: 'counter', labelNames: ['queue'] }));
+      const overflow = session.registerSeries(jobs, []);
+      expect(overflow).toBeGreaterThan(0);
+      expect(session.registerSeries(jobs, [])).toBe(overflow); // the same id again
+      session.apply(overflow, 'add', 0, i + 2);
+      session.apply(session.registerSeries(jobs, ['q']), 'add', 0, 1);
+    });
+    const family = parseStrict(render(await metrics.registry.collect(), 'openmetrics')).find((f) => f.name === 'jobs')!;
+    expect(family.samples.filter((x) => x.name === 'jobs_total').map((x) => [x.labels, x.value])).toEqual([
+      [{ component: 'a', queue: 'q' }, 1],
+      [{ component: 'b', queue: 'q' }, 1],
+      [{ component: 'a', omnimeter_overflow: 'true' }, 2],
+      [{ component: 'b', omnimeter_overflow: 'true' }, 3],
+    ]);
   });
 });
 

@@ -147,7 +147,7 @@ class Session implements MergeSession, MergeSource {
     const m = this.registered[metric - 1];
     if (!m) return 'invalid_series';
     const key = `${metric}\u0000\u0002overflow`;
-    return this.idByKey.get(key) ?? this.hold(m, m.family.overflowing(), undefined, key);
+    return this.idByKey.get(key) ?? this.hold(m, m.family.overflowing(this.sourceLabels), undefined, key);
   }
 
   private hold(metric: Registered, series: AnySeries, labels: Record<string, string> | undefined, key: string): number {
