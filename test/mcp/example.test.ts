@@ -245,6 +245,32 @@ describeWithTools(['python3-prometheus-client', 'prometheus'], 'examples/mcp-ser
     await clientMetrics.shutdown();
   }, 180_000);
 
+  it('counts what the transport cannot read: a line that is not JSON on stdin is a transport error, and the session carries on', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [MAIN, '--stdio', '--port', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes(`127.0.0.1:${port}`)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`the example exited (${code}):\n${err}`)));
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stdin!.write('this is not JSON\n');
+      child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })}\n`);
+      await expect.poll(() => out, { timeout: 10_000 }).toContain('"id":1');
+      const families = await openMetrics(port);
+      expect(sample(families, 'mcp_server_transport_errors_total', { error_type: 'SyntaxError', network_transport: 'pipe' })).toBe(1);
+      expect(sample(families, 'mcp_server_operation_duration_seconds_count', { mcp_method_name: 'ping', network_transport: 'pipe' })).toBe(1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
+
   it('over Streamable HTTP: the same, with tcp, http, the session id on spans and the server address from the fetch middleware', async () => {
     tracer.reset();
     const { child, port } = await startExample(['--port', '0']);
