@@ -94,7 +94,8 @@ export function createExample({ metrics, tracerProvider, log = () => {}, scriptC
 
   // Scripts call the same tools, in process, through the engine's host import.
   const callInner = async (name, args) => {
-    const tool = registry[name];
+    // The name comes from the script: only the registry's own keys are tools (not `constructor`, `__proto__`...).
+    const tool = Object.hasOwn(registry, name) ? registry[name] : undefined;
     if (!tool) throw new Error(`no tool named ${name}`);
     return tool.run(shape[name].parse(args), undefined);
   };

@@ -83,7 +83,8 @@ function decode(text: string): string | undefined {
  */
 export function parseBaggage(header: unknown): Baggage | undefined {
   if (typeof header !== 'string' || header.length === 0) return undefined;
-  const entries: Record<string, BaggageEntry> = {};
+  // Keys come from the peer: a null-prototype object keeps `__proto__` (and `constructor`...) as plain keys.
+  const entries: Record<string, BaggageEntry> = Object.create(null);
   let count = 0;
   let length = 0;
   for (const member of header.split(',')) {

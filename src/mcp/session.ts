@@ -63,16 +63,16 @@ export type Role = 'server' | 'client';
 type Side = 'server' | 'client';
 
 /** Transports the SDK ships, by class name: what `network.transport` and `network.protocol.name` they mean. */
-const KNOWN_TRANSPORTS: Record<string, { transport: string; protocol?: string }> = {
-  StdioServerTransport: { transport: 'pipe' },
-  StdioClientTransport: { transport: 'pipe' },
-  StreamableHTTPServerTransport: { transport: 'tcp', protocol: 'http' },
-  WebStandardStreamableHTTPServerTransport: { transport: 'tcp', protocol: 'http' },
-  StreamableHTTPClientTransport: { transport: 'tcp', protocol: 'http' },
-  SSEServerTransport: { transport: 'tcp', protocol: 'http' },
-  SSEClientTransport: { transport: 'tcp', protocol: 'http' },
-  WebSocketClientTransport: { transport: 'tcp', protocol: 'websocket' },
-};
+const KNOWN_TRANSPORTS = new Map<string, { transport: string; protocol?: string }>([
+  ['StdioServerTransport', { transport: 'pipe' }],
+  ['StdioClientTransport', { transport: 'pipe' }],
+  ['StreamableHTTPServerTransport', { transport: 'tcp', protocol: 'http' }],
+  ['WebStandardStreamableHTTPServerTransport', { transport: 'tcp', protocol: 'http' }],
+  ['StreamableHTTPClientTransport', { transport: 'tcp', protocol: 'http' }],
+  ['SSEServerTransport', { transport: 'tcp', protocol: 'http' }],
+  ['SSEClientTransport', { transport: 'tcp', protocol: 'http' }],
+  ['WebSocketClientTransport', { transport: 'tcp', protocol: 'websocket' }],
+]);
 
 /** Where the client's fetch middleware puts what it learns of the server (server.address, server.port). */
 export interface PeerInfo {
@@ -147,7 +147,7 @@ export class McpSession {
     private readonly instruments: McpInstruments | undefined,
     private readonly peer: PeerInfo,
   ) {
-    const known = KNOWN_TRANSPORTS[(transport as object).constructor?.name ?? ''];
+    const known = KNOWN_TRANSPORTS.get((transport as object).constructor?.name ?? '');
     this.networkTransport = options.networkTransport === false ? undefined : (options.networkTransport ?? known?.transport);
     this.networkProtocol = known?.protocol;
     this.tracer = options.tracerProvider?.getTracer('omnimeter/mcp');

@@ -81,7 +81,9 @@ async function exercise(client: Client) {
     client.callTool({
       name: 'execute_tool_script',
       arguments: {
-        input: 'call fibonacci {"n":10}\nparallel uppercase {"text":"a"} ;; echo {"text":"b"} ;; count_json_values {"document":"[1,2]"}',
+        // __proto__ names no tool: the script gets an error, not Object.prototype
+        input:
+          'call fibonacci {"n":10}\nparallel uppercase {"text":"a"} ;; echo {"text":"b"} ;; count_json_values {"document":"[1,2]"}\ncall __proto__ {}',
       },
     }),
   );
@@ -96,7 +98,7 @@ function checkAnswers(seen: Record<string, unknown>) {
   expect(seen.notJson).toMatchObject({ isError: true });
   expect(seen.fail).toMatchObject({ isError: true });
   expect(seen.slow).toBe(-32001); // the SDK's request timeout
-  expect(text(seen.script).split('\n')).toEqual(['ok 55', 'ok A', 'ok b', 'ok 2', '']);
+  expect(text(seen.script).split('\n')).toEqual(['ok 55', 'ok A', 'ok b', 'ok 2', 'error no tool named __proto__', '']);
   expect(seen.spin).toMatchObject({ isError: true });
   expect(text(seen.spin)).toMatch(/^script timeout/);
   expect(text(seen.steps)).toMatch(/^script step_limit/);
@@ -132,7 +134,7 @@ function checkServerMetrics(families: ParsedFamily[], transport: 'pipe' | 'tcp')
   for (const status of ['success', 'timeout', 'step_limit'])
     expect(sample(families, 'script_executions_total', { status }), status).toBe(1);
   expect(sample(families, 'script_parallel_branches_total', {})).toBe(3);
-  expect(sample(families, 'script_execution_tool_calls_sum', { status: 'success' })).toBe(4);
+  expect(sample(families, 'script_execution_tool_calls_sum', { status: 'success' })).toBe(5); // __proto__'s refused call counts
   // Session and request ids never become labels.
   for (const f of families) for (const s of f.samples) expect(Object.keys(s.labels)).not.toContain('mcp_session_id');
 }
@@ -158,9 +160,10 @@ function checkTrace(serverSpans: ReceivedSpan[], clientSpans: ReadableSpan[], se
     else {
       expect(below).toEqual(['execute_script']);
       const script = serverSpans.find((s) => s.parentSpanId === server!.spanId)!;
-      expect(script.attributes).toMatchObject({ 'script.tool_count': 4, 'script.parallel_used': true, 'script.step_count': 4 });
+      expect(script.attributes).toMatchObject({ 'script.tool_count': 5, 'script.parallel_used': true, 'script.step_count': 5 });
       const inner = serverSpans.filter((s) => s.parentSpanId === script.spanId).map((s) => s.name);
       expect(inner.sort()).toEqual([
+        'execute_tool _OTHER', // __proto__ names no tool the runtime knows
         'execute_tool count_json_values',
         'execute_tool echo',
         'execute_tool fibonacci',
@@ -264,7 +267,9 @@ describeWithTools(['python3-prometheus-client', 'prometheus'], 'examples/mcp-ser
       await expect.poll(() => out, { timeout: 10_000 }).toContain('"id":1');
       const families = await openMetrics(port);
       expect(sample(families, 'mcp_server_transport_errors_total', { error_type: 'SyntaxError', network_transport: 'pipe' })).toBe(1);
-      expect(sample(families, 'mcp_server_operation_duration_seconds_count', { mcp_method_name: 'ping', network_transport: 'pipe' })).toBe(1);
+      expect(sample(families, 'mcp_server_operation_duration_seconds_count', { mcp_method_name: 'ping', network_transport: 'pipe' })).toBe(
+        1,
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
