@@ -96,3 +96,13 @@ export async function benchMcp(record, target) {
     addedTraced < budget,
   );
 }
+
+// Alone: `node --expose-gc bench/mcp.mjs` (after `npm run build`) prints the rows and targets.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const record = (group, values, unit) => {
+    for (const [name, v] of Object.entries(values)) console.log(`${group} | ${name} | ${v.toFixed(2)} ${unit}`);
+  };
+  const target = (name, measured, goal, met) => console.log(`target | ${name} | ${measured} | ${goal} | ${met ? 'yes' : 'no'}`);
+  await benchMcp(record, target);
+  process.exit(0);
+}

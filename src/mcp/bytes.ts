@@ -1,8 +1,14 @@
 /**
- * UTF-8 length of a string without encoding it (TextEncoder allocates; Buffer
- * is Node only). A lone surrogate counts 3 bytes, as its U+FFFD replacement.
+ * UTF-8 length of a string without encoding it. Node's Buffer.byteLength
+ * when there is one (native); elsewhere a scan, with an ASCII fast path. A
+ * lone surrogate counts 3 bytes, as its U+FFFD replacement.
  */
-export function utf8Bytes(text: string): number {
+const nodeByteLength = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer?.byteLength;
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+export function utf8BytesScanned(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -18,3 +24,5 @@ export function utf8Bytes(text: string): number {
   }
   return bytes;
 }
+
+export const utf8Bytes: (text: string) => number = nodeByteLength ? (text) => nodeByteLength(text, 'utf8') : utf8BytesScanned;

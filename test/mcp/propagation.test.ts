@@ -17,7 +17,7 @@ import {
 } from '@opentelemetry/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { utf8Bytes } from '../../src/mcp/bytes.js';
+import { utf8Bytes, utf8BytesScanned } from '../../src/mcp/bytes.js';
 import { contextFields, extractContext, parseTraceparent } from '../../src/mcp/propagation.js';
 
 const traceContext = new W3CTraceContextPropagator();
@@ -213,14 +213,18 @@ describe('trace context in _meta', () => {
 });
 
 describe('utf8Bytes', () => {
-  it('equals Buffer.byteLength for any string (lone surrogates become U+FFFD, 3 bytes)', () => {
+  // utf8Bytes is Buffer.byteLength under Node; the scan is what browsers and components run.
+  it('the scan equals Buffer.byteLength for any string (lone surrogates become U+FFFD, 3 bytes)', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary' }),
         fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
-        (a, b) => {
-          expect(utf8Bytes(a)).toBe(Buffer.byteLength(a));
-          expect(utf8Bytes(b)).toBe(Buffer.byteLength(b));
+        fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }),
+        (a, b, ascii) => {
+          for (const text of [a, b, ascii, ascii + b]) {
+            expect(utf8BytesScanned(text)).toBe(Buffer.byteLength(text));
+            expect(utf8Bytes(text)).toBe(Buffer.byteLength(text));
+          }
         },
       ),
     );
