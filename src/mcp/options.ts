@@ -110,9 +110,15 @@ function selector(include: Matcher[], exclude: Matcher[]): (method: string, tool
   };
 }
 
-/** One MeterProvider per omnimeter instance, however many servers and clients record into it. */
+/**
+ * One MeterProvider per omnimeter instance, however many servers and clients
+ * record into it: the Node instance's own (`metrics.meterProvider`: injected
+ * with createMetrics({ meterProvider }), or its bridge), else a bridge.
+ */
 const bridges = new WeakMap<Metrics, MeterProvider>();
 function bridgeOf(metrics: Metrics): MeterProvider {
+  const own = (metrics as Metrics & { meterProvider?: MeterProvider }).meterProvider;
+  if (own) return own;
   let provider = bridges.get(metrics);
   if (!provider) bridges.set(metrics, (provider = createMeterProvider(metrics)));
   return provider;

@@ -79,7 +79,11 @@ export interface NodeMetrics extends Metrics {
    * one, or the one built from `tracing` (undefined when neither). Never global.
    */
   readonly tracerProvider: TracerProvider | undefined;
-  /** This instance as an OpenTelemetry MeterProvider (omnimeter/otel's bridge), created on first use. */
+  /**
+   * The OpenTelemetry MeterProvider of this instance: the injected
+   * `meterProvider`, else this instance as a provider (omnimeter/otel's
+   * bridge, created on first use). Never global.
+   */
   readonly meterProvider: MeterProvider;
 }
 
@@ -91,6 +95,13 @@ type ProgrammaticOnly = Pick<MetricsOptions, 'clock' | 'filter' | 'maxSeriesPerM
    * (built by `npm run build:wasm`; see docs/wasm.md).
    */
   backend?: MetricsBackend | 'native' | 'wasm-component';
+  /**
+   * The OpenTelemetry MeterProvider that what omnimeter instruments through
+   * the OpenTelemetry API records into (omnimeter/mcp given `{ metrics }`,
+   * anything handed `metrics.meterProvider`), for example the application's
+   * own SDK provider. Default: this instance as a provider (omnimeter/otel's bridge).
+   */
+  meterProvider?: MeterProvider;
 } & WatchOptions;
 export type NodeMetricsOptions = MetricsConfigInput & ProgrammaticOnly;
 
@@ -109,6 +120,7 @@ const PROGRAMMATIC = [
   'scheduler',
   'alertChannels',
   'tracerProvider',
+  'meterProvider',
 ] as const;
 
 /** Splits code-only options from the configuration and validates the latter (env overrides applied). */
@@ -128,6 +140,12 @@ function resolveConfig(
     throw new ConfigError('createMetrics', ['maxSeriesPerMetric: conflicts with retention.maxSeries; set one']);
   }
   const config = parseConfig(applyEnvironment({ enabled: true, ...(configInput as MetricsConfigInput) }, env), 'createMetrics');
+  const injected = programmatic.meterProvider as { getMeter?: unknown } | undefined;
+  if (injected !== undefined && typeof injected?.getMeter !== 'function') {
+    throw new ConfigError('createMetrics', [
+      `meterProvider: expected an OpenTelemetry MeterProvider (with getMeter), got ${String(injected)}`,
+    ]);
+  }
   if (programmatic.tracerProvider !== undefined && config.tracing.enabled) {
     throw new ConfigError('createMetrics', [
       'tracerProvider: conflicts with tracing.enabled (omnimeter would build a second provider); set one',
@@ -324,8 +342,8 @@ export function createMetrics(input: NodeMetricsOptions = {}, env: Record<string
     health: runtime.watch.health,
     alerting: runtime.watch.alerting,
   });
-  // Created on first use: the bridge registers a collect hook for observable instruments.
-  let bridge: MeterProvider | undefined;
+  // The injected provider, or the bridge created on first use (it registers a collect hook for observable instruments).
+  let bridge: MeterProvider | undefined = programmatic.meterProvider;
   Object.defineProperty(node, 'meterProvider', { get: () => (bridge ??= createMeterProvider(metrics)), enumerable: true });
   return node as typeof node & { readonly meterProvider: MeterProvider };
 }
