@@ -3,7 +3,7 @@
  * engine in front of it owns names, labels, validation, cardinality limits
  * and exposition, so every backend behaves identically at the API.
  */
-import type { MetricType, SeriesSnapshot } from './snapshot.js';
+import type { MetricType, NativeHistogramSpec, SeriesSnapshot } from './snapshot.js';
 
 /** Everything a backend needs to know about a metric family. */
 export interface FamilyDescriptor {
@@ -16,6 +16,8 @@ export interface FamilyDescriptor {
   /** All label names of the family's series, default labels first. */
   readonly labelNames: readonly string[];
   readonly buckets?: readonly number[];
+  /** Histograms: native (exponential) buckets beside the classic ones. */
+  readonly native?: NativeHistogramSpec;
   readonly quantiles?: readonly number[];
   /** Summary sliding window. */
   readonly maxAgeSeconds?: number;

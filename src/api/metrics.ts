@@ -29,6 +29,22 @@ export interface SamplingOptions {
 export interface HistogramOptions<N extends string> extends MetricOptions<N>, SamplingOptions {
   /** Finite, strictly ascending upper bounds; +Inf is implicit. Default: DEFAULT_BUCKETS. */
   buckets?: readonly number[];
+  /**
+   * Also keep native (exponential, base-2) buckets, exposed as a Prometheus
+   * native histogram in the protobuf exposition. Off by default. Classic
+   * buckets stay in the text formats; the protobuf exposition carries them
+   * too only when `buckets` is given.
+   */
+  native?: boolean | NativeHistogramOptions;
+}
+
+export interface NativeHistogramOptions {
+  /** Starting resolution, an integer from -4 to 8. Default 3 (8 buckets per power of two, ~4.4% error). */
+  schema?: number;
+  /** Bucket limit; beyond it neighbours merge (the schema goes down). Default 160. */
+  maxBuckets?: number;
+  /** Observations of at most this magnitude count as zero. Default 2^-128. */
+  zeroThreshold?: number;
 }
 
 export interface SummaryOptions<N extends string> extends MetricOptions<N>, SamplingOptions {

@@ -27,6 +27,8 @@ export interface FamilySnapshot {
   readonly series: readonly SeriesSnapshot[];
   /** Histogram upper bounds (finite, ascending; +Inf implicit). */
   readonly buckets?: readonly number[];
+  /** Histograms with the native option: how their series keep exponential buckets. */
+  readonly native?: NativeHistogramSpec;
   /** Summary quantiles in [0, 1], ascending. */
   readonly quantiles?: readonly number[];
 }
@@ -48,6 +50,8 @@ export interface SeriesSnapshot {
    * last), undefined where none was recorded.
    */
   readonly exemplars?: readonly (Exemplar | undefined)[];
+  /** Histograms with the native option: the exponential buckets of the observations made through the API. */
+  readonly native?: NativeHistogramPoint;
   /** Creation time of the series in milliseconds since the epoch (counters, histograms, summaries). */
   readonly createdMs?: number;
 }
@@ -62,4 +66,30 @@ export interface Exemplar {
   readonly traceId: string;
   /** 16 lowercase hex digits. */
   readonly spanId: string;
+}
+
+/** How a histogram keeps native (exponential) buckets. */
+export interface NativeHistogramSpec {
+  /** Starting resolution, -4 to 8: bucket boundaries at powers of 2^(2^-schema). */
+  readonly schema: number;
+  /** Most buckets (positive and negative together) before the schema is reduced. */
+  readonly maxBuckets: number;
+  /** Observations of at most this magnitude count in the zero bucket. */
+  readonly zeroThreshold: number;
+  /** Whether the protobuf exposition also carries the classic buckets. */
+  readonly classic: boolean;
+}
+
+/** A native histogram's reading: the Prometheus native histogram and OTLP ExponentialHistogram data point. */
+export interface NativeHistogramPoint {
+  /** Current schema (may be below the configured one after scale reduction). */
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly count: number;
+  readonly sum: number;
+  /** [bucket index, count] pairs, ascending index, counts > 0; bucket i holds (2^((i-1)/2^schema), 2^(i/2^schema)]. */
+  readonly positive: readonly (readonly [number, number])[];
+  /** The same for negative observations, by magnitude. */
+  readonly negative: readonly (readonly [number, number])[];
 }

@@ -9,6 +9,7 @@ import { type ExemplarContext, ExemplarCounterSeries, ExemplarHistogramSeries, t
 import { assertLabelName } from './names.js';
 import { LabelLayout } from './label-layout.js';
 import type { FamilyRenderer } from '../exposition/text.js';
+import { NativeHistogramCell, backendCell } from './native-histogram.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
 export const OVERFLOW_LABEL = 'omnimeter_overflow';
@@ -105,7 +106,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values])),
       createOverflow: () => this.makeSeries([], this.makeCell(this.overflowDescriptor, [...defaultValues, 'true'])),
       onOverflow: () => ctx.onOverflow(descriptor.name),
-      destroy: (series, reason) => ctx.backend.release(series.cell, reason),
+      destroy: (series, reason) => ctx.backend.release(backendCell(series.cell), reason),
     });
     this.root = labelNames.length === 0 && !open ? this.table.unlabelled() : undefined;
   }
@@ -309,6 +310,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       ...(d.additive ? { additive: true } : {}),
       series: [],
       ...(d.buckets ? { buckets: d.buckets } : {}),
+      ...(d.native ? { native: d.native } : {}),
       ...(d.quantiles ? { quantiles: d.quantiles } : {}),
     };
   }
@@ -379,6 +381,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       sum: r.sum,
       bucketCounts: r.bucketCounts,
       quantileValues: r.quantileValues,
+      ...(r.native ? { native: r.native } : {}),
       createdMs: this.descriptor.type !== 'gauge' ? s.createdMs : undefined,
       ...(exemplars ? { exemplars: exemplars.read() } : {}),
     };
@@ -432,7 +435,9 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
 
 export class HistogramFamily<N extends string> extends Family<HistogramSeries> implements Histogram<N> {
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
-    return this.ctx.backend.histogramCell(d, values);
+    const cell = this.ctx.backend.histogramCell(d, values);
+    const native = (d.overflowOf ?? d).native;
+    return native ? new NativeHistogramCell(cell, native) : cell;
   }
   protected makeSeries(values: readonly string[], cell: Cell) {
     const sampler = this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined;

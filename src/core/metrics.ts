@@ -21,7 +21,7 @@ import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } fro
 import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
 import { LIMITS } from './limits.js';
-import { positiveInteger, positiveNumber, resolveOptions, tooMany, validateBuckets, validateQuantiles } from './options.js';
+import { positiveInteger, positiveNumber, resolveOptions, tooMany, validateBuckets, validateNative, validateQuantiles } from './options.js';
 import { Registry } from './registry.js';
 import { TimerImpl, timedDecorator } from './timer.js';
 
@@ -199,8 +199,9 @@ class Engine implements Metrics, FamilySource {
     if (!c) return noopHistogram;
     const every = this.sampleEvery(c.name, options.sampleRate);
     const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
-    const d = this.descriptor(c, 'histogram', { buckets });
-    const shape = this.shape(c, { buckets });
+    const native = validateNative(`histogram "${c.name}": native`, options.native, options.buckets !== undefined);
+    const d = this.descriptor(c, 'histogram', native ? { buckets, native } : { buckets });
+    const shape = this.shape(c, native ? { buckets, native } : { buckets });
     return this.registry.register(
       c.name,
       c.exposed,

@@ -1,4 +1,5 @@
-import type { MetricsOptions, SpanContextSource } from '../api/metrics.js';
+import type { MetricsOptions, NativeHistogramOptions, SpanContextSource } from '../api/metrics.js';
+import type { NativeHistogramSpec } from '../api/snapshot.js';
 import { MetricsError, describeValue } from './errors.js';
 import { LIMITS } from './limits.js';
 import { assertLabelName, assertMetricName } from './names.js';
@@ -44,6 +45,21 @@ export function validateBuckets(where: string, value: unknown): readonly number[
     if (i > 0 && !(b > buckets[i - 1])) fail(where, 'strictly ascending bucket bounds', value);
   }
   return Object.freeze(buckets as number[]);
+}
+
+/** The native option of a histogram; `classic` when the user gave buckets of their own. */
+export function validateNative(where: string, value: unknown, classic: boolean): NativeHistogramSpec | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value)))
+    fail(where, 'true or { schema, maxBuckets, zeroThreshold }', value);
+  const o: NativeHistogramOptions = value === true ? {} : (value as NativeHistogramOptions);
+  const schema = o.schema ?? 3;
+  if (!Number.isInteger(schema) || schema < -4 || schema > 8) fail(`${where}.schema`, 'an integer from -4 to 8', o.schema);
+  const maxBuckets = positiveInteger(`${where}.maxBuckets`, o.maxBuckets, 160, 10_000);
+  const zeroThreshold = o.zeroThreshold ?? 2 ** -128;
+  if (typeof zeroThreshold !== 'number' || !(zeroThreshold >= 0) || !Number.isFinite(zeroThreshold))
+    fail(`${where}.zeroThreshold`, 'a finite number >= 0', o.zeroThreshold);
+  return Object.freeze({ schema, maxBuckets, zeroThreshold, classic });
 }
 
 export function validateQuantiles(where: string, value: unknown): readonly number[] {

@@ -50,6 +50,27 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return openMetricsQ > 0 && openMetricsQ >= textQ ? 'openmetrics' : 'prometheus';
 }
 
+/**
+ * Whether the client prefers the Prometheus protobuf exposition (delimited
+ * MetricFamily messages), as Prometheus does with native histograms on: it
+ * must be asked for by its full media type at least as strongly as any text format.
+ */
+export function prefersProtobuf(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let protobufQ = 0;
+  let otherQ = 0;
+  for (const range of parseAccept(accept)) {
+    if (
+      range.type === 'application/vnd.google.protobuf' &&
+      range.params.get('proto') === 'io.prometheus.client.MetricFamily' &&
+      range.params.get('encoding') === 'delimited'
+    )
+      protobufQ = Math.max(protobufQ, range.q);
+    else if (range.type !== 'application/vnd.google.protobuf') otherQ = Math.max(otherQ, range.q);
+  }
+  return protobufQ > 0 && protobufQ >= otherQ;
+}
+
 /** Whether an Accept-Encoding header allows gzip. */
 export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   if (!acceptEncoding) return false;

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
-import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js';
+import { acceptsGzip, negotiateFormat, prefersProtobuf } from '../exposition/negotiate.js';
 import { type Health, healthResponse, wantsJson } from '../health/index.js';
 import { type IngestRoute, handleIngest, ingestOrigin } from './ingest-route.js';
 import { type ScrapeKind, type ScrapeSink, Scraper } from './scrape.js';
@@ -68,9 +68,9 @@ export function unauthorizedHeaders(auth: Credentials | undefined): Record<strin
 export function scrapeKind(url: URL, path: string, accept: string | undefined, forced: HandlerOptions['format']): ScrapeKind {
   if (url.pathname === `${path}.json`) return 'json';
   const query = url.searchParams.get('format');
-  if (query === 'openmetrics' || query === 'prometheus') return query;
+  if (query === 'openmetrics' || query === 'prometheus' || query === 'protobuf') return query;
   if (forced && forced !== 'auto') return forced;
-  return negotiateFormat(accept) as ExpositionFormat;
+  return prefersProtobuf(accept) ? 'protobuf' : negotiateFormat(accept);
 }
 
 /** /healthz or /readyz: 503 when unhealthy, 200 otherwise (with reasons), JSON on request. */

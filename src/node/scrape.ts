@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { createGzip, gzip } from 'node:zlib';
 import type { ExpositionFormat, MetricsRegistry } from '../api/metrics.js';
 import { toJsonSnapshot } from '../exposition/json.js';
+import { PROTOBUF_CONTENT_TYPE, encodeProtobufExposition } from '../exposition/prometheus-protobuf.js';
 import { CONTENT_TYPES } from '../exposition/text.js';
 
 const gzipAsync = promisify(gzip);
@@ -31,7 +32,13 @@ export const STREAM_FROM_BYTES = 64 * 1024;
  */
 const READ_AHEAD_BYTES = 1024 * 1024;
 
-export type ScrapeKind = ExpositionFormat | 'json';
+export type ScrapeKind = ExpositionFormat | 'json' | 'protobuf';
+
+const CONTENT_TYPE: Readonly<Record<ScrapeKind, string>> = {
+  ...CONTENT_TYPES,
+  json: 'application/json; charset=utf-8',
+  protobuf: PROTOBUF_CONTENT_TYPE,
+};
 
 /** Where a scrape's answer goes: a node:http response, a fetch Response's stream. */
 export interface ScrapeSink {
@@ -157,10 +164,7 @@ export class Scraper {
   private join(key: string, kind: ScrapeKind, gzipOk: boolean, sink: ScrapeSink): Render {
     let render = this.renders.get(key);
     if (!render?.joinable) {
-      const headers = {
-        'content-type': kind === 'json' ? 'application/json; charset=utf-8' : CONTENT_TYPES[kind],
-        vary: 'Accept, Accept-Encoding',
-      };
+      const headers = { 'content-type': CONTENT_TYPE[kind], vary: 'Accept, Accept-Encoding' };
       const created = new Render(this.pieces(kind), headers, gzipOk, () => this.forget(key, created));
       render = created;
       this.renders.set(key, render);
@@ -180,6 +184,10 @@ export class Scraper {
   private async *pieces(kind: ScrapeKind): AsyncGenerator<Buffer> {
     if (kind === 'json') {
       yield Buffer.from(JSON.stringify(toJsonSnapshot(await this.registry.collect(), Date.now())), 'utf8');
+      return;
+    }
+    if (kind === 'protobuf') {
+      yield Buffer.from(encodeProtobufExposition(await this.registry.collect()));
       return;
     }
     // Each piece is encoded in the slice that rendered it: one Buffer.from of
