@@ -1,10 +1,12 @@
-import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
+import type { FamilySnapshot, NativeHistogramPoint, SeriesSnapshot } from '../api/snapshot.js';
+import { nativeDelta } from './native-histogram.js';
 
 interface Last {
   value: number;
   count: number;
   sum: number;
   buckets: readonly number[];
+  native: NativeHistogramPoint | undefined;
   timeMs: number;
 }
 
@@ -30,7 +32,14 @@ export class DeltaTracker {
       series: f.series.map((s) => {
         const key = keyOf(f.name, s);
         const prev = this.last.get(key);
-        const current: Last = { value: s.value ?? 0, count: s.count ?? 0, sum: s.sum ?? 0, buckets: s.bucketCounts ?? [], timeMs };
+        const current: Last = {
+          value: s.value ?? 0,
+          count: s.count ?? 0,
+          sum: s.sum ?? 0,
+          buckets: s.bucketCounts ?? [],
+          native: s.native,
+          timeMs,
+        };
         next.set(key, current);
         const reset = prev !== undefined && (current.value < prev.value || current.count < prev.count);
         const base = prev === undefined || reset ? undefined : prev;
@@ -43,6 +52,7 @@ export class DeltaTracker {
                 count: s.count === undefined ? undefined : current.count - (base?.count ?? 0),
                 sum: s.sum === undefined ? undefined : current.sum - (base?.sum ?? 0),
                 bucketCounts: s.bucketCounts?.map((c, i) => c - (base?.buckets[i] ?? 0)),
+                ...(s.native ? { native: nativeDelta(s.native, base?.native) } : {}),
               };
         starts.set(delta, base?.timeMs ?? s.createdMs ?? timeMs);
         return delta;

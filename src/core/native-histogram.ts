@@ -171,3 +171,36 @@ export class NativeHistogramCell implements HistogramCell {
 export function backendCell<C>(cell: C | NativeHistogramCell): C | HistogramCell {
   return cell instanceof NativeHistogramCell ? cell.inner : cell;
 }
+
+/** `buckets` at a schema `steps` lower: neighbours merged, as scale reduction does. */
+function downscale(buckets: NativeHistogramPoint['positive'], steps: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [i, c] of buckets) {
+    let j = i;
+    for (let k = 0; k < steps; k++) j = (j + 1) >> 1;
+    out.set(j, (out.get(j) ?? 0) + c);
+  }
+  return out;
+}
+
+function subtract(current: NativeHistogramPoint['positive'], previous: Map<number, number>): [number, number][] {
+  return current.map(([i, c]) => [i, c - (previous.get(i) ?? 0)] as [number, number]).filter(([, c]) => c !== 0);
+}
+
+/**
+ * What `current` added since `previous` (delta temporality): the previous
+ * reading is brought down to the current schema first; when it
+ * cannot be a predecessor (a reset: fewer observations, or a finer schema): `current` whole.
+ */
+export function nativeDelta(current: NativeHistogramPoint, previous: NativeHistogramPoint | undefined): NativeHistogramPoint {
+  if (previous === undefined || previous.count > current.count || previous.schema < current.schema) return current;
+  const steps = previous.schema - current.schema;
+  return {
+    ...current,
+    count: current.count - previous.count,
+    sum: current.sum - previous.sum,
+    zeroCount: current.zeroCount - previous.zeroCount,
+    positive: subtract(current.positive, downscale(previous.positive, steps)),
+    negative: subtract(current.negative, downscale(previous.negative, steps)),
+  };
+}

@@ -38,6 +38,22 @@ export interface HistogramDataPoint extends PointBase {
   explicitBounds: number[];
   exemplars?: OtlpExemplar[];
 }
+/** OTLP bucket index i holds (base^i, base^(i+1)]: the Prometheus index minus one. */
+export interface ExponentialBuckets {
+  offset: number;
+  bucketCounts: string[];
+}
+
+export interface ExponentialHistogramDataPoint extends PointBase {
+  count: string;
+  sum: number;
+  scale: number;
+  zeroCount: string;
+  zeroThreshold: number;
+  positive: ExponentialBuckets;
+  negative: ExponentialBuckets;
+}
+
 export interface SummaryDataPoint extends PointBase {
   count: string;
   sum: number;
@@ -51,6 +67,7 @@ export interface OtlpMetric {
   sum?: { dataPoints: NumberDataPoint[]; aggregationTemporality: number; isMonotonic: boolean };
   gauge?: { dataPoints: NumberDataPoint[] };
   histogram?: { dataPoints: HistogramDataPoint[]; aggregationTemporality: number };
+  exponentialHistogram?: { dataPoints: ExponentialHistogramDataPoint[]; aggregationTemporality: number };
   summary?: { dataPoints: SummaryDataPoint[] };
 }
 
@@ -154,6 +171,20 @@ function exemplarsOf(s: Series): { exemplars?: OtlpExemplar[] } {
   };
 }
 
+/** Sparse [Prometheus index, count] pairs as OTLP's dense buckets from an offset. */
+function dense(buckets: readonly (readonly [number, number])[]): ExponentialBuckets {
+  if (buckets.length === 0) return { offset: 0, bucketCounts: [] };
+  const first = buckets[0]![0];
+  const counts: string[] = new Array(buckets[buckets.length - 1]![0] - first + 1).fill('0');
+  for (const [index, count] of buckets) counts[index - first] = integer(count);
+  return { offset: first - 1, bucketCounts: counts };
+}
+
+/** A native family is exported as ExponentialHistogram when every series' native buckets saw all its data. */
+function exponential(family: FamilySnapshot, series: readonly Series[]): boolean {
+  return family.native !== undefined && series.every((s) => s.native !== undefined && s.native.count === s.count);
+}
+
 function toMetric(family: FamilySnapshot, series: readonly Series[], temporality: number, time: string, options: OtlpOptions): OtlpMetric {
   const metric: OtlpMetric = { name: family.name, description: family.help };
   // Names, attribute keys and UCUM units as written: OTLP needs no translation.
@@ -182,6 +213,25 @@ function toMetric(family: FamilySnapshot, series: readonly Series[], temporality
       } else metric.gauge = { dataPoints: series.map((s) => ({ ...base(s), asDouble: s.value ?? 0 })) };
       break;
     case 'histogram':
+      if (exponential(family, series)) {
+        metric.exponentialHistogram = {
+          aggregationTemporality: temporality,
+          dataPoints: series.map((s) => {
+            const n = s.native!;
+            return {
+              ...base(s),
+              count: integer(n.count),
+              sum: n.sum,
+              scale: n.schema,
+              zeroCount: integer(n.zeroCount),
+              zeroThreshold: n.zeroThreshold,
+              positive: dense(n.positive),
+              negative: dense(n.negative),
+            };
+          }),
+        };
+        break;
+      }
       metric.histogram = {
         aggregationTemporality: temporality,
         dataPoints: series.map((s) => ({

@@ -6,6 +6,8 @@
  */
 import type {
   AnyValue,
+  ExponentialBuckets,
+  ExponentialHistogramDataPoint,
   ExportMetricsServiceRequest,
   HistogramDataPoint,
   KeyValue,
@@ -69,6 +71,33 @@ function histogramPoint(w: Writer, p: HistogramDataPoint): void {
   keyValues(w, 9, p.attributes);
 }
 
+function exponentialBuckets(w: Writer, field: number, b: ExponentialBuckets): void {
+  w.message(field, (m) => {
+    m.varint((1 << 3) | VARINT);
+    m.varint(b.offset >= 0 ? b.offset * 2 : -b.offset * 2 - 1); // sint32: zigzag
+    if (b.bucketCounts.length === 0) return;
+    const packed = new Writer();
+    for (const c of b.bucketCounts) packed.varint(BigInt(c));
+    m.bytes(2, packed.finish());
+  });
+}
+
+function exponentialPoint(w: Writer, p: ExponentialHistogramDataPoint): void {
+  keyValues(w, 1, p.attributes);
+  w.fixed64(2, p.startTimeUnixNano);
+  w.fixed64(3, p.timeUnixNano);
+  w.fixed64(4, p.count);
+  w.double(5, p.sum, true);
+  if (p.scale !== 0) {
+    w.varint((6 << 3) | VARINT);
+    w.varint(p.scale >= 0 ? p.scale * 2 : -p.scale * 2 - 1);
+  }
+  w.fixed64(7, p.zeroCount);
+  exponentialBuckets(w, 8, p.positive);
+  exponentialBuckets(w, 9, p.negative);
+  w.double(14, p.zeroThreshold);
+}
+
 function summaryPoint(w: Writer, p: SummaryDataPoint): void {
   w.fixed64(2, p.startTimeUnixNano);
   w.fixed64(3, p.timeUnixNano);
@@ -99,6 +128,12 @@ function metric(w: Writer, m: OtlpMetric): void {
     w.message(9, (h) => {
       m.histogram!.dataPoints.forEach((p) => h.message(1, (x) => histogramPoint(x, p)));
       h.uint(2, m.histogram!.aggregationTemporality);
+    });
+  }
+  if (m.exponentialHistogram) {
+    w.message(10, (h) => {
+      m.exponentialHistogram!.dataPoints.forEach((p) => h.message(1, (x) => exponentialPoint(x, p)));
+      h.uint(2, m.exponentialHistogram!.aggregationTemporality);
     });
   }
   if (m.summary) w.message(11, (s) => m.summary!.dataPoints.forEach((p) => s.message(1, (x) => summaryPoint(x, p))));

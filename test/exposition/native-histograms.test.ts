@@ -7,12 +7,16 @@
  * with the recorded data (quantiles within the bucket width of the schema the
  * series ended at).
  */
+import { createRequire } from 'node:module';
+import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeHistogramPoint } from '../../src/api/snapshot.js';
 import { createMetrics as createCoreMetrics } from '../../src/index.js';
-import { NativeBuckets, bucketIndex, bucketUpperBound } from '../../src/core/native-histogram.js';
+import { NativeBuckets, bucketIndex, bucketUpperBound, nativeDelta } from '../../src/core/native-histogram.js';
 import { prefersProtobuf } from '../../src/exposition/negotiate.js';
+import { toOtlp } from '../../src/exposition/otlp.js';
+import { encodeOtlpProtobuf } from '../../src/exposition/protobuf.js';
 import { PROTOBUF_CONTENT_TYPE } from '../../src/exposition/prometheus-protobuf.js';
 import { type NodeMetrics, createMetrics } from '../../src/node/index.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
@@ -80,6 +84,82 @@ describe('exponential bucket index', () => {
         },
       ),
     );
+  });
+});
+
+describe('delta temporality', () => {
+  it('the delta of two readings is the second batch alone, at the schema the series reached', () => {
+    const values = fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), { maxLength: 200 });
+    fc.assert(
+      fc.property(values, values, fc.integer({ min: 2, max: 30 }), (first, second, maxBuckets) => {
+        const series = new NativeBuckets(spec(6, maxBuckets, 1e-9));
+        for (const v of first) series.observe(v, 1);
+        const before = series.read();
+        for (const v of second) series.observe(v, 1);
+        const after = series.read();
+        const delta = nativeDelta(after, before);
+        const alone = new NativeBuckets(spec(after.schema, 10_000, 1e-9));
+        for (const v of second) alone.observe(v, 1);
+        const expected = alone.read();
+        expect(delta.count).toBe(second.length);
+        expect(delta.zeroCount).toBe(expected.zeroCount);
+        expect(delta.positive).toEqual(expected.positive);
+        expect(delta.negative).toEqual(expected.negative);
+      }),
+    );
+  });
+});
+
+const require = createRequire(import.meta.url);
+const root: any = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+const ExportRequest = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+
+class CollectingReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+describe('OTLP ExponentialHistogram', () => {
+  it("decodes with OpenTelemetry's generated code to the same buckets as @opentelemetry/sdk-metrics on the same data", async () => {
+    // The SDK's histogram instrument ignores negative values (the API's histograms record magnitudes).
+    const values = workload(1500, 17);
+    const reader = new CollectingReader();
+    const provider = new MeterProvider({
+      readers: [reader],
+      views: [{ instrumentName: 'latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    });
+    const sdkHistogram = provider.getMeter('test').createHistogram('latency');
+    for (const v of values) sdkHistogram.record(v);
+    const { resourceMetrics } = await reader.collect();
+    const sdk = resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!.value as any;
+    await provider.shutdown();
+
+    // The SDK picks the scale that fits 160 buckets; omnimeter records at that schema.
+    const m = createCoreMetrics();
+    const h = m.histogram('latency', { help: 'h', native: { schema: sdk.scale, maxBuckets: 1000 } });
+    for (const v of values) h.observe(v);
+    const families = (await m.registry.collect()).filter((f) => f.name === 'latency');
+    const request = toOtlp(families, { resource: {}, temporality: 'cumulative', timeMs: Date.now(), startMs: () => 0 });
+    const decoded = ExportRequest.toObject(ExportRequest.decode(encodeOtlpProtobuf(request)), { longs: Number, defaults: true });
+    const metric = decoded.resourceMetrics[0].scopeMetrics[0].metrics[0];
+    expect(metric.histogram).toBeUndefined();
+    expect(metric.exponentialHistogram.aggregationTemporality).toBe(2);
+    const point = metric.exponentialHistogram.dataPoints[0];
+    expect(point.scale).toBe(sdk.scale);
+    expect(point.count).toBe(sdk.count);
+    expect(point.sum).toBeCloseTo(sdk.sum, 6);
+    expect(point.zeroCount).toBe(sdk.zeroCount);
+    const trim = (b: { offset: number; bucketCounts: number[] }) => {
+      // The SDK may keep empty buckets at the ends of its range; compare the occupied span.
+      const counts = [...b.bucketCounts];
+      let offset = b.offset;
+      while (counts.length && counts[0] === 0) counts.shift(), offset++;
+      while (counts.length && counts[counts.length - 1] === 0) counts.pop();
+      return { offset: counts.length ? offset : 0, bucketCounts: counts };
+    };
+    expect(trim(point.positive)).toEqual(trim(sdk.positive));
+    expect(trim(point.negative)).toEqual(trim(sdk.negative));
+    expect(point.positive.bucketCounts.length).toBeGreaterThan(50);
   });
 });
 
