@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
 import { activeSpanContext, createMeterProvider } from '../dist/otel/index.js';
+import { encodeProtobufExposition } from '../dist/exposition/prometheus-protobuf.js';
 import { measure, measureAsync } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
@@ -183,6 +184,29 @@ const VALUES = new Float64Array(4096);
   record('exemplars (issue #13)', e);
   const cost = e['histogram observe, exemplars on, no active span'] / e['histogram observe, exemplars off'];
   target('exemplar-enabled `observe`, no active span, vs exemplars off', `${cost.toFixed(2)}x`, '<= 1.10x', cost <= 1.1);
+}
+
+// --- native histograms (issue #17) ----------------------------------------------
+{
+  const classic = createMetrics().histogram('nh_off_seconds', { help: 'h' }).labels({});
+  const native = createMetrics().histogram('nh_on_seconds', { help: 'h', native: true }).labels({});
+  const o = measure({
+    'histogram observe, classic (11 buckets)': (n) => {
+      for (let i = 0; i < n; i++) classic.observe(VALUES[i & 4095]);
+    },
+    'histogram observe, native (schema 3) + classic': (n) => {
+      for (let i = 0; i < n; i++) native.observe(VALUES[i & 4095]);
+    },
+  });
+  record('native histograms (issue #17)', o);
+  const m = createMetrics();
+  const h = m.histogram('nh_expo_seconds', { help: 'e', labelNames: ['route'], native: true });
+  for (let i = 0; i < 1000; i++) for (let j = 0; j < 5; j++) h.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
+  const r = await measureAsync({
+    'protobuf exposition, 1,000 native histogram series': async () => encodeProtobufExposition(await m.registry.collect()),
+    'text exposition of the same (classic buckets)': () => m.registry.expose('prometheus'),
+  });
+  record('native histograms (issue #17)', r, 'ms');
 }
 
 // --- five exporters configured vs none --------------------------------------
