@@ -25,8 +25,12 @@ const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
+/** frexp's results, in module state so the hot path allocates nothing. */
+let frac = 0;
+let exp = 0;
+
 /** `value` = frac * 2^exp with frac in [0.5, 1), for finite value > 0 (C's frexp). */
-function frexp(value: number): [frac: number, exp: number] {
+function frexp(value: number): void {
   F64[0] = value;
   let biased = (U32[HIGH]! >>> 20) & 0x7ff;
   let shift = 0;
@@ -36,28 +40,22 @@ function frexp(value: number): [frac: number, exp: number] {
     biased = (U32[HIGH]! >>> 20) & 0x7ff;
     shift = 64;
   }
-  const exp = biased - 1022;
   U32[HIGH] = (U32[HIGH]! & 0x800fffff) | (1022 << 20);
-  return [F64[0], exp - shift];
+  frac = F64[0]!;
+  exp = biased - 1022 - shift;
 }
 
-/** The lower bounds, within [0.5, 1), of the 2^schema sub-buckets of one power of two. */
-const fractionBounds = new Map<number, Float64Array>();
-function boundsFor(schema: number): Float64Array {
-  let bounds = fractionBounds.get(schema);
-  if (!bounds) {
-    const n = 2 ** schema;
-    bounds = Float64Array.from({ length: n }, (_, j) => 2 ** (j / n) / 2);
-    fractionBounds.set(schema, bounds);
-  }
-  return bounds;
-}
+/** The lower bounds, within [0.5, 1), of the 2^schema sub-buckets of one power of two, per schema 1-8. */
+const FRACTION_BOUNDS: readonly Float64Array[] = Array.from({ length: MAX_SCHEMA + 1 }, (_, schema) => {
+  const n = 2 ** schema;
+  return Float64Array.from({ length: n }, (_, j) => 2 ** (j / n) / 2);
+});
 
 /** The index of the bucket holding magnitude `value` (> 0, finite) at `schema`. */
 export function bucketIndex(value: number, schema: number): number {
-  const [frac, exp] = frexp(value);
+  frexp(value);
   if (schema > 0) {
-    const bounds = boundsFor(schema);
+    const bounds = FRACTION_BOUNDS[schema]!;
     // First j with bounds[j] >= frac: values on a boundary belong below it (upper bounds are inclusive).
     let lo = 0;
     let hi = bounds.length;
