@@ -7,24 +7,13 @@
  */
 import type { FamilySnapshot, NativeHistogramPoint, SeriesSnapshot } from '../api/snapshot.js';
 import { prometheusNaming } from './prometheus-names.js';
-import { VARINT, Writer } from './protobuf-writer.js';
+import { Writer } from './protobuf-writer.js';
 import { exposedLabels } from './text.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
 // metrics.proto: MetricType
 const TYPE = { counter: 0, gauge: 1, summary: 2, histogram: 4 } as const;
-
-const zigzag = (n: number): bigint => {
-  const v = BigInt(n);
-  return v >= 0n ? v << 1n : (-v << 1n) - 1n;
-};
-
-function sint(w: Writer, field: number, value: number): void {
-  if (value === 0) return;
-  w.tag(field, VARINT);
-  w.varint(zigzag(value));
-}
 
 /** Spans (offset from the previous span's end, length) and count deltas of sorted sparse buckets. */
 function spansAndDeltas(buckets: readonly (readonly [number, number])[]) {
@@ -47,18 +36,15 @@ function sparse(w: Writer, spanField: number, buckets: readonly (readonly [numbe
   const { spans, deltas } = spansAndDeltas(buckets);
   for (const [offset, length] of spans) {
     w.message(spanField, (s) => {
-      sint(s, 1, offset);
+      s.sint(1, offset);
       s.uint(2, length);
     });
   }
-  if (deltas.length === 0) return;
-  const packed = new Writer();
-  for (const d of deltas) packed.varint(zigzag(d));
-  w.bytes(spanField + 1, packed.finish());
+  w.packedVarint(spanField + 1, deltas, true);
 }
 
 function nativeFields(w: Writer, n: NativeHistogramPoint): void {
-  sint(w, 5, n.schema);
+  w.sint(5, n.schema);
   w.double(6, n.zeroThreshold);
   w.uint(7, n.zeroCount);
   sparse(w, 9, n.negative);

@@ -7,6 +7,12 @@ export const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH = 2;
 
+/** Protobuf's zigzag mapping of signed integers: 0, -1, 1, -2 … → 0, 1, 2, 3 … */
+function zigzag(n: number): bigint {
+  const v = BigInt(Math.trunc(n));
+  return v >= 0n ? v << 1n : (-v << 1n) - 1n;
+}
+
 export class Writer {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
@@ -47,6 +53,21 @@ export class Writer {
     if (value === 0) return;
     this.tag(field, VARINT);
     this.varint(BigInt(Math.trunc(value)));
+  }
+
+  /** sint32/sint64: zigzag-encoded, left out at 0 unless `always`. */
+  sint(field: number, value: number, always = false): void {
+    if (value === 0 && !always) return;
+    this.tag(field, VARINT);
+    this.varint(zigzag(value));
+  }
+
+  /** Packed repeated varints (uint64), or zigzag sint64 when `signed`. */
+  packedVarint(field: number, values: readonly (number | bigint | string)[], signed = false): void {
+    if (values.length === 0) return;
+    const inner = new Writer();
+    for (const v of values) inner.varint(signed ? zigzag(Number(v)) : BigInt(v));
+    this.bytes(field, inner.finish());
   }
 
   bool(field: number, value: boolean): void {

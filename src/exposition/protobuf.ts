@@ -73,12 +73,8 @@ function histogramPoint(w: Writer, p: HistogramDataPoint): void {
 
 function exponentialBuckets(w: Writer, field: number, b: ExponentialBuckets): void {
   w.message(field, (m) => {
-    m.varint((1 << 3) | VARINT);
-    m.varint(b.offset >= 0 ? b.offset * 2 : -b.offset * 2 - 1); // sint32: zigzag
-    if (b.bucketCounts.length === 0) return;
-    const packed = new Writer();
-    for (const c of b.bucketCounts) packed.varint(BigInt(c));
-    m.bytes(2, packed.finish());
+    m.sint(1, b.offset, true);
+    m.packedVarint(2, b.bucketCounts);
   });
 }
 
@@ -88,10 +84,7 @@ function exponentialPoint(w: Writer, p: ExponentialHistogramDataPoint): void {
   w.fixed64(3, p.timeUnixNano);
   w.fixed64(4, p.count);
   w.double(5, p.sum, true);
-  if (p.scale !== 0) {
-    w.varint((6 << 3) | VARINT);
-    w.varint(p.scale >= 0 ? p.scale * 2 : -p.scale * 2 - 1);
-  }
+  w.sint(6, p.scale);
   w.fixed64(7, p.zeroCount);
   exponentialBuckets(w, 8, p.positive);
   exponentialBuckets(w, 9, p.negative);
