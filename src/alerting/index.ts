@@ -1,17 +1,18 @@
 /**
  * Alerting in process: rules evaluated on a shared Sampler's history, alerts
  * routed, grouped, de-duplicated, silenced and inhibited, then delivered by
- * one worker per channel. Built from the configuration's `alerting` section;
+ * one worker per channel (the delivery mechanism push exporters use too). Built from the configuration's `alerting` section;
  * channels can be replaced by name (tests, custom transports).
  */
 import type { Counter, Gauge } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
 import type { AlertingConfig } from '../config/alerting-schema.js';
 import { durationMs } from '../config/alerting-schema.js';
+import { DeliveryWorker } from '../core/delivery.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { buildChannel } from './channels.js';
-import { ChannelWorker, dispatchCounters } from './dispatcher.js';
-import type { Channel } from './notification.js';
+import { channelDestination, dispatchCounters } from './dispatcher.js';
+import type { Channel, Envelope } from './notification.js';
 import { Router } from './router.js';
 import { type AlertSnapshot, AlertRule, type RuleStatus } from './rules.js';
 import type { Sampler } from './sampler.js';
@@ -39,7 +40,7 @@ export class Alerting {
   private readonly rules: AlertRule[];
   private readonly router: Router;
   private readonly inhibitor: Inhibitor;
-  private readonly workers = new Map<string, ChannelWorker>();
+  private readonly workers = new Map<string, { channel: Channel; delivery: DeliveryWorker<Envelope> }>();
   private readonly scheduler: Scheduler;
   private readonly states: Gauge<'alertname' | 'alertstate' | 'severity'>;
   private readonly evaluations: Counter<'rule'>;
@@ -62,28 +63,21 @@ export class Alerting {
     const warn = options.warn ?? ((m: string) => console.warn(m));
     for (const c of config.channels) {
       const channel = options.channels?.[c.name] ?? buildChannel(c, () => this.scheduler.now());
-      this.workers.set(
-        c.name,
-        new ChannelWorker(
-          channel,
-          {
-            timeoutMs: durationMs(c.timeout),
-            maxQueue: c.maxQueue,
-            initialBackoffMs: durationMs(c.retry.initialBackoff),
-            maxBackoffMs: durationMs(c.retry.maxBackoff),
-            giveUpAfterMs: durationMs(c.retry.giveUpAfter),
-          },
-          this.scheduler,
-          counters,
-          warn,
-        ),
-      );
+      const retry = {
+        timeoutMs: durationMs(c.timeout),
+        maxQueue: c.maxQueue,
+        initialBackoffMs: durationMs(c.retry.initialBackoff),
+        maxBackoffMs: durationMs(c.retry.maxBackoff),
+        giveUpAfterMs: durationMs(c.retry.giveUpAfter),
+      };
+      const delivery = new DeliveryWorker(channelDestination(channel, counters), retry, warn, this.scheduler);
+      this.workers.set(c.name, { channel, delivery });
     }
     const sendResolved = new Map(config.channels.map((c) => [c.name, c.sendResolved]));
     this.router = new Router({
       config,
       scheduler: this.scheduler,
-      dispatch: (channel, envelope) => this.workers.get(channel)?.enqueue(envelope),
+      dispatch: (channel, envelope) => this.workers.get(channel)?.delivery.enqueue(envelope),
       sendResolved: (channel) => sendResolved.get(channel) ?? true,
       muted: (alert) =>
         this.silences.silencedBy(alert.labels)
@@ -151,12 +145,12 @@ export class Alerting {
 
   /** Resolves once every channel's queue is empty. */
   async idle(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.idle()));
+    await Promise.all([...this.workers.values()].map((w) => w.delivery.idle()));
   }
 
   /** Notifications waiting in channel queues. */
   pending(): number {
-    return [...this.workers.values()].reduce((n, w) => n + w.pending, 0);
+    return [...this.workers.values()].reduce((n, w) => n + w.delivery.pending, 0);
   }
 
   /**
@@ -170,6 +164,11 @@ export class Alerting {
     this.router.flushAll();
     this.router.stop();
     const deadline = this.scheduler.now() + timeoutMs;
-    await Promise.all([...this.workers.values()].map((w) => w.close(deadline)));
+    await Promise.all(
+      [...this.workers.values()].map(async ({ channel, delivery }) => {
+        await delivery.close(deadline);
+        await channel.close?.().catch(() => {});
+      }),
+    );
   }
 }

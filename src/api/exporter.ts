@@ -27,4 +27,10 @@ export interface PushExporter {
   export(batch: ExportBatch, context?: ExportContext): Promise<number | void>;
   /** Releases sockets and files once the final batch is delivered. */
   close?(): Promise<void>;
+  /**
+   * Drops the connection (and any cached address) so the next export opens a
+   * fresh one: the recovery action health runs when the exporter's error
+   * streak makes its check unhealthy. Absent where there is nothing to renew.
+   */
+  reconnect?(): Promise<void>;
 }

@@ -3,10 +3,13 @@
  * ratio rises, readiness that fails while a component is trapped, and the
  * incidents that show both. Every `cycleMs` an incident starts: for
  * `incidentMs` the error ratio is raised and the `flaky` tool (the hostile
- * example component) traps once; the component check fails readiness until
- * the recovery action re-instantiates it. State changes are printed.
+ * example component) traps once; the host stops the instance and
+ * re-instantiates it after DEMO_COMPONENT_RECOVERY's delay, and until then
+ * the component check fails readiness, saying when the host will retry
+ * (health watches the host instead of re-instantiating a second time).
+ * State changes are printed.
  */
-import type { ComponentHost, ComponentInstance, LoadedComponent } from '../host/index.js';
+import type { ComponentHost, ComponentInstance, RecoveryOptions } from '../host/index.js';
 import type { MetricsConfigInput, NodeMetrics } from '../node/index.js';
 
 /** Health and alerting sections of the demo's embedded configuration. */
@@ -37,10 +40,13 @@ export const DEMO_HEALTH_ALERTING: Pick<MetricsConfigInput, 'health' | 'alerting
   },
 };
 
+/** The demo host's own recovery: a delay long enough for readiness to show the failure. */
+export const DEMO_COMPONENT_RECOVERY: RecoveryOptions = { initialDelayMs: 15_000 };
+
 export interface IncidentOptions {
   metrics: NodeMetrics;
-  /** The hostile example component, when built (absent from an installed package). */
-  flaky: LoadedComponent | undefined;
+  /** An instance of the hostile example component, when built (absent from an installed package); its host recovers it. */
+  flaky: ComponentInstance | undefined;
   /** Changes the share of failing calls. */
   setErrorRatio(ratio: number): void;
   normalErrorRatio: number;
@@ -51,20 +57,14 @@ export interface IncidentOptions {
 }
 
 export interface Incidents {
-  /** The flaky tool's current instance (replaced by recovery), if any. */
+  /** The flaky tool's instance (the host re-instantiates it in place), if any. */
   readonly flaky: ComponentInstance | undefined;
   stop(): void;
 }
 
 /** Runs incidents and prints alert and readiness changes (every second). */
 export function startIncidents(options: IncidentOptions): Incidents {
-  const { metrics, log } = options;
-  let flaky = options.flaky?.instantiate('demo');
-  if (options.flaky)
-    metrics.health?.addRecovery('component:hostile', {
-      description: 're-instantiate the flaky tool (hostile/demo)',
-      run: () => void (flaky = options.flaky!.instantiate('demo')),
-    });
+  const { metrics, log, flaky } = options;
   const timers: ReturnType<typeof setTimeout>[] = [];
   const later = (ms: number, run: () => void) => {
     const t = setTimeout(run, ms);
@@ -112,9 +112,7 @@ export function startIncidents(options: IncidentOptions): Incidents {
   }, 1000);
   watch.unref();
   return {
-    get flaky() {
-      return flaky;
-    },
+    flaky,
     stop() {
       clearInterval(watch);
       for (const t of timers) clearTimeout(t);

@@ -11,9 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { IN_REPOSITORY, PACKAGE_ROOT, builtComponentDir, missingComponentMessage } from '../build/locations.js';
 import { portFromEnvironment } from '../config/load.js';
 import type { ExporterConfig } from '../config/schema.js';
-import { ComponentHost, readComponent } from '../host/index.js';
+import { ComponentHost, type RecoveryOptions, readComponent } from '../host/index.js';
 import { CONFIG_FILES, type MetricsConfigInput, type NodeMetrics, createMetrics, loadConfig } from '../node/index.js';
-import { DEMO_HEALTH_ALERTING, type IncidentOptions, callFlaky, startIncidents } from './demo-incidents.js';
+import { DEMO_COMPONENT_RECOVERY, DEMO_HEALTH_ALERTING, type IncidentOptions, callFlaky, startIncidents } from './demo-incidents.js';
 
 /** Where the browser demo's pages come from (npm run demo:browser, demo:browser:static): they may push here. */
 const BROWSER_DEMO_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:5173', 'http://127.0.0.1:4173', 'http://localhost:4173'];
@@ -41,6 +41,8 @@ export interface DemoOptions {
   errorRatio?: number;
   /** When incidents (raised error ratio, a trapping tool) happen; false: never. */
   incidents?: Pick<IncidentOptions, 'firstAfterMs' | 'cycleMs' | 'incidentMs'> | false;
+  /** How the host re-instantiates a trapped tool; default DEMO_COMPONENT_RECOVERY. */
+  componentRecovery?: RecoveryOptions | false;
 }
 
 export interface Demo {
@@ -86,13 +88,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     throw error;
   });
   metrics.collectDefaultMetrics();
-  const host = new ComponentHost({ metrics, components: metrics.config.components });
+  const host = new ComponentHost({
+    metrics,
+    components: metrics.config.components,
+    recovery: options.componentRecovery ?? DEMO_COMPONENT_RECOVERY,
+  });
+  // Readiness says what the host does about a trapped tool; health re-instantiates only what the host will not.
+  metrics.health?.watchComponents(host);
   const instances = {
     'json-tool': host.load(exampleComponent('json-tool')).instantiate('demo'),
     'cpu-tool': host.load(exampleComponent('cpu-tool')).instantiate('demo'),
   };
   // The flaky tool traps during incidents (built in the repository; an installed package lacks it).
-  const flaky = existsSync(builtComponentDir('hostile')) ? host.load(exampleComponent('hostile')) : undefined;
+  const flaky = existsSync(builtComponentDir('hostile')) ? host.load(exampleComponent('hostile')).instantiate('demo') : undefined;
   const calls = metrics.counter('tool_calls_total', {
     help: 'Tool calls by tool and outcome.',
     labelNames: ['tool_name', 'status'] as const,
@@ -151,6 +159,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     async stop() {
       clearInterval(timer);
       incidents?.stop();
+      host.close(); // no re-instantiation pending after stop
       await metrics.shutdown();
     },
   };

@@ -14,6 +14,8 @@ export interface GrpcTransport {
   /** `signal` (the pipeline's attempt timeout or shutdown deadline) cancels the call. */
   send(body: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+  /** Closes the channel: the next send opens a new one, without the old one's reconnection backoff. */
+  reconnect(): Promise<void>;
 }
 
 /** A transport to `endpoint` (http://host:port, or https:// for TLS); headers become metadata. */
@@ -52,6 +54,11 @@ export function grpcTransport(endpoint: string, headers: Readonly<Record<string,
     },
     async close() {
       if (client) (await client.catch(() => undefined))?.client.close();
+    },
+    async reconnect() {
+      const old = client;
+      client = undefined;
+      if (old) (await old.catch(() => undefined))?.client.close();
     },
   };
 }

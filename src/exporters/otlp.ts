@@ -17,6 +17,8 @@ export function otlpEndpoint(config: Pick<OtlpConfig, 'endpoint' | 'protocol'>):
 export interface OtlpTransport {
   send(body: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+  /** Opens a fresh connection for the next send. */
+  reconnect?(): Promise<void>;
 }
 
 export function otlpExporter(config: OtlpConfig, name = 'otlp', transport?: OtlpTransport): PushExporter {
@@ -27,6 +29,7 @@ export function otlpExporter(config: OtlpConfig, name = 'otlp', transport?: Otlp
   if (config.protocol === 'grpc' && !transport) throw new Error(`${name}: protocol "grpc" is available in Node only`);
   return {
     ...(transport ? { close: () => transport.close() } : {}),
+    ...(transport?.reconnect ? { reconnect: () => transport.reconnect!() } : {}),
     name,
     async export(batch: ExportBatch, context?: ExportContext) {
       const diff = deltas?.diff(batch.families, batch.timeMs);

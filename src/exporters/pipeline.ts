@@ -1,20 +1,17 @@
 /**
  * Runs push exporters: one collection per interval (an unref'd timer), one
- * worker per exporter so a slow or failing receiver never holds up another,
+ * delivery worker per exporter (core/delivery.ts: the mechanism alert
+ * channels use too) so a slow or failing receiver never holds up another,
  * bounded queues, capped exponential backoff, and a final drain on close.
  */
 import type { ExportBatch, ExportContext, PushExporter } from '../api/exporter.js';
 import type { Metrics } from '../api/metrics.js';
 import type { FamilySnapshot } from '../api/snapshot.js';
+import { type DeliveryOptions, type Destination, DeliveryWorker } from '../core/delivery.js';
 import { RefusedExportError } from './refused.js';
 
-export interface WorkerOptions {
-  maxQueue: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  /** An export attempt taking longer than this counts as failed. */
-  timeoutMs: number;
-}
+/** A push exporter's queue, backoff and per-attempt timeout. */
+export type WorkerOptions = Omit<DeliveryOptions, 'giveUpAfterMs'>;
 
 export interface PipelineOptions {
   intervalMs: number;
@@ -68,142 +65,32 @@ function selfMetrics(metrics: Metrics): SelfMetrics {
   };
 }
 
-/** A backoff wait that `wake()` can end early (a shutdown retries at once). */
-class Backoff {
-  private pending = new Set<() => void>();
-  wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.pending.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      (timer as { unref?: () => void }).unref?.();
-      this.pending.add(done);
-    });
-  }
-  wake(): void {
-    for (const done of [...this.pending]) done();
-  }
+/** An exporter as a delivery destination: its attempts counted in omnimeter_exporter_*{exporter}. */
+function destination(exporter: PushExporter, self: SelfMetrics): Destination<ExportBatch> {
+  const labels = { exporter: exporter.name };
+  const inc = (c: SelfMetrics['exports'], n = 1) => (c.inc as (l: object, v: number) => void)(labels, n);
+  return {
+    describe: `exporter ${exporter.name}`,
+    send(batch, signal) {
+      const context: ExportContext = { signal, sendErrors: (n) => inc(self.sendErrors, n) };
+      return exporter.export(batch, context);
+    },
+    // Retrying cannot fix a refusal (remote write's 4xx other than 429): that batch is dropped, the next one sent.
+    retryable: (error) => !(error instanceof RefusedExportError),
+    delivered(_batch, bytes, seconds) {
+      inc(self.exports);
+      if (typeof bytes === 'number') inc(self.bytes, bytes);
+      (self.duration.observe as (l: object, v: number) => void)(labels, seconds);
+    },
+    failed: () => inc(self.failures),
+    // Batches are cumulative: a dropped one's data arrives with the next.
+    dropped: (_reason, count) => inc(self.dropped, count),
+  };
 }
 
-class Worker {
-  private readonly queue: ExportBatch[] = [];
-  private running: Promise<void> | undefined;
-  private backoffMs: number;
-  private failing = false;
-  /** Past this time (close), a failing batch is dropped instead of retried. */
-  private giveUpAt = Infinity;
-  /** The attempt in progress: aborted at its timeout or at the close deadline. */
-  private attempting: AbortController | undefined;
-  private lastError = '';
-  /** Batches dropped since close began. */
-  private droppedAtClose = 0;
-  private readonly backoff = new Backoff();
-  private readonly labels: { exporter: string };
-
-  constructor(
-    readonly exporter: PushExporter,
-    private readonly options: WorkerOptions,
-    private readonly self: SelfMetrics,
-    private readonly warn: (message: string) => void,
-  ) {
-    this.backoffMs = options.initialBackoffMs;
-    this.labels = { exporter: exporter.name };
-  }
-
-  enqueue(batch: ExportBatch): void {
-    if (this.queue.length >= this.options.maxQueue) {
-      this.queue.shift(); // batches are cumulative: the newer one carries everything
-      (this.self.dropped.inc as (l: object) => void)(this.labels);
-    }
-    this.queue.push(batch);
-    this.running ??= this.drain().finally(() => (this.running = undefined));
-  }
-
-  /** Resolves when the current queue has been worked off (delivered, or dropped). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  /**
-   * Delivers what is queued until `deadline`: failures past it drop instead
-   * of retrying, and an attempt still running at it is aborted. Returns what
-   * could not be delivered, if anything.
-   */
-  async settle(deadline: number): Promise<Undelivered | undefined> {
-    this.giveUpAt = deadline;
-    this.backoff.wake(); // cut a pending backoff short: retry now
-    const timer = setTimeout(() => this.attempting?.abort(new Error('shutdown deadline reached')), Math.max(0, deadline - Date.now()));
-    (timer as { unref?: () => void }).unref?.(); // the caller keeps the process alive while it waits
-    try {
-      while (this.running) await this.running;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.droppedAtClose === 0) return undefined;
-    return { exporter: this.exporter.name, batches: this.droppedAtClose, reason: this.lastError };
-  }
-
-  private async attempt(batch: ExportBatch): Promise<number | void> {
-    const controller = new AbortController();
-    this.attempting = controller;
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-    (timer as { unref?: () => void }).unref?.();
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    const context: ExportContext = {
-      signal: controller.signal,
-      sendErrors: (n) => (this.self.sendErrors.inc as (l: object, v: number) => void)(this.labels, n),
-    };
-    try {
-      // The race ends the attempt at once even if the exporter ignores the signal.
-      return await Promise.race([this.exporter.export(batch, context), aborted]);
-    } finally {
-      clearTimeout(timer);
-      this.attempting = undefined;
-    }
-  }
-
-  private async drain(): Promise<void> {
-    const inc = (c: SelfMetrics['exports'], n = 1) => (c.inc as (l: object, v: number) => void)(this.labels, n);
-    while (this.queue.length > 0) {
-      const batch = this.queue[0]!;
-      const start = performance.now();
-      try {
-        const bytes = await this.attempt(batch);
-        this.queue.shift();
-        inc(this.self.exports);
-        if (typeof bytes === 'number') inc(this.self.bytes, bytes);
-        (this.self.duration.observe as (l: object, v: number) => void)(this.labels, (performance.now() - start) / 1000);
-        this.backoffMs = this.options.initialBackoffMs;
-        if (this.failing) this.warn(`omnimeter: exporter ${this.exporter.name} recovered`);
-        this.failing = false;
-      } catch (error) {
-        inc(this.self.failures);
-        this.lastError = error instanceof Error ? error.message : String(error);
-        if (error instanceof RefusedExportError) {
-          this.queue.shift(); // retrying cannot help: drop this batch, deliver the next
-          inc(this.self.dropped);
-          this.warn(`omnimeter: exporter ${this.exporter.name}: batch refused (${this.lastError}); dropped`);
-          continue;
-        }
-        if (!this.failing) this.warn(`omnimeter: exporter ${this.exporter.name} failed (${this.lastError}); retrying with backoff`);
-        this.failing = true;
-        if (Date.now() >= this.giveUpAt) {
-          inc(this.self.dropped, this.queue.length);
-          this.droppedAtClose += this.queue.length;
-          this.queue.length = 0;
-          this.warn(`omnimeter: exporter ${this.exporter.name} could not deliver its final batch (${this.lastError}); dropped`);
-          return;
-        }
-        await this.backoff.wait(Math.min(this.backoffMs, Math.max(0, this.giveUpAt - Date.now())));
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs);
-      }
-    }
-  }
+interface Worker {
+  exporter: PushExporter;
+  delivery: DeliveryWorker<ExportBatch>;
 }
 
 export class ExportPipeline {
@@ -219,11 +106,31 @@ export class ExportPipeline {
   ) {
     const self = selfMetrics(metrics);
     const warn = options.warn ?? ((m: string) => console.warn(m));
-    this.workers = exporters.map((e) => new Worker(e.exporter, e.options, self, warn));
+    this.workers = exporters.map((e) => ({
+      exporter: e.exporter,
+      delivery: new DeliveryWorker(destination(e.exporter, self), e.options, warn),
+    }));
   }
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Names of the exporters that can drop their connection and open a fresh one. */
+  reconnectable(): string[] {
+    return this.workers.filter((w) => typeof w.exporter.reconnect === 'function').map((w) => w.exporter.name);
+  }
+
+  /**
+   * A recovery action: exporter `name` drops its connection (and cached
+   * address), then the waiting batch is retried at once. Resolves with
+   * whether that attempt delivered.
+   */
+  async reconnect(name: string): Promise<boolean> {
+    const worker = this.workers.find((w) => w.exporter.name === name);
+    if (!worker?.exporter.reconnect) throw new RangeError(`no reconnectable exporter named ${JSON.stringify(name)}`);
+    await worker.exporter.reconnect();
+    return worker.delivery.retryNow();
   }
 
   start(): void {
@@ -237,13 +144,13 @@ export class ExportPipeline {
     if (this.workers.length === 0) return;
     const families = await this.collect();
     const batch: ExportBatch = { families, timeMs: Date.now() };
-    for (const worker of this.workers) worker.enqueue(batch);
+    for (const worker of this.workers) worker.delivery.enqueue(batch);
   }
 
   /** Collects now and waits until every exporter has delivered it (retrying as usual). */
   async flush(): Promise<void> {
     await this.collectOnce();
-    await Promise.all(this.workers.map((w) => w.idle()));
+    await Promise.all(this.workers.map((w) => w.delivery.idle()));
   }
 
   /**
@@ -256,7 +163,11 @@ export class ExportPipeline {
     this.closed = true;
     clearInterval(this.timer);
     const collected = await beforeDeadline(this.collectOnce(), deadline);
-    const undelivered = (await Promise.all(this.workers.map((w) => w.settle(deadline)))).filter((u) => u !== undefined);
+    const unsent = await Promise.all(this.workers.map((w) => w.delivery.close(deadline)));
+    const undelivered: Undelivered[] = this.workers.flatMap((w, i) => {
+      const u = unsent[i];
+      return u ? [{ exporter: w.exporter.name, batches: u.items, reason: u.reason }] : [];
+    });
     if (collected === 'late')
       undelivered.push(
         ...this.workers.map((w) => ({
@@ -274,7 +185,6 @@ export class ExportPipeline {
     return undelivered;
   }
 }
-
 /** Waits for `work` until `deadline`; 'late' if it was still running then (it is left to finish on its own). */
 async function beforeDeadline(work: Promise<unknown>, deadline: number): Promise<'done' | 'late'> {
   let timer: ReturnType<typeof setTimeout> | undefined;

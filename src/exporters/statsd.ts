@@ -79,5 +79,7 @@ export function statsdExporter(config: StatsdConfig, name = 'statsd', resolve?: 
       return bytes;
     },
     close: () => transport.close(),
+    // Closed sockets are opened again on the next send (UDP also looks the host up again after a send error).
+    reconnect: () => transport.close(),
   };
 }

@@ -37,7 +37,9 @@ export function exporterChecks(
 ): void {
   sampler.history.want([EXPORTS, FAILURES], 3 * sampler.intervalMs);
   const state = new Map<string, { exports: number; failures: number; streak: number; lastSuccess?: number; since: number }>();
-  sampler.onSample((t) => {
+  // Runs on every sample and before a check reads the state, so a check run right after a
+  // refresh (a recovery action judged) sees the latest counters. Idempotent: it works on counter increases.
+  const update = (t: number) => {
     const value = (name: string) =>
       new Map(sampler.history.instant(parseSelector(name), t).map((s) => [s.labels.exporter ?? '', s.value] as const));
     const exports = value(EXPORTS);
@@ -48,10 +50,14 @@ export function exporterChecks(
       let s = state.get(name);
       if (!s) {
         state.set(name, (s = { exports: 0, failures: 0, streak: 0, since: t }));
-        registry.register(`exporter:${name}`, () => exporterStatus(name, state.get(name)!, sampler.scheduler.now(), config), {
-          critical: config.critical,
-          ...options,
-        });
+        registry.register(
+          `exporter:${name}`,
+          () => {
+            update(sampler.history.latest);
+            return exporterStatus(name, state.get(name)!, sampler.scheduler.now(), config);
+          },
+          { critical: config.critical, ...options },
+        );
       }
       if (e > s.exports) {
         s.streak = 0;
@@ -62,7 +68,8 @@ export function exporterChecks(
       s.exports = e;
       s.failures = f;
     }
-  });
+  };
+  sampler.onSample(update);
 }
 
 function exporterStatus(
@@ -77,11 +84,15 @@ function exporterStatus(
   return { status: s.streak >= config.unhealthyAfter ? 'unhealthy' : 'degraded', reason };
 }
 
-/** Registers `component:<name>` for each WebAssembly component as it appears. */
+/**
+ * Registers `component:<name>` for each WebAssembly component as it appears.
+ * `note` adds what the component's host is doing about a stopped instance.
+ */
 export function componentChecks(
   registry: HealthRegistry,
   sampler: Sampler,
   config: HealthConfig['components'],
+  note: (component: string) => string | undefined = () => undefined,
   options: CheckOptions = {},
 ): void {
   const windowMs = durationMs(config.window);
@@ -102,7 +113,10 @@ export function componentChecks(
       .instant(parseSelector(INSTANCE_HEALTHY), t)
       .filter((s) => s.labels.component === component && s.value === 0)
       .map((s) => s.labels.component_instance ?? '?');
-    if (trapped.length) return { status: 'unhealthy', reason: `instance(s) ${trapped.join(', ')} trapped and are isolated` };
+    if (trapped.length) {
+      const host = note(component);
+      return { status: 'unhealthy', reason: `instance(s) ${trapped.join(', ')} trapped and are isolated${host ? `: ${host}` : ''}` };
+    }
     const errors = ratio.evaluate(sampler.history, t).find((s) => s.labels.component === component)?.value;
     if (errors !== undefined && errors >= config.errorRatio)
       return { status: 'degraded', reason: `${(errors * 100).toFixed(1)}% of invocations failed over ${config.window}` };

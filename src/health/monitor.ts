@@ -8,6 +8,8 @@
  * streak and `backoffMs` apart, in the background; an attempt succeeds when
  * the check is no longer unhealthy right after it. Attempts and successes are
  * counted in omnimeter_health_recovery_{attempts,successes}_total{check}.
+ * An action that is not `due` (someone else, such as the component host, is
+ * already recovering) is neither run nor counted.
  */
 import type { Counter, Gauge, Histogram } from '../api/instruments.js';
 import type { Metrics } from '../api/metrics.js';
@@ -22,7 +24,12 @@ export interface RecoveryAction {
   run(): void | Promise<void>;
   /** Consecutive unhealthy runs before the first attempt. Default 1. */
   afterFailures?: number;
+  /** False while there is nothing for the action to do (another mechanism is on it). Default: always due. */
+  due?(): boolean;
 }
+
+/** Supplies the built-in action of a check that has none registered (checks that appear at runtime). */
+export type RecoveryProvider = (check: string) => RecoveryAction | undefined;
 
 export interface RecoveryPolicy {
   maxAttempts: number;
@@ -43,6 +50,7 @@ export class HealthMonitor {
   private readonly attempts: Counter<'check'>;
   private readonly successes: Counter<'check'>;
   private readonly actions = new Map<string, RecoveryAction>();
+  private readonly providers: RecoveryProvider[] = [];
   private readonly streaks = new Map<string, Streak>();
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -82,6 +90,21 @@ export class HealthMonitor {
     this.actions.set(check, action);
   }
 
+  /** Adds built-in actions; one registered with addRecovery for the same check wins. */
+  addProvider(provider: RecoveryProvider): void {
+    this.providers.push(provider);
+  }
+
+  private actionFor(check: string): RecoveryAction | undefined {
+    const explicit = this.actions.get(check);
+    if (explicit) return explicit;
+    for (const provider of this.providers) {
+      const action = provider(check);
+      if (action) return action;
+    }
+    return undefined;
+  }
+
   /** Records a report; on readiness runs, starts the recovery attempts that are due. */
   observe(report: HealthReport, scope: Scope): void {
     this.overallStatus.set({ scope }, STATUS_VALUE[report.status]);
@@ -92,7 +115,7 @@ export class HealthMonitor {
     if (scope !== 'readiness' || !this.policy) return;
     const now = this.scheduler.now();
     for (const c of report.checks) {
-      const action = this.actions.get(c.name);
+      const action = this.actionFor(c.name);
       if (!action) continue;
       let streak = this.streaks.get(c.name);
       if (c.status !== 'unhealthy') {
@@ -106,7 +129,8 @@ export class HealthMonitor {
         !streak.running &&
         streak.failures >= (action.afterFailures ?? 1) &&
         streak.attempts < this.policy.maxAttempts &&
-        now - streak.lastAttemptAt >= this.policy.backoffMs;
+        now - streak.lastAttemptAt >= this.policy.backoffMs &&
+        action.due?.() !== false;
       if (due) this.attempt(c.name, action, streak, now);
     }
   }

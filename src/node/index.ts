@@ -216,7 +216,7 @@ class NodeRuntime {
     this.pipeline = new ExportPipeline(() => metrics.registry.collect(), buildPushExporters(exporters, NODE_EXPORTERS), metrics, {
       intervalMs: parseDuration(config.collectionInterval)!,
     });
-    this.watch = buildWatch(metrics, config, programmatic.maxSeriesPerMetric ?? config.retention.maxSeries, programmatic);
+    this.watch = buildWatch(metrics, config, programmatic.maxSeriesPerMetric ?? config.retention.maxSeries, programmatic, this.pipeline);
     this.started = this.startEndpoints(exporters);
     this.started.catch((error: Error) => console.warn(error.message));
     this.pipeline.start();

@@ -11,7 +11,7 @@ import { Sampler } from '../alerting/sampler.js';
 import { durationMs } from '../config/alerting-schema.js';
 import type { MetricsConfig } from '../config/schema.js';
 import type { Scheduler } from '../core/scheduler.js';
-import { Health } from '../health/index.js';
+import { type ExporterRecovery, Health } from '../health/index.js';
 
 export interface WatchOptions {
   /** A manual clock for tests; default real time. */
@@ -29,7 +29,14 @@ export interface Watch {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
-export function buildWatch(metrics: Metrics, config: MetricsConfig, maxSeries: number, options: WatchOptions = {}): Watch {
+/** `exporters`: the export pipeline, for the reconnect recovery action. */
+export function buildWatch(
+  metrics: Metrics,
+  config: MetricsConfig,
+  maxSeries: number,
+  options: WatchOptions = {},
+  exporters?: ExporterRecovery,
+): Watch {
   const healthConfig = config.enabled && config.health?.enabled ? config.health : undefined;
   const alertingConfig = config.enabled && config.alerting?.enabled ? config.alerting : undefined;
   const intervals = [healthConfig && durationMs(healthConfig.interval), alertingConfig && durationMs(alertingConfig.evaluationInterval)];
@@ -37,7 +44,7 @@ export function buildWatch(metrics: Metrics, config: MetricsConfig, maxSeries: n
   const sampler = Number.isFinite(intervalMs)
     ? new Sampler({ collect: () => metrics.registry.collect(), intervalMs, scheduler: options.scheduler })
     : undefined;
-  const health = healthConfig && sampler && new Health({ config: healthConfig, metrics, sampler, maxSeries });
+  const health = healthConfig && sampler && new Health({ config: healthConfig, metrics, sampler, maxSeries, exporters });
   const alerting = alertingConfig && sampler && new Alerting({ config: alertingConfig, metrics, sampler, channels: options.alertChannels });
   return {
     health,

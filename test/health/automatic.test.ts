@@ -1,7 +1,7 @@
 /**
  * Automatic checks on createMetrics with a manual clock: a component that
- * traps makes readiness fail and is recovered by re-instantiation (attempts
- * and successes counted), an exporter's error streak degrades then fails its
+ * traps makes readiness fail and is recovered by an application's own
+ * action (attempts and successes counted; built-in actions: recovery.test.ts), an exporter's error streak degrades then fails its
  * check and clears on delivery, series-limit pressure degrades, an SLO breach
  * held for its window degrades; health is exposed as metrics.
  */
@@ -35,7 +35,7 @@ const statusOf = async (metrics: NodeMetrics, check: string) => {
 describe('component checks and recovery', () => {
   it('a trapped instance makes readiness 503-worthy; recovery re-instantiates it and is counted', async () => {
     const { metrics, scheduler, health } = build({ health: { enabled: true, interval: '10s', recovery: { backoff: '10s' } } });
-    const host = new ComponentHost({ metrics });
+    const host = new ComponentHost({ metrics, recovery: false }); // the application's own action, not the host's
     const hostile = host.load(readComponent(await componentDir('hostile')));
     let instance = hostile.instantiate('main');
     health.addRecovery('component:hostile', {
@@ -63,7 +63,7 @@ describe('component checks and recovery', () => {
 
   it('without recovery the component stays unhealthy and readiness fails', async () => {
     const { metrics, scheduler, health } = build({ health: { enabled: true, recovery: { enabled: false } } });
-    const host = new ComponentHost({ metrics });
+    const host = new ComponentHost({ metrics, recovery: false });
     const instance = host.load(readComponent(await componentDir('hostile'))).instantiate('main');
     expect(() => instance.call('misbehave', 3)).toThrow();
     await scheduler.advance(0);
@@ -99,7 +99,8 @@ describe('component checks and recovery', () => {
 
 describe('exporter checks', () => {
   const dirs: string[] = [];
-  afterEach(() => {
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((m) => m.shutdown())); // the exporter stops writing there first
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 

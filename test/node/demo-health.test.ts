@@ -1,8 +1,9 @@
 /**
  * The npm start demo's health and alerting: an incident raises the error
  * ratio (HighToolErrorRatio fires) and traps the flaky tool, and the demo's
- * own endpoint answers /readyz 503 naming the component (recovery off here,
- * so the failure stays visible; with it on, the instance is re-instantiated).
+ * own endpoint answers /readyz 503 naming the component and when its host
+ * will re-instantiate it; the host does, readiness is back, and health did
+ * not re-instantiate it a second time.
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO_CONFIG, startDemo } from '../../src/cli/demo.js';
@@ -27,10 +28,11 @@ describe('npm start demo: health and alerting', () => {
       rate: 100,
       log: (l) => lines.push(l),
       incidents: { firstAfterMs: 1500, cycleMs: 600_000, incidentMs: 600_000 },
+      componentRecovery: { initialDelayMs: 4000 },
       config: {
         ...DEMO_CONFIG,
         exporters: [{ type: 'prometheus', port }],
-        health: { ...DEMO_HEALTH_ALERTING.health, interval: '500ms', cache: '100ms', recovery: { enabled: false } },
+        health: { ...DEMO_HEALTH_ALERTING.health, interval: '500ms', cache: '100ms' },
         alerting: {
           ...alerting,
           evaluationInterval: '500ms',
@@ -43,10 +45,16 @@ describe('npm start demo: health and alerting', () => {
       const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`);
       expect((await readyz()).status).toBe(200);
       await until(async () => (await readyz()).status === 503);
-      expect(await (await readyz()).text()).toContain('unhealthy component:hostile: instance(s) demo trapped and are isolated');
+      expect(await (await readyz()).text()).toMatch(
+        /unhealthy component:hostile: instance\(s\) demo trapped and are isolated: demo stopped \(trap: .*\); the host re-instantiates it in \d+ s/,
+      );
       await until(() => demo.metrics.alerting!.alerts().some((a) => a.rule === 'HighToolErrorRatio' && a.state === 'firing'));
       await until(() => lines.some((l) => /^alert HighToolErrorRatio\{tool_name=.*\}: pending → firing/.test(l)));
       expect(lines.some((l) => l.startsWith('readiness: NOT READY (503)'))).toBe(true);
+      await until(async () => (await readyz()).status === 200); // the host re-instantiated the tool
+      const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(scrape).toMatch(/omnimeter_wasm_recoveries_total\{[^}]*component="hostile"[^}]*\} 1$/m);
+      expect(scrape).not.toMatch(/omnimeter_health_recovery_attempts_total\{check="component:hostile"\}/);
     } finally {
       await demo.stop();
     }
