@@ -9,7 +9,8 @@ const schema = JSON.parse(readFileSync(new URL('../../docs/snapshot.schema.json'
 const validate = new (Ajv2020 as unknown as typeof Ajv2020.default)({ strict: false }).compile(schema);
 
 /** min+gzip budget for omnimeter/browser: small enough to ship in real pages. */
-const BUDGET_BYTES = 16 * 1024;
+// 16 KiB until native histograms (issue 17) joined the core: their exponential buckets cost ~1 KB min+gzip (17,424 B measured).
+const BUDGET_BYTES = 18 * 1024;
 
 /** Bundles a source entry for the browser platform: what it pulls in, and its min+gzip size. */
 async function bundleForBrowser(path: string) {
