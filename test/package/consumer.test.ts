@@ -226,8 +226,11 @@ describe('the omnimeter command, however it is reached', () => {
     expect(ran.stdout).toContain('count-values -> 2');
     const port = await freePort();
     // The executable itself (npx would add npm's own handling of Ctrl-C): the demo must exit 0 after flushing.
-    const demo = await serveAndStop('./node_modules/.bin/omnimeter demo', project, commandEnv(port), port);
-    expect(demo.metrics).toMatch(/^mcp_tool_calls_total\{/m);
+    const toolCalls = /^mcp_tool_calls_total\{/m;
+    const demo = await serveAndStop('./node_modules/.bin/omnimeter demo', project, commandEnv(port), port, 240_000, (m) =>
+      toolCalls.test(m),
+    );
+    expect(demo.metrics).toMatch(toolCalls);
     expect(demo.stdout).toContain(`http://127.0.0.1:${port}/metrics`);
     expect(demo.stdout).toContain('port from OMNIMETER_PORT');
     expect(demo.status, demo.stderr).toBe(0);

@@ -60,7 +60,14 @@ export interface Served extends Ran {
  * (up to `readyMs`) for /metrics to answer 200, reads it, then sends SIGINT
  * to the whole process group, as Ctrl-C would, and waits for the end.
  */
-export async function serveAndStop(command: string, cwd: string, env: NodeJS.ProcessEnv, port: number, readyMs = 240_000): Promise<Served> {
+export async function serveAndStop(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  port: number,
+  readyMs = 240_000,
+  ready: (metrics: string) => boolean = (metrics) => metrics.length > 0,
+): Promise<Served> {
   const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
@@ -73,7 +80,8 @@ export async function serveAndStop(command: string, cwd: string, env: NodeJS.Pro
   void ended.then(() => (exited = true));
   let metrics = '';
   const deadline = Date.now() + readyMs;
-  while (!exited && Date.now() < deadline && !metrics) {
+  // Polls until the exposition is what the caller waits for (a server may answer before its first traffic).
+  while (!exited && Date.now() < deadline && !ready(metrics)) {
     await sleep(250);
     metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then(
       (r) => (r.ok ? r.text() : ''),
