@@ -46,6 +46,20 @@ const int = (min: number, max?: number) => {
   return max === undefined ? atLeast : atLeast.max(max, { error });
 };
 
+/** Extra headers sent with each request (HTTP headers, gRPC metadata). */
+const headers = (description: string) =>
+  z
+    .record(z.string(), z.string({ error: 'expected a string header value' }))
+    .default({})
+    .meta({ description });
+
+/** OpenTelemetry resource attributes. */
+const resourceAttributes = (description: string) =>
+  z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
+    .default({})
+    .meta({ description });
+
 const port = (description: string) => int(1, 65535).meta({ description });
 
 const host = (description: string) =>
@@ -271,14 +285,8 @@ export const OtlpExporterSchema = z
       .enum(['cumulative', 'delta'], { error: 'expected "cumulative" or "delta"' })
       .default('cumulative')
       .meta({ description: 'Aggregation temporality of sums and histograms.' }),
-    headers: z
-      .record(z.string(), z.string({ error: 'expected a string header value' }))
-      .default({})
-      .meta({ description: 'Extra HTTP headers (e.g. authentication).' }),
-    resource: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
-      .default({})
-      .meta({ description: 'Resource attributes, e.g. { "service.name": "api" }.' }),
+    headers: headers('Extra HTTP headers (e.g. authentication).'),
+    resource: resourceAttributes('Resource attributes, e.g. { "service.name": "api" }.'),
     timeout: duration('Request timeout.').default('10s'),
     ...pushCommon,
   })
@@ -290,10 +298,7 @@ const httpUrl = (description: string) =>
     .refine((u) => /^https?:/.test(u), { error: 'expected an http(s) URL' })
     .meta({ description });
 
-const httpHeaders = z
-  .record(z.string(), z.string({ error: 'expected a string header value' }))
-  .default({})
-  .meta({ description: 'Extra HTTP headers (e.g. authentication).' });
+const httpHeaders = headers('Extra HTTP headers (e.g. authentication).');
 
 export const RemoteWriteExporterSchema = z
   .strictObject({
@@ -429,14 +434,8 @@ export const MetricsConfigSchema = z
           .max(1, { error: 'expected a number in [0, 1]' })
           .default(1)
           .meta({ description: 'Fraction of new traces recorded (trace-id ratio); child spans follow their parent.' }),
-        headers: z
-          .record(z.string(), z.string({ error: 'expected a string header value' }))
-          .default({})
-          .meta({ description: 'Extra headers (gRPC: metadata), e.g. authentication.' }),
-        resource: z
-          .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }))
-          .default({})
-          .meta({ description: 'Resource attributes, e.g. { "service.name": "api" }.' }),
+        headers: headers('Extra headers (gRPC: metadata), e.g. authentication.'),
+        resource: resourceAttributes('Resource attributes, e.g. { "service.name": "api" }.'),
       })
       .default({ enabled: false, protocol: 'http/protobuf', sampleRatio: 1, headers: {}, resource: {} })
       .meta({ description: 'Trace export with the OpenTelemetry SDK (optional peer dependencies, loaded only when enabled).' }),

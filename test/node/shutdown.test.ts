@@ -6,11 +6,9 @@
 import { spawn } from 'node:child_process';
 import { type Server, createServer } from 'node:http';
 import { connect } from 'node:net';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/node/index.js';
+import { NODE_ENTRY, ROOT, bundleChild } from '../support/child.js';
 import { freePort } from '../support/ports.js';
 
 /** Resolves with the value, or 'still pending' if `ms` pass first. */
@@ -78,29 +76,15 @@ describe('shutdown deadline', () => {
 
   it('keeps the event loop alive until done: a failing exporter and nothing else no longer exits with code 13', async () => {
     const port = await freePort(); // nothing listens there: every attempt fails at once
-    const entry = new URL('../../src/node/index.ts', import.meta.url).pathname;
-    const root = new URL('../..', import.meta.url).pathname;
-    mkdirSync(join(root, '.cache'), { recursive: true });
-    const dir = mkdtempSync(join(root, '.cache', 'shutdown-'));
-    writeFileSync(
-      join(dir, 'child.ts'),
-      `import { createMetrics } from ${JSON.stringify(entry)};
+    const script = await bundleChild(
+      'shutdown-',
+      `import { createMetrics } from ${NODE_ENTRY};
        const m = createMetrics({ shutdownTimeout: '1500ms', exporters: [{ type: 'otlp', endpoint: 'http://127.0.0.1:${port}/v1/metrics', retry: { initialBackoff: '200ms', maxBackoff: '200ms' } }] }, {});
        m.counter('jobs_total', { help: 'j' }).inc();
        const report = await m.shutdownWithReport();
        console.log(JSON.stringify(report));`,
     );
-    await build({
-      entryPoints: [join(dir, 'child.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: join(dir, 'child.mjs'),
-      packages: 'external',
-      logLevel: 'silent',
-      absWorkingDir: root,
-    });
-    const child = spawn(process.execPath, [join(dir, 'child.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
