@@ -106,9 +106,10 @@ export interface MetricsOptions {
   clock?: { now(): number };
   /**
    * Decides at registration: returns the name to register under, or null to
-   * hand out a no-op instead (deny). Config filters compile to this.
+   * hand out a no-op instead (deny). `unit` is the metric's unit option as
+   * given ("" or absent for none). Config filters compile to this.
    */
-  filter?: (name: string, type: 'counter' | 'gauge' | 'histogram' | 'summary') => string | null;
+  filter?: (name: string, type: 'counter' | 'gauge' | 'histogram' | 'summary', unit?: string) => string | null;
   /** Default sampling rate of histograms, summaries and timers. Default 1. */
   samplingRate?: number;
   /**

@@ -356,8 +356,17 @@ export const ExporterSchema = z.discriminatedUnion(
 export const FilterSchema = z
   .union(
     [
-      z.strictObject({ accept: pattern.meta({ description: 'Keep metrics matching this pattern; later filters are not consulted.' }) }),
-      z.strictObject({ deny: pattern.meta({ description: 'Drop metrics matching this pattern (they become no-ops).' }) }),
+      z.strictObject({
+        accept: pattern.meta({
+          description:
+            'Keep metrics matching this pattern (the name as written or as Prometheus shows it); later filters are not consulted.',
+        }),
+      }),
+      z.strictObject({
+        deny: pattern.meta({
+          description: 'Drop metrics matching this pattern, as written or as Prometheus shows it (they become no-ops).',
+        }),
+      }),
       z.strictObject({
         rename: z.strictObject({
           pattern: regex.meta({ description: 'Regular expression matched against the whole name.' }),
@@ -373,8 +382,11 @@ export const FilterSchema = z
 export const ComponentSchema = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).default(true).meta({ description: "Record this component's metrics at all." }),
   labels: labelMap("Extra labels on this component's series.").default({}),
-  include: z.array(pattern).default([]).meta({ description: 'Only metric names matching one of these (empty: all).' }),
-  exclude: z.array(pattern).default([]).meta({ description: 'Never these metric names.' }),
+  include: z
+    .array(pattern)
+    .default([])
+    .meta({ description: 'Only metrics matching one of these, as written or as Prometheus shows them (empty: all).' }),
+  exclude: z.array(pattern).default([]).meta({ description: 'Never these metrics (names as written or as Prometheus shows them).' }),
   samplingRate: rate("Sampling rate of this component's histograms and summaries.").optional(),
 });
 

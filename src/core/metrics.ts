@@ -311,7 +311,8 @@ class Engine implements Metrics, FamilySource {
     let full = prefixed && !own ? this.prefix + name : name;
     assertMetricName(full);
     if (prefixed && !own && this.filter) {
-      const filtered = this.filter(full, type);
+      const unit = typeof options?.unit === 'string' ? options.unit : undefined; // validated below
+      const filtered = this.filter(full, type, unit);
       if (filtered === null) return undefined;
       full = filtered;
       assertMetricName(full);

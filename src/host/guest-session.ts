@@ -16,6 +16,7 @@ import type { CumulativeReading, GaugePolicy, MergeDescriptor, MergePort, MergeR
 import type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
 import type { MetricType } from '../api/snapshot.js';
 import { counterFamilyName } from '../core/names.js';
+import { type MetricNameMatcher, metricNameMatcher } from '../exposition/name-patterns.js';
 
 export type { GuestDescriptor, GuestUpdate, Op } from '../api/recorder.js';
 type MetricKind = MetricType;
@@ -86,14 +87,6 @@ export interface ComponentSettings {
   /** Sampling rate of the component's histograms and summaries. */
   samplingRate?: number;
 }
-
-const glob = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
 
 /** The identity of a descriptor: registering it again gives the same id. */
 function descriptorKey(d: GuestDescriptor): string {
@@ -182,7 +175,6 @@ export class GuestSession {
     if (!this.healthy) return this.reject('unhealthy');
     const settings = this.ctx.settings;
     if (settings?.enabled === false) return this.reject('disabled');
-    if (typeof desc?.name === 'string' && settings && !this.selected(desc.name, settings)) return this.reject('excluded');
     let key: string;
     try {
       const max = this.ctx.limits.maxStringLength;
@@ -192,6 +184,7 @@ export class GuestSession {
     } catch {
       return this.reject('invalid_metric'); // not shaped like a descriptor at all
     }
+    if (settings && typeof desc.name === 'string' && !this.selected(desc, settings)) return this.reject('excluded');
     const known = this.metricIds.get(key);
     if (known !== undefined) return known;
     if (this.metricIds.size >= this.ctx.limits.maxMetrics) return this.reject('metric_limit');
@@ -201,13 +194,18 @@ export class GuestSession {
     return id;
   }
 
-  private patterns: { include: RegExp[]; exclude: RegExp[] } | undefined;
+  private patterns: { include: MetricNameMatcher[]; exclude: MetricNameMatcher[] } | undefined;
 
-  /** Include/exclude patterns of the component's settings, compiled once. */
-  private selected(name: string, settings: ComponentSettings): boolean {
-    this.patterns ??= { include: (settings.include ?? []).map(glob), exclude: (settings.exclude ?? []).map(glob) };
+  /** Include/exclude patterns of the component's settings, compiled once; matched as config filters match. */
+  private selected(desc: GuestDescriptor, settings: ComponentSettings): boolean {
+    this.patterns ??= {
+      include: (settings.include ?? []).map(metricNameMatcher),
+      exclude: (settings.exclude ?? []).map(metricNameMatcher),
+    };
     const { include, exclude } = this.patterns;
-    return (include.length === 0 || include.some((r) => r.test(name))) && !exclude.some((r) => r.test(name));
+    const unit = typeof desc.unit === 'string' ? desc.unit : '';
+    const matches = (m: MetricNameMatcher) => m(desc.name, desc.kind, unit);
+    return (include.length === 0 || include.some(matches)) && !exclude.some(matches);
   }
 
   registerSeries(metricId: number, labelValues: string[]): number {

@@ -159,9 +159,9 @@ function combinedFilter(config: MetricsConfig, userFilter: ProgrammaticOnly['fil
   const filters = compileFilters(config.filters);
   const filter =
     filters.filter && userFilter
-      ? (name: string, type: Parameters<typeof userFilter>[1]) => {
-          const renamed = filters.filter!(name);
-          return renamed === null ? null : userFilter(renamed, type);
+      ? (name: string, type: Parameters<typeof userFilter>[1], unit?: string) => {
+          const renamed = filters.filter!(name, type, unit);
+          return renamed === null ? null : userFilter(renamed, type, unit);
         }
       : (filters.filter ?? userFilter);
   return { filter, commonLabels: filters.commonLabels };

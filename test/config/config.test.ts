@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { main } from '../../src/cli/main.js';
 import { configJsonSchema, configurationMarkdown, snapshotJsonSchema } from '../../src/config/docs.js';
-import { compileFilters } from '../../src/config/filters.js';
+import { compileFilters, globToRegExp } from '../../src/config/filters.js';
 import { applyEnvironment } from '../../src/config/load.js';
 import { freePort } from '../support/ports.js';
 import { ConfigError, createMetrics, loadConfig, parseConfig } from '../../src/node/index.js';
@@ -230,15 +231,48 @@ describe('createMetrics(config)', () => {
       { accept: 'app_keep_*' },
       { deny: 'app_*' },
     ]);
-    expect(filter!('legacy_keep_me')).toBe('app_keep_me');
-    expect(filter!('legacy_drop')).toBeNull();
-    expect(filter!('other')).toBe('other');
+    expect(filter!('legacy_keep_me', 'counter')).toBe('app_keep_me');
+    expect(filter!('legacy_drop', 'counter')).toBeNull();
+    expect(filter!('other', 'counter')).toBe('other');
     const metrics = createMetrics({ filters: [{ deny: 'debug_*' }, { commonLabels: { region: 'eu' } }] }, {});
     metrics.counter('debug_x_total', { help: 'd' }).inc();
     metrics.counter('kept_total', { help: 'k' }).inc();
     const families = await metrics.registry.collect();
     expect(families.map((f) => f.name)).not.toContain('debug_x');
     expect(families.find((f) => f.name === 'kept')!.series[0]!.labels).toContainEqual(['region', 'eu']);
+  });
+});
+
+describe('filter patterns', () => {
+  it('match a metric by the name it was written with and by the names /metrics shows for it', async () => {
+    const metrics = createMetrics(
+      { filters: [{ deny: 'mcp_server_operation_duration_seconds' }, { deny: 'jobs_done_total' }, { deny: 'queue.*' }] },
+      {},
+    );
+    metrics.histogram('mcp.server.operation.duration', { help: 'd', unit: 's' }).observe(1); // denied by its Prometheus name
+    metrics.counter('jobs.done', { help: 'j' }).inc(); // denied by its sample name
+    metrics.gauge('queue.depth', { help: 'q' }).set(1); // denied as written
+    metrics.histogram('mcp.client.operation.duration', { help: 'd', unit: 's' }).observe(1);
+    const text = await metrics.registry.expose('openmetrics');
+    expect(text).not.toMatch(/^mcp_server|^jobs|^queue/m);
+    expect(text).toMatch(/^mcp_client_operation_duration_seconds_count 1$/m);
+  });
+
+  it('treat everything but `*` literally (fast-check)', () => {
+    const literal = fc.string({ maxLength: 20 }).filter((s) => !s.includes('*'));
+    fc.assert(
+      fc.property(literal, fc.string({ minLength: 1, maxLength: 5 }), (s, extra) => {
+        const re = globToRegExp(s);
+        expect(re.test(s)).toBe(true);
+        expect(re.test(s + extra)).toBe(false);
+        expect(re.test(extra + s)).toBe(false);
+      }),
+    );
+    fc.assert(
+      fc.property(literal, literal, fc.string({ maxLength: 10 }), (head, tail, middle) => {
+        expect(globToRegExp(`${head}*${tail}`).test(head + middle + tail)).toBe(true);
+      }),
+    );
   });
 });
 

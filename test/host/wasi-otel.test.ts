@@ -156,6 +156,14 @@ describe('the wasi:otel metrics sink', () => {
     expect(rejected).toEqual({ not_mergeable: 1, excluded: 1, reserved_name: 1, invalid_update: 1, invalid_series: 1 });
   });
 
+  it('excludes a guest metric by the name Prometheus shows for it, as config filters do', async () => {
+    const { metrics, rejected, otel } = sink({ exclude: ['tool_calls_total'] });
+    expect(() => otel.export(rm(sum('tool.calls', [[{}, 1]]), sum('tool.errors', [[{}, 1]])))).toThrow(/1 data point/);
+    expect(await find(metrics, 'tool.calls')).toBeUndefined();
+    expect((await find(metrics, 'tool.errors'))?.value).toBe(1);
+    expect(rejected).toEqual({ excluded: 1 });
+  });
+
   it('throws the WIT error (a string) for a malformed export', () => {
     const { otel } = sink();
     expect(() => otel.export({} as never)).toThrow(/scope-metrics/);

@@ -50,7 +50,7 @@ describe('layering', () => {
     exposition: ['api', 'exposition'],
     backends: ['api', 'core', 'exposition', 'backends', 'component'],
     component: ['api', 'component'],
-    config: ['api', 'core', 'config'],
+    config: ['api', 'core', 'exposition', 'config'],
     exporters: ['api', 'core', 'exposition', 'config', 'exporters', 'build'],
     node: [
       'api',
