@@ -1,6 +1,10 @@
 // Micro-benchmark harness: each case is `(n) => void` running n operations
 // in its own loop. Cases of one group run interleaved, round after round, so
 // drift on a noisy machine hits them alike; the median round is reported.
+// Synchronous cases are timed in process CPU time (user + system): on a
+// shared machine the time a process waits for a core is not its cost, and
+// wall clock made ratios swing by 2x at load 10. Async cases wait on I/O and
+// other processes, so they keep wall clock.
 
 const now = () => process.hrtime.bigint();
 
@@ -31,9 +35,10 @@ export function measure(cases, { rounds = 9, targetMs = 60 } = {}) {
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {
       globalThis.gc?.();
-      const start = now();
+      const start = process.cpuUsage();
       cases[name](sizes[name]);
-      samples[name].push(Number(now() - start) / sizes[name]);
+      const cpu = process.cpuUsage(start);
+      samples[name].push(((cpu.user + cpu.system) * 1000) / sizes[name]);
     }
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
