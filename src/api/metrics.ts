@@ -85,6 +85,14 @@ export interface MetricsRegistry {
    * `name`. Returns a function that removes the hook.
    */
   addCollectHook(name: string, hook: () => void | Promise<void>): () => void;
+  /**
+   * Adds headers to every scrape's answer, read once its collection has run:
+   * what a collect hook learned about the collection (a cluster primary sets
+   * `X-Omnimeter-Partial` when workers did not answer). Returns a remover.
+   */
+  addResponseHeaders(source: () => Readonly<Record<string, string>> | undefined): () => void;
+  /** What every source of addResponseHeaders gives now. */
+  responseHeaders(): Record<string, string>;
 }
 
 export interface MetricsOptions {

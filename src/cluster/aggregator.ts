@@ -30,6 +30,14 @@ export type WorkerLink = (request: FlushRequest) => boolean;
 
 const IDENTITY_LABEL = 'worker';
 
+/** The header a scrape's answer carries when its collection missed workers. */
+export const PARTIAL_HEADER = 'x-omnimeter-partial';
+
+/** `missing=2; workers=w1,w3`: identities percent-encoded, so any identity makes a valid header. */
+export function partialHeaderValue(missing: readonly string[]): string {
+  return `missing=${missing.length}; workers=${missing.map(encodeURIComponent).join(',')}`;
+}
+
 interface Mapped {
   session: MergeSession;
   id: number;
@@ -137,6 +145,7 @@ export class WorkerAggregator {
   private readonly exits: Counter<'worker'>;
   private readonly rejected: Counter<'worker' | 'reason'>;
   private readonly removeHook: () => void;
+  private readonly removeHeaders: () => void;
 
   constructor(
     readonly metrics: Metrics,
@@ -161,6 +170,9 @@ export class WorkerAggregator {
       labelNames: ['worker', 'reason'],
     });
     this.removeHook = metrics.registry.addCollectHook('cluster', () => this.collect());
+    this.removeHeaders = metrics.registry.addResponseHeaders(() =>
+      this.missing.length > 0 ? { [PARTIAL_HEADER]: partialHeaderValue(this.missing) } : undefined,
+    );
   }
 
   policyOf(name: string): WorkerGaugePolicy {
@@ -228,6 +240,7 @@ export class WorkerAggregator {
   /** Stops collecting from workers; what they sent stays. */
   close(): void {
     this.removeHook();
+    this.removeHeaders();
     this.connections.clear();
   }
 }

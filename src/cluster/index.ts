@@ -13,7 +13,15 @@ import { type AggregatorOptions, WorkerAggregator, type WorkerConnection } from 
 import type { WorkerMessage } from './protocol.js';
 import { type WorkerChannel, type WorkerMetrics, type WorkerMetricsOptions, createWorkerMetrics } from './worker.js';
 
-export { WorkerAggregator, WorkerConnection, type AggregatorOptions, type WorkerGaugePolicy, type WorkerLink } from './aggregator.js';
+export {
+  PARTIAL_HEADER,
+  WorkerAggregator,
+  WorkerConnection,
+  partialHeaderValue,
+  type AggregatorOptions,
+  type WorkerGaugePolicy,
+  type WorkerLink,
+} from './aggregator.js';
 export { createWorkerMetrics, type WorkerChannel, type WorkerMetrics, type WorkerMetricsOptions } from './worker.js';
 
 /** The environment variable (cluster) or workerData key (threads) a worker's identity is read from. */

@@ -373,6 +373,8 @@ class DisabledMetrics implements Metrics {
       if (format === 'openmetrics') yield '# EOF\n';
     },
     addCollectHook: () => () => {},
+    addResponseHeaders: () => () => {},
+    responseHeaders: () => ({}),
     contentType: (format: 'prometheus' | 'openmetrics' = 'prometheus') =>
       format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8',
   };

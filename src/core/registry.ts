@@ -30,6 +30,7 @@ export class Registry implements MetricsRegistry {
   /** Every sample name in use, with the family that writes it. */
   private readonly samples = new Map<string, string>();
   private readonly collectHooks: { name: string; run: () => void | Promise<void> }[] = [];
+  private readonly headerSources: (() => Readonly<Record<string, string>> | undefined)[] = [];
 
   constructor(private readonly hooks: RegistryHooks) {}
 
@@ -83,6 +84,20 @@ export class Registry implements MetricsRegistry {
       const i = this.collectHooks.indexOf(hook);
       if (i >= 0) this.collectHooks.splice(i, 1);
     };
+  }
+
+  addResponseHeaders(source: () => Readonly<Record<string, string>> | undefined): () => void {
+    this.headerSources.push(source);
+    return () => {
+      const i = this.headerSources.indexOf(source);
+      if (i >= 0) this.headerSources.splice(i, 1);
+    };
+  }
+
+  responseHeaders(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const source of this.headerSources) Object.assign(headers, source());
+    return headers;
   }
 
   async collect(): Promise<FamilySnapshot[]> {

@@ -61,7 +61,8 @@ class Render {
 
   constructor(
     source: AsyncIterable<Buffer>,
-    private readonly headers: Record<string, string>,
+    /** Read when the answer starts: the collection has run by then (response headers depend on it). */
+    private readonly headers: () => Record<string, string>,
     private readonly gzipOk: boolean,
     private readonly onStreaming: () => void,
   ) {
@@ -79,7 +80,7 @@ class Render {
     }
     this.joinable = false;
     this.onStreaming();
-    const headers = this.gzipOk ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers;
+    const headers = this.gzipOk ? { ...this.headers(), 'content-encoding': 'gzip' } : this.headers();
     for (const sink of this.sinks) sink.start(200, headers);
     try {
       await this.pump(this.gzipOk ? gzipped(held, source) : rest(held, source));
@@ -94,7 +95,7 @@ class Render {
     const zipped = this.gzipOk && text.length >= GZIP_MIN_BYTES;
     // zlib's thread pool: the event loop stays free.
     const body = zipped ? await gzipAsync(text) : text;
-    const headers: Record<string, string> = { ...this.headers, 'content-length': String(body.length) };
+    const headers: Record<string, string> = { ...this.headers(), 'content-length': String(body.length) };
     if (zipped) headers['content-encoding'] = 'gzip';
     this.joinable = false;
     for (const sink of this.sinks) {
@@ -164,7 +165,11 @@ export class Scraper {
   private join(key: string, kind: ScrapeKind, gzipOk: boolean, sink: ScrapeSink): Render {
     let render = this.renders.get(key);
     if (!render?.joinable) {
-      const headers = { 'content-type': CONTENT_TYPE[kind], vary: 'Accept, Accept-Encoding' };
+      const headers = () => ({
+        ...this.registry.responseHeaders?.(), // optional: registries built elsewhere may not have it
+        'content-type': CONTENT_TYPE[kind],
+        vary: 'Accept, Accept-Encoding',
+      });
       const created = new Render(this.pieces(kind), headers, gzipOk, () => this.forget(key, created));
       render = created;
       this.renders.set(key, render);

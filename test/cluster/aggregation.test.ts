@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Aggregation, aggregateCluster, aggregateThreads } from '../../src/cluster/index.js';
+import { type Aggregation, PARTIAL_HEADER, aggregateCluster, aggregateThreads } from '../../src/cluster/index.js';
 import { CHANNEL } from '../../src/cluster/protocol.js';
 import { RELATIVE_ERROR, createMetrics } from '../../src/index.js';
 import type { Metrics } from '../../src/index.js';
@@ -196,6 +196,26 @@ function scenario(kind: 'cluster' | 'threads') {
     expect(aggregation.partial()).toEqual([]);
     expect(value(after, 'jobs', 'jobs_total', { kind: 'a' })).toBe(107);
     expect(value(after, 'omnimeter_cluster_worker_up', 'omnimeter_cluster_worker_up', { worker: 'w1' })).toBe(1);
+  });
+
+  it('flags a partial collection in the scrape response: X-Omnimeter-Partial names the missing worker, absent once complete', async () => {
+    const server = await serveMetrics(metrics.registry, { port: 0 });
+    try {
+      const url = `http://127.0.0.1:${server.port}/metrics`;
+      pool.send(2, { hang: 2500 });
+      const partial = await fetch(url);
+      expect(partial.status).toBe(200);
+      expect(partial.headers.get(PARTIAL_HEADER)).toBe('missing=1; workers=w2');
+      const body = await partial.text();
+      expect(body).toContain('omnimeter_cluster_workers_missing 1');
+      expect(body).toContain('jobs_total{kind="only-2"} 3'); // the others still answer; w2's earlier totals stay
+      await new Promise((r) => setTimeout(r, 1500)); // the hang ends
+      const complete = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
+      expect(complete.headers.get(PARTIAL_HEADER)).toBeNull();
+      expect(await complete.text()).toContain('omnimeter_cluster_workers_missing 0');
+    } finally {
+      await server.close();
+    }
   });
 
   it('reports a dead worker, keeps its totals, drops its gauges; a restart under the same identity carries on without double counting', async () => {
