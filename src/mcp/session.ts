@@ -28,7 +28,9 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
+import { AttributeSets, type Direction, type Target } from './attribute-sets.js';
 import { utf8Bytes } from './bytes.js';
+import { jsonUtf8Bytes } from './json-size.js';
 import type { McpInstruments, RoleInstruments, SideInstruments } from './instruments.js';
 import type { ResolvedOptions } from './options.js';
 import { contextFields, extractContext } from './propagation.js';
@@ -80,15 +82,12 @@ export interface PeerInfo {
   port?: number;
 }
 
-interface Operation {
+interface Operation extends Target {
   readonly side: Side;
   readonly method: string;
-  readonly tool: string | undefined;
   /** A request (counted in flight until answered), not a notification. */
   readonly request: boolean;
   readonly start: number;
-  /** The metric attributes known when it started (mcp.protocol.version is added at the end). */
-  readonly attributes: Attributes;
   readonly span: Span | undefined;
 }
 
@@ -106,14 +105,22 @@ function cancelType(reason: unknown): string {
   return typeof reason === 'string' && (/-32001\b/.test(reason) || /timed out/i.test(reason)) ? ERROR_TYPE.timeout : ERROR_TYPE.cancelled;
 }
 
-function targetOf(message: Message): { tool?: string; prompt?: string; uri?: string } {
+/** The params of a message, when they are an object. */
+function paramsOf(message: Message): (Record<string, unknown> & { _meta?: Record<string, unknown> }) | undefined {
   const params = message.params;
-  if (params === undefined || params === null || typeof params !== 'object') return {};
-  const method = message.method;
-  if (method === 'tools/call' && typeof params.name === 'string') return { tool: params.name };
-  if (method === 'prompts/get' && typeof params.name === 'string') return { prompt: params.name };
-  if (typeof params.uri === 'string') return { uri: params.uri };
-  return {};
+  return params !== null && typeof params === 'object' ? params : undefined;
+}
+
+/** `params.name` of the method that names its target so (`tools/call` a tool, `prompts/get` a prompt). */
+function nameOf(message: Message, method: string, of: 'tools/call' | 'prompts/get'): string | undefined {
+  if (method !== of) return undefined;
+  const name = paramsOf(message)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function uriOf(message: Message): string | undefined {
+  const uri = paramsOf(message)?.uri;
+  return typeof uri === 'string' ? uri : undefined;
 }
 
 const now = () => performance.now();
@@ -137,8 +144,8 @@ export class McpSession {
   private readonly role: RoleInstruments | undefined;
   /** Attributes every operation and session record starts with (transport, peer), rebuilt when the protocol version is learnt. */
   private base: Attributes = {};
-  /** UpDownCounter attributes per method (one object each, so the hot path builds none). */
-  private readonly activeAttributes = new Map<string, Attributes>();
+  /** Metric attribute objects, built once per distinct set (the hot path builds none). */
+  private readonly sets: AttributeSets;
 
   constructor(
     private readonly transport: TransportLike,
@@ -152,6 +159,7 @@ export class McpSession {
     this.networkProtocol = known?.protocol;
     this.tracer = options.tracerProvider?.getTracer('omnimeter/mcp');
     this.role = instruments?.[kind];
+    this.sets = new AttributeSets(options.legacy, options.resourceUriMetrics, this.networkTransport);
     this.rebuildBase();
     this.role?.activeSessions.add(1, this.sessionAttributes(false));
   }
@@ -239,7 +247,7 @@ export class McpSession {
   }
 
   /** A response (received or sent): ends the operation it answers, found among those `pending`. */
-  private answered(pending: Map<Id, Operation>, message: Message, direction: 'receive' | 'transmit'): void {
+  private answered(pending: Map<Id, Operation>, message: Message, direction: Direction): void {
     if (!isId(message.id)) return;
     const op = pending.get(message.id);
     if (op === undefined) return;
@@ -272,34 +280,45 @@ export class McpSession {
   // ----- operations -------------------------------------------------------------------------
 
   private begin(side: Side, method: string, message: Message, parent: Context): Operation | undefined {
-    const target = targetOf(message);
-    if (!this.options.selected(method, target.tool)) return undefined;
-    const attributes: Attributes = { [ATTR.methodName]: method };
-    if (target.tool !== undefined) {
-      attributes[ATTR.operationName] = 'execute_tool';
-      attributes[ATTR.toolName] = target.tool;
-    } else if (target.prompt !== undefined) attributes[ATTR.promptName] = target.prompt;
-    if (target.uri !== undefined && this.options.resourceUriMetrics) attributes[ATTR.resourceUri] = target.uri;
+    const tool = nameOf(message, method, 'tools/call');
+    if (!this.options.selected(method, tool)) return undefined;
+    const prompt = tool === undefined ? nameOf(message, method, 'prompts/get') : undefined;
+    const uri = tool === undefined && prompt === undefined ? uriOf(message) : undefined;
     const request = isId(message.id);
-    if (request) this.sideOf(side)?.activeRequests.add(1, this.activeOf(method));
-    let span: Span | undefined;
-    if (this.tracer) {
-      const spanAttributes = copyInto(copyInto({}, attributes), this.base);
-      if (target.uri !== undefined) spanAttributes[ATTR.resourceUri] = target.uri;
-      if (request) spanAttributes[ATTR.jsonrpcRequestId] = String(message.id);
-      const sessionId = this.transport.sessionId;
-      if (sessionId) spanAttributes[ATTR.sessionId] = sessionId;
-      if (target.tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
-        spanAttributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
-      const name = target.tool ?? target.prompt;
-      const links = side === 'server' ? this.ambientLink(parent) : undefined;
-      span = this.tracer.startSpan(
-        name === undefined ? method : `${method} ${name}`,
-        { kind: side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: spanAttributes, links },
-        parent,
-      );
-    }
-    return { side, method, tool: target.tool, request, start: now(), attributes, span };
+    if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
+    const span = this.tracer && this.startSpan(side, method, message, parent, tool, prompt, uri, request);
+    return { side, method, tool, prompt, uri, request, start: now(), span };
+  }
+
+  private startSpan(
+    side: Side,
+    method: string,
+    message: Message,
+    parent: Context,
+    tool: string | undefined,
+    prompt: string | undefined,
+    uri: string | undefined,
+    request: boolean,
+  ): Span {
+    const attributes: Attributes = { [ATTR.methodName]: method };
+    if (tool !== undefined) {
+      attributes[ATTR.operationName] = 'execute_tool';
+      attributes[ATTR.toolName] = tool;
+    } else if (prompt !== undefined) attributes[ATTR.promptName] = prompt;
+    copyInto(attributes, this.base);
+    if (uri !== undefined) attributes[ATTR.resourceUri] = uri;
+    if (request) attributes[ATTR.jsonrpcRequestId] = String(message.id);
+    const sessionId = this.transport.sessionId;
+    if (sessionId) attributes[ATTR.sessionId] = sessionId;
+    if (tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
+      attributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
+    const name = tool ?? prompt;
+    const links = side === 'server' ? this.ambientLink(parent) : undefined;
+    return (this.tracer as Tracer).startSpan(
+      name === undefined ? method : `${method} ${name}`,
+      { kind: side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes, links },
+      parent,
+    );
   }
 
   /** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
@@ -322,18 +341,12 @@ export class McpSession {
     } else if (op.tool !== undefined && response?.result?.isError === true) type = ERROR_TYPE.toolError;
     const sideInstruments = this.sideOf(op.side);
     if (sideInstruments !== undefined) {
-      // The operation's own object, finished in place (object spreads cost microseconds on this path).
-      const attributes = copyInto(op.attributes, this.base);
-      if (type !== undefined) attributes[ATTR.errorType] = type;
-      if (rpcCode !== undefined) attributes[ATTR.rpcStatusCode] = rpcCode;
-      for (const [from, to] of this.options.legacy) if (attributes[from] !== undefined) attributes[to] = attributes[from];
+      const attributes = this.sets.operation(op.method, op, type, rpcCode);
       sideInstruments.operationDuration.record((now() - op.start) / 1000, attributes);
-      if (op.request) sideInstruments.activeRequests.add(-1, this.activeOf(op.method));
+      if (op.request) sideInstruments.activeRequests.add(-1, this.sets.activeRequest(op.method));
       if (op.tool !== undefined) {
         const outcome = type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error';
-        const calls: Attributes = { [ATTR.toolName]: op.tool, [ATTR.outcome]: outcome };
-        for (const [from, to] of this.options.legacy) if (calls[from] !== undefined) calls[to] = calls[from];
-        sideInstruments.toolCalls.add(1, calls);
+        sideInstruments.toolCalls.add(1, this.sets.toolCall(op.tool, outcome));
       }
     }
     const span = op.span;
@@ -366,15 +379,6 @@ export class McpSession {
     return this.instruments?.[side];
   }
 
-  private activeOf(method: string): Attributes {
-    let attributes = this.activeAttributes.get(method);
-    if (attributes === undefined) {
-      attributes = { [ATTR.methodName]: method };
-      if (this.activeAttributes.size < 256) this.activeAttributes.set(method, attributes);
-    }
-    return attributes;
-  }
-
   // ----- session ----------------------------------------------------------------------------
 
   private rebuildBase(): void {
@@ -388,6 +392,7 @@ export class McpSession {
       if (this.peer.port !== undefined) base[ATTR.serverPort] = this.peer.port;
     }
     this.base = base;
+    this.sets.rebase(base);
   }
 
   /** Called by the fetch middleware when it learns where the server is. */
@@ -441,10 +446,9 @@ export class McpSession {
     this.role?.activeSessions.add(-1, this.sessionAttributes(false));
   }
 
-  private size(method: string, direction: 'receive' | 'transmit', message: Message): void {
+  private size(method: string, direction: Direction, message: Message): void {
     if (this.role === undefined || !this.options.messageSizes) return;
-    const attributes: Attributes = { [ATTR.methodName]: method, [ATTR.ioDirection]: direction };
-    if (this.networkTransport !== undefined) attributes[ATTR.networkTransport] = this.networkTransport;
-    this.role.messageSize.record(utf8Bytes(JSON.stringify(message)), attributes);
+    const bytes = jsonUtf8Bytes(message, utf8Bytes);
+    if (bytes !== undefined) this.role.messageSize.record(bytes, this.sets.messageSize(method, direction));
   }
 }

@@ -380,6 +380,80 @@ describe.each(SDK_PACKAGES)('with %s', (pkg) => {
     await metrics.shutdown();
   });
 
+  it('message sizes are the UTF-8 bytes of JSON.stringify of each message crossing the transport', async () => {
+    // The judge is V8's JSON.stringify and Buffer.byteLength on the messages as they cross:
+    // what the client sends is what the server receives, what reaches the client is what the server sent.
+    const metrics = createMetrics();
+    const server = buildServer(sdk);
+    instrumentServer(server, { metrics });
+    const client = new sdk.Client({ name: 'test-client', version: '1.0.0' });
+    const [clientTransport, serverTransport] = sdk.InMemoryTransport.createLinkedPair();
+    const bytes = { receive: 0, transmit: 0 };
+    const send = clientTransport.send.bind(clientTransport);
+    clientTransport.send = (message, options) => {
+      bytes.receive += Buffer.byteLength(JSON.stringify(message));
+      return send(message, options);
+    };
+    const serverSend = serverTransport.send.bind(serverTransport);
+    serverTransport.send = (message, options) => {
+      bytes.transmit += Buffer.byteLength(JSON.stringify(message));
+      return serverSend(message, options);
+    };
+    await server.connect(serverTransport);
+    await client.connect(clientTransport);
+    for (const text of ['plain', 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f', 'é € 😀 日本', 'lone \ud800 and \udc00'])
+      await client.callTool({ name: 'echo', arguments: { text } });
+    await client.callTool({ name: 'refuses', arguments: {} });
+    await client.getPrompt({ name: 'greet', arguments: { name: 'Zoë' } });
+    await client.callTool({ name: 'no-such-tool', arguments: { n: -1.5e-7, big: 1.2345678901234567e19 } });
+    const series = (await family(metrics, 'mcp.server.message.size'))?.series ?? [];
+    const sum = (direction: string) =>
+      series.filter((s) => s.labels.some(([k, v]) => k === 'network.io.direction' && v === direction)).reduce((t, s) => t + s.sum!, 0);
+    expect(sum('receive')).toBe(bytes.receive);
+    expect(sum('transmit')).toBe(bytes.transmit);
+    await client.close();
+    await server.close();
+    await metrics.shutdown();
+  });
+
+  it('keeps recording exactly past the bounded attribute caches (1,100 distinct tools)', async () => {
+    const metrics = createMetrics();
+    const server = new sdk.Server({ name: 'many', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(sdk.CallToolRequestSchema, async (request) => ({
+      content: [{ type: 'text' as const, text: request.params.name }],
+      isError: request.params.name.endsWith('7'),
+    }));
+    instrumentServer(server, { metrics, legacyAttributes: true });
+    const client = new sdk.Client({ name: 'c', version: '1.0.0' });
+    const [clientSide, serverSide] = sdk.InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    for (let i = 0; i < 1100; i++) await client.callTool({ name: `tool-${i}`, arguments: {} });
+    await client.callTool({ name: 'tool-1099', arguments: {} });
+    const calls = await family(metrics, 'mcp.server.tool.calls');
+    expect(calls?.series.length).toBe(1100);
+    for (const [name, outcome, value] of [
+      ['tool-0', 'success', 1],
+      ['tool-7', 'tool_error', 1],
+      ['tool-1099', 'success', 2],
+      ['tool-1097', 'tool_error', 1],
+    ] as const) {
+      const [one] = seriesWith(calls, { 'gen_ai.tool.name': name });
+      expect(attributesOf(one!)).toEqual({ 'gen_ai.tool.name': name, outcome, tool_name: name });
+      expect(one!.value).toBe(value);
+    }
+    const durations = seriesWith(await family(metrics, 'mcp.server.operation.duration'), { 'gen_ai.tool.name': 'tool-1099' });
+    expect(durations.map((s) => s.count)).toEqual([2]);
+    expect(attributesOf(durations[0]!)).toMatchObject({
+      'mcp.method.name': 'tools/call',
+      tool_name: 'tool-1099',
+      'mcp.protocol.version': expect.any(String),
+    });
+    await client.close();
+    await server.close();
+    await metrics.shutdown();
+  });
+
   it('instruments the low-level Server (setRequestHandler) as it does McpServer', async () => {
     const metrics = createMetrics();
     const server = new sdk.Server({ name: 'low-level', version: '1.0.0' }, { capabilities: { tools: {} } });
