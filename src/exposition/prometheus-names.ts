@@ -132,7 +132,9 @@ export function prometheusNaming(name: string, unit: string, type: MetricType, a
     if (type === 'counter' && base.endsWith('_total') && base.length > '_total'.length) base = base.slice(0, -'_total'.length);
     const word = prometheusUnit(unit, type, additive);
     if (word && base !== word && !base.endsWith(`_${word}`)) base = `${base}_${word}`;
-    naming = Object.freeze({ name: base, unit: word });
+    // OpenMetrics requires a family with a UNIT to end in `_<unit>`: a metric named
+    // just its unit ("bytes" in By) keeps its name and goes without the UNIT line.
+    naming = Object.freeze({ name: base, unit: base.endsWith(`_${word}`) ? word : '' });
     if (namings.size > 10_000) namings.clear();
     namings.set(key, naming);
   }

@@ -167,6 +167,8 @@ async function otelRegistry() {
   // Two keys that translate alike: one label, values joined with ";" by original key order.
   m.gauge('clash', { help: 'c', labelNames: ['a_b', 'a.b'] as const }).set({ a_b: 'second', 'a.b': 'first' }, 1);
   m.counter('legacy_total', { help: 'l' }).inc();
+  // Named exactly its unit: no suffix to add, and no UNIT line (OpenMetrics wants the name to end in _<unit>).
+  m.gauge('bytes', { help: 'b', unit: 'By' }).set(7);
   return m;
 }
 
@@ -186,6 +188,7 @@ describeWithTools(['python3-prometheus-client', 'promtool'], 'OpenTelemetry name
     expect(families.get('network_io_bytes')!.samples.find((s) => s.name === 'network_io_bytes_total')!.value).toBe(512);
     expect(families.get('clash')!.samples[0]!.labels).toEqual({ service_name: 'shop', a_b: 'first;second' });
     expect(families.get('legacy')!.samples.find((s) => s.name === 'legacy_total')).toBeDefined();
+    expect([families.get('bytes')!.unit, families.get('bytes')!.samples[0]!.value]).toEqual(['', 7]);
     await m.shutdown();
   });
 
