@@ -6,10 +6,17 @@
  * named by the same translation, so PromQL sees the same series either way.
  * The specification's rules are kept: `__name__` among the labels, labels
  * sorted by name, no empty label values.
+ *
+ * A native histogram family (`histogram(name, { native })`) is sent as a
+ * native histogram sample (`TimeSeries.histograms`, prompb.Histogram: the
+ * same spans and deltas as the protobuf exposition) under the family's
+ * name, and its classic series only when it has explicit `buckets`, as the
+ * protobuf exposition does. Other families are unchanged.
  */
-import type { FamilySnapshot, MetricType, SeriesSnapshot } from '../api/snapshot.js';
+import type { FamilySnapshot, MetricType, NativeHistogramPoint, SeriesSnapshot } from '../api/snapshot.js';
 import { prometheusNaming } from './prometheus-names.js';
-import { Writer } from './protobuf-writer.js';
+import { spansAndDeltas } from './prometheus-protobuf.js';
+import { VARINT, Writer } from './protobuf-writer.js';
 import { canonicalFloat, exposedLabels } from './text.js';
 
 export type Label = readonly [name: string, value: string];
@@ -17,6 +24,8 @@ export type Label = readonly [name: string, value: string];
 export interface RemoteSeries {
   readonly labels: readonly Label[];
   readonly value: number;
+  /** A native histogram sample instead of `value`. */
+  readonly histogram?: NativeHistogramPoint;
 }
 
 export interface RemoteWriteOptions {
@@ -49,6 +58,12 @@ function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: 
       push(name, series.value ?? 0);
       return;
     case 'histogram': {
+      // Native unless merged classic data reached the series (guests, /ingest, workers): then the native buckets miss it.
+      const native = series.native && series.native.count === series.count ? series.native : undefined;
+      if (native) {
+        out.push({ labels: seriesLabels(name, own, external), value: Number.NaN, histogram: native });
+        if (!family.native?.classic) return;
+      }
       const bounds = family.buckets ?? [];
       let cumulative = 0;
       (series.bucketCounts ?? []).forEach((count, i) => {
@@ -63,6 +78,35 @@ function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: 
   }
   push(`${name}_count`, series.count ?? 0);
   push(`${name}_sum`, series.sum ?? 0);
+}
+
+function buckets(w: Writer, spanField: number, list: NativeHistogramPoint['positive']): void {
+  const { spans, deltas } = spansAndDeltas(list);
+  for (const [offset, length] of spans) {
+    w.message(spanField, (s) => {
+      s.sint(1, offset);
+      s.uint(2, length);
+    });
+  }
+  w.packedVarint(spanField + 1, deltas, true);
+}
+
+/**
+ * prompb.Histogram (types.proto) as an integer histogram: count_int,
+ * zero_count_int, delta-encoded bucket counts. Native counts are whole
+ * numbers (API observations, sampled ones weighted by an integer). count is
+ * a oneof: written even at 0, so the receiver knows which kind it has.
+ */
+function histogram(w: Writer, n: NativeHistogramPoint, timeMs: number): void {
+  w.tag(1, VARINT);
+  w.varint(n.count);
+  w.double(3, n.sum);
+  w.sint(4, n.schema);
+  w.double(5, n.zeroThreshold);
+  w.uint(6, n.zeroCount);
+  buckets(w, 8, n.negative);
+  buckets(w, 11, n.positive);
+  w.int64(15, timeMs);
 }
 
 /** The series of one collection, in the order the families and their series came. */
@@ -88,10 +132,13 @@ export function encodeWriteRequest(
           l.string(2, value);
         });
       }
-      ts.message(2, (s) => {
-        s.double(1, series.value, true);
-        s.int64(2, timeMs);
-      });
+      if (series.histogram) ts.message(4, (h) => histogram(h, series.histogram!, timeMs));
+      else {
+        ts.message(2, (s) => {
+          s.double(1, series.value, true);
+          s.int64(2, timeMs);
+        });
+      }
     });
   }
   for (const family of families) {

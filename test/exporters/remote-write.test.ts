@@ -135,4 +135,57 @@ describeWithTools(['prometheus'], 'remote-write exporter against a real Promethe
     expect(await value('latency_seconds_count')).toBe(4);
     expect(await value('count_over_time(requests_total{route="/b"}[5m])')).toBeGreaterThanOrEqual(2); // history survived
   });
+
+  it('sends native histograms as prompb.Histogram: a Prometheus with native histograms answers histogram_count, _sum and _quantile', {
+    timeout: 90_000,
+  }, async () => {
+    prom = await startPrometheus([], ['--web.enable-remote-write-receiver', '--enable-feature=native-histograms']);
+    const metrics = createMetrics({
+      collectionInterval: '1h',
+      exporters: [{ type: 'remote-write', url: `${prom.url}/api/v1/write`, retry: { initialBackoff: '100ms', maxBackoff: '500ms' } }],
+    });
+    const latency = metrics.histogram('rpc_duration_seconds', { help: 'l', labelNames: ['route'] as const, native: { schema: 3 } });
+    const waits = metrics.histogram('wait_seconds', { help: 'w', buckets: [0.1, 1], native: true }); // classic alongside
+    const drift = metrics.histogram('drift_seconds', { help: 'd', native: { schema: 1 } }); // negative, zero and positive buckets
+    const fast = Array.from({ length: 1000 }, (_, i) => (i + 1) / 1000);
+    const slow = Array.from({ length: 40 }, (_, i) => 2 ** (i / 4));
+    for (const v of fast) latency.observe({ route: '/a' }, v);
+    for (const v of slow) latency.observe({ route: '/b' }, v);
+    for (const v of [0.05, 0.5, 0.7, 3]) waits.observe(v);
+    const drifts = [-8, -3, -0.5, 0, 0, 0.25, 1, 6, 6];
+    for (const v of drifts) drift.observe(v);
+    // Sampled 1 in 4: each kept observation counts 4.
+    const sampled = metrics.histogram('sampled_seconds', { help: 's', native: true, sampleRate: 0.25 });
+    for (const v of fast) sampled.observe(v);
+    const recorded = (await metrics.registry.collect()).find((f) => f.name === 'sampled_seconds')!.series[0]!.native!;
+    await metrics.flush();
+    await metrics.shutdown();
+
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(await value('histogram_count(rpc_duration_seconds{route="/a"})')).toBe(1000);
+    expect(await value('histogram_sum(rpc_duration_seconds{route="/a"})')).toBeCloseTo(sum(fast), 9);
+    expect(await value('histogram_count(rpc_duration_seconds{route="/b"})')).toBe(40);
+    expect(await value('rpc_duration_seconds_count')).toBe(0); // native only: no classic series without buckets
+    for (const [route, data] of [
+      ['/a', fast],
+      ['/b', slow],
+    ] as const) {
+      for (const q of [0.1, 0.5, 0.9, 0.99]) {
+        const exact = data[Math.ceil(q * data.length) - 1]!;
+        const got = await value(`histogram_quantile(${q}, rpc_duration_seconds{route="${route}"})`);
+        // Within one bucket of schema 3: a factor 2^(1/8).
+        expect(got / exact, `${route} q=${q}: ${got} vs ${exact}`).toBeLessThanOrEqual(2 ** (1 / 8) * (1 + 1e-9));
+        expect(got / exact, `${route} q=${q}: ${got} vs ${exact}`).toBeGreaterThanOrEqual(2 ** (-1 / 8) * (1 - 1e-9));
+      }
+    }
+    expect(await value('histogram_count(wait_seconds)')).toBe(4);
+    expect(await value('wait_seconds_bucket{le="1.0"}')).toBe(3);
+    expect(await value('wait_seconds_count')).toBe(4);
+    expect(await value('histogram_count(drift_seconds)')).toBe(drifts.length);
+    expect(await value('histogram_sum(drift_seconds)')).toBe(sum(drifts));
+    expect(await value('histogram_fraction(-10, 1e-9, drift_seconds)')).toBeCloseTo(5 / 9, 9); // negatives and the zero bucket
+    expect(recorded.count).toBe(1000);
+    expect(await value('histogram_count(sampled_seconds)')).toBe(recorded.count);
+    expect(await value('histogram_sum(sampled_seconds)')).toBeCloseTo(recorded.sum, 9);
+  });
 });
