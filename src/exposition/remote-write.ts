@@ -38,18 +38,42 @@ const METADATA_TYPE: Readonly<Record<MetricType, number>> = { counter: 1, gauge:
 
 const byName = (a: Label, b: Label) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
-function seriesLabels(name: string, own: readonly Label[], external: readonly Label[], extra?: Label): Label[] {
-  const labels = new Map<string, string>(external);
-  for (const [k, v] of own) labels.set(k, v);
-  if (extra) labels.set(extra[0], extra[1]);
-  labels.set('__name__', name);
-  return [...labels].filter(([, v]) => v !== '').sort(byName);
+/** A series' labels without `__name__`: external ones, then its own (which win), empty values dropped, sorted by name. */
+function baseLabels(own: readonly Label[], external: readonly Label[]): Label[] {
+  let merged: Label[];
+  if (external.length === 0) merged = own.slice();
+  else {
+    const labels = new Map<string, string>(external);
+    for (const [k, v] of own) labels.set(k, v);
+    merged = [...labels];
+  }
+  return merged.filter(([k, v]) => v !== '' && k !== '__name__').sort(byName);
+}
+
+/** Inserts `label` into a list sorted by name, keeping it sorted. */
+function insert(sorted: Label[], label: Label): void {
+  let i = sorted.length;
+  sorted.push(label);
+  while (i > 0 && sorted[i - 1]![0] > label[0]) {
+    sorted[i] = sorted[i - 1]!;
+    i--;
+  }
+  sorted[i] = label;
+}
+
+/** One sample's labels: the series' sorted base with `__name__` and `extra` (`le`, `quantile`: it replaces a label of its name). */
+function sampleLabels(base: readonly Label[], name: string, extra?: Label): Label[] {
+  const labels = extra ? base.filter(([k]) => k !== extra[0]) : base.slice();
+  if (extra && extra[1] !== '') insert(labels, extra);
+  insert(labels, ['__name__', name]);
+  return labels;
 }
 
 function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: readonly Label[], out: RemoteSeries[]): void {
   const { name } = prometheusNaming(family.name, family.unit, family.type, family.additive);
-  const own = exposedLabels(series.labels);
-  const push = (sample: string, value: number, extra?: Label) => out.push({ labels: seriesLabels(sample, own, external, extra), value });
+  // Sorted once per series; each sample adds its name (and le or quantile).
+  const base = baseLabels(exposedLabels(series.labels), external);
+  const push = (sample: string, value: number, extra?: Label) => out.push({ labels: sampleLabels(base, sample, extra), value });
   switch (family.type) {
     case 'counter':
       push(`${name}_total`, series.value ?? 0);
@@ -61,7 +85,7 @@ function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: 
       // Native unless merged classic data reached the series (guests, /ingest, workers): then the native buckets miss it.
       const native = series.native && series.native.count === series.count ? series.native : undefined;
       if (native) {
-        out.push({ labels: seriesLabels(name, own, external), value: Number.NaN, histogram: native });
+        out.push({ labels: sampleLabels(base, name), value: Number.NaN, histogram: native });
         if (!family.native?.classic) return;
       }
       const bounds = family.buckets ?? [];
