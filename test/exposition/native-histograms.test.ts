@@ -73,7 +73,8 @@ describe('exponential bucket index', () => {
           const buckets = r.positive.length + r.negative.length;
           if (r.schema > -4) expect(buckets).toBeLessThanOrEqual(maxBuckets);
           // The bound is on the span in use (lowest to highest bucket, both signs together), which bounds memory.
-          const span = (list: readonly (readonly [number, number])[]) => (list.length === 0 ? 0 : list[list.length - 1]![0] - list[0]![0] + 1);
+          const span = (list: readonly (readonly [number, number])[]) =>
+            list.length === 0 ? 0 : list[list.length - 1]![0] - list[0]![0] + 1;
           if (r.schema > -4) expect(span(r.positive) + span(r.negative)).toBeLessThanOrEqual(maxBuckets);
           const total = r.zeroCount + [...r.positive, ...r.negative].reduce((n, [, c]) => n + c, 0);
           expect(total).toBe(values.length);
