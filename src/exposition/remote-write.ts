@@ -69,39 +69,63 @@ function sampleLabels(base: readonly Label[], name: string, extra?: Label): Labe
   return labels;
 }
 
-function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: readonly Label[], out: RemoteSeries[]): void {
+/** The same labels as sampleLabels, written as `Label` messages in order without building the list. */
+function writeLabels(w: Writer, base: readonly Label[], name: string, extra: Label | undefined): void {
+  const skip = extra?.[0];
+  const e = extra !== undefined && extra[1] !== '' ? extra : undefined;
+  let nameDue = true;
+  let extraDue = e !== undefined;
+  let n = 0;
+  for (;;) {
+    while (n < base.length && base[n]![0] === skip) n++;
+    const next = n < base.length ? base[n]![0] : undefined;
+    if (nameDue && (!extraDue || '__name__' < e![0]) && (next === undefined || '__name__' < next)) {
+      w.pair(1, '__name__', name);
+      nameDue = false;
+    } else if (extraDue && (next === undefined || e![0] < next)) {
+      w.pair(1, e![0], e![1]);
+      extraDue = false;
+    } else if (next === undefined) return;
+    else w.pair(1, next, base[n++]![1]);
+  }
+}
+
+/** One sample of a series: its labels (the sorted base plus name and extra), and a value or a native histogram. */
+type SampleSink = (base: readonly Label[], name: string, value: number, extra?: Label, native?: NativeHistogramPoint) => void;
+
+function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: readonly Label[], sample: SampleSink): void {
   const { name } = prometheusNaming(family.name, family.unit, family.type, family.additive);
   // Sorted once per series; each sample adds its name (and le or quantile).
   const base = baseLabels(exposedLabels(series.labels), external);
-  const push = (sample: string, value: number, extra?: Label) => out.push({ labels: sampleLabels(base, sample, extra), value });
   switch (family.type) {
     case 'counter':
-      push(`${name}_total`, series.value ?? 0);
+      sample(base, `${name}_total`, series.value ?? 0);
       return;
     case 'gauge':
-      push(name, series.value ?? 0);
+      sample(base, name, series.value ?? 0);
       return;
     case 'histogram': {
       // Native unless merged classic data reached the series (guests, /ingest, workers): then the native buckets miss it.
       const native = series.native && series.native.count === series.count ? series.native : undefined;
       if (native) {
-        out.push({ labels: sampleLabels(base, name), value: Number.NaN, histogram: native });
+        sample(base, name, Number.NaN, undefined, native);
         if (!family.native?.classic) return;
       }
       const bounds = family.buckets ?? [];
       let cumulative = 0;
-      (series.bucketCounts ?? []).forEach((count, i) => {
-        cumulative += count;
-        push(`${name}_bucket`, cumulative, ['le', canonicalFloat(bounds[i] ?? Infinity)]);
-      });
+      const counts = series.bucketCounts ?? [];
+      for (let i = 0; i < counts.length; i++) {
+        cumulative += counts[i]!;
+        sample(base, `${name}_bucket`, cumulative, ['le', canonicalFloat(bounds[i] ?? Infinity)]);
+      }
       break;
     }
     case 'summary':
-      (family.quantiles ?? []).forEach((q, i) => push(name, series.quantileValues?.[i] ?? NaN, ['quantile', canonicalFloat(q)]));
+      (family.quantiles ?? []).forEach((q, i) => sample(base, name, series.quantileValues?.[i] ?? NaN, ['quantile', canonicalFloat(q)]));
       break;
   }
-  push(`${name}_count`, series.count ?? 0);
-  push(`${name}_sum`, series.sum ?? 0);
+  sample(base, `${name}_count`, series.count ?? 0);
+  sample(base, `${name}_sum`, series.sum ?? 0);
 }
 
 function buckets(w: Writer, spanField: number, list: NativeHistogramPoint['positive']): void {
@@ -137,7 +161,9 @@ function histogram(w: Writer, n: NativeHistogramPoint, timeMs: number): void {
 export function toRemoteSeries(families: readonly FamilySnapshot[], options: RemoteWriteOptions = {}): RemoteSeries[] {
   const external = Object.entries(options.externalLabels ?? {});
   const out: RemoteSeries[] = [];
-  for (const family of families) for (const series of family.series) familySeries(family, series, external, out);
+  const sample: SampleSink = (base, name, value, extra, native) =>
+    out.push({ labels: sampleLabels(base, name, extra), value, ...(native ? { histogram: native } : {}) });
+  for (const family of families) for (const series of family.series) familySeries(family, series, external, sample);
   return out;
 }
 
@@ -148,23 +174,24 @@ export function encodeWriteRequest(
   options: RemoteWriteOptions = {},
 ): Uint8Array<ArrayBuffer> {
   const w = new Writer();
-  for (const series of toRemoteSeries(families, options)) {
-    w.message(1, (ts) => {
-      for (const [name, value] of series.labels) {
-        ts.message(1, (l) => {
-          l.string(1, name);
-          l.string(2, value);
-        });
-      }
-      if (series.histogram) ts.message(4, (h) => histogram(h, series.histogram!, timeMs));
-      else {
-        ts.message(2, (s) => {
-          s.double(1, series.value, true);
-          s.int64(2, timeMs);
-        });
-      }
-    });
-  }
+  const external = Object.entries(options.externalLabels ?? {});
+  // Written as they come: no list of samples or label arrays in between.
+  const sample: SampleSink = (base, name, value, extra, native) => {
+    const series = w.open(1);
+    writeLabels(w, base, name, extra);
+    if (native) {
+      const h = w.open(4);
+      histogram(w, native, timeMs);
+      w.close(h);
+    } else {
+      const s = w.open(2);
+      w.double(1, value, true);
+      w.int64(2, timeMs);
+      w.close(s);
+    }
+    w.close(series);
+  };
+  for (const family of families) for (const series of family.series) familySeries(family, series, external, sample);
   for (const family of families) {
     const naming = prometheusNaming(family.name, family.unit, family.type, family.additive);
     w.message(3, (m) => {

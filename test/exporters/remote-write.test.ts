@@ -1,7 +1,10 @@
 import { type Server, createServer } from 'node:http';
 import fc from 'fast-check';
 import SnappyJS from 'snappyjs';
+import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FamilySnapshot } from '../../src/api/snapshot.js';
+import { encodeWriteRequest, toRemoteSeries } from '../../src/exposition/remote-write.js';
 import { snappyCompress } from '../../src/exposition/snappy.js';
 import { createMetrics } from '../../src/node/index.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
@@ -43,6 +46,62 @@ async function scriptedReceiver(statuses: number[]) {
   const { port } = server.address() as { port: number };
   return { requests, url: `http://127.0.0.1:${port}/api/v1/write`, close: () => new Promise((r) => server.close(r)) };
 }
+
+describe('WriteRequest labels', () => {
+  // The labels part of prompb's WriteRequest, read by protobufjs (other fields are skipped as unknown).
+  const WriteRequest = protobuf.Root.fromJSON({
+    nested: {
+      WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
+      TimeSeries: { fields: { labels: { rule: 'repeated', type: 'Label', id: 1 } } },
+      Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+    },
+  }).lookupType('WriteRequest');
+
+  it('are written sorted by name, __name__ and le/quantile in place, external ones under the own, empty ones dropped', () => {
+    const name = fc.constantFrom('a', 'Z', 'le', 'quantile', 'zone', '_x', 'b_c', 'M');
+    const value = fc.constantFrom('', 'v', 'é', 'x y');
+    const labels = fc.dictionary(name, value, { maxKeys: 5 });
+    fc.assert(
+      fc.property(
+        fc.array(labels, { minLength: 1, maxLength: 4 }),
+        labels,
+        fc.constantFrom('counter', 'histogram', 'summary'),
+        (sets, external, type) => {
+          const family: FamilySnapshot = {
+            name: 'probe',
+            help: 'p',
+            unit: '',
+            type,
+            labelNames: [],
+            buckets: type === 'histogram' ? [1] : undefined,
+            quantiles: type === 'summary' ? [0.5] : undefined,
+            series: sets.map((set) => ({
+              labels: Object.entries(set),
+              value: 1,
+              count: 1,
+              sum: 1,
+              bucketCounts: [1, 0],
+              quantileValues: [1],
+            })),
+          } as unknown as FamilySnapshot;
+          const options = { externalLabels: external };
+          const decoded = WriteRequest.toObject(WriteRequest.decode(encodeWriteRequest([family], 1, options)), { defaults: true }) as {
+            timeseries: { labels: { name: string; value: string }[] }[];
+          };
+          const expected = toRemoteSeries([family], options).map((s) => s.labels.map(([n, v]) => ({ name: n, value: v })));
+          expect(decoded.timeseries.map((t) => t.labels)).toEqual(expected);
+          for (const series of expected) {
+            const names = series.map((l) => l.name);
+            expect(names).toEqual([...names].sort());
+            expect(new Set(names).size).toBe(names.length);
+            expect(series.every((l) => l.value !== '')).toBe(true);
+            expect(names).toContain('__name__');
+          }
+        },
+      ),
+    );
+  });
+});
 
 describe('remote-write exporter: protocol and failures', () => {
   it('sends the headers remote write 1.0 requires; drops a 400 at once but retries 429 and 5xx', async () => {
