@@ -186,19 +186,8 @@ const VALUES = new Float64Array(4096);
   target('exemplar-enabled `observe`, no active span, vs exemplars off', `${cost.toFixed(2)}x`, '<= 1.10x', cost <= 1.1);
 }
 
-// --- native histograms (issue #17) ----------------------------------------------
+// --- native histograms (issue #17); their observe rows are in bench/scale-out.mjs ----
 {
-  const classic = createMetrics().histogram('nh_off_seconds', { help: 'h' }).labels({});
-  const native = createMetrics().histogram('nh_on_seconds', { help: 'h', native: true }).labels({});
-  const o = measure({
-    'histogram observe, classic (11 buckets)': (n) => {
-      for (let i = 0; i < n; i++) classic.observe(VALUES[i & 4095]);
-    },
-    'histogram observe, native (schema 3) + classic': (n) => {
-      for (let i = 0; i < n; i++) native.observe(VALUES[i & 4095]);
-    },
-  });
-  record('native histograms (issue #17)', o);
   const m = createMetrics();
   const h = m.histogram('nh_expo_seconds', { help: 'e', labelNames: ['route'], native: true });
   for (let i = 0; i < 1000; i++) for (let j = 0; j < 5; j++) h.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
@@ -357,6 +346,12 @@ const fiveExporters = createNodeMetrics(
 {
   const { benchHost } = await import('./host.mjs');
   await benchHost(record, target);
+}
+
+// --- beyond one process: remote write, cluster merge, native observe (issue #17) ---
+{
+  const { benchScaleOut } = await import('./scale-out.mjs');
+  await benchScaleOut(record, target);
 }
 
 // --- MCP instrumentation (issue #15) -------------------------------------------

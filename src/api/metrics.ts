@@ -41,7 +41,7 @@ export interface HistogramOptions<N extends string> extends MetricOptions<N>, Sa
 export interface NativeHistogramOptions {
   /** Starting resolution, an integer from -4 to 8. Default 3 (8 buckets per power of two, ~4.4% error). */
   schema?: number;
-  /** Bucket limit; beyond it neighbours merge (the schema goes down). Default 160. */
+  /** Bucket limit: the buckets in use may span at most this many (both signs together); beyond it neighbours merge (the schema goes down). Default 160. */
   maxBuckets?: number;
   /** Observations of at most this magnitude count as zero. Default 2^-128. */
   zeroThreshold?: number;

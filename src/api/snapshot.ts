@@ -72,7 +72,7 @@ export interface Exemplar {
 export interface NativeHistogramSpec {
   /** Starting resolution, -4 to 8: bucket boundaries at powers of 2^(2^-schema). */
   readonly schema: number;
-  /** Most buckets (positive and negative together) before the schema is reduced. */
+  /** Most buckets the series may span, lowest to highest in use (positive and negative together), before the schema is reduced. */
   readonly maxBuckets: number;
   /** Observations of at most this magnitude count in the zero bucket. */
   readonly zeroThreshold: number;

@@ -1,7 +1,7 @@
 /**
  * The Prometheus protobuf exposition: a stream of length-delimited
  * `io.prometheus.client.MetricFamily` messages (prometheus/client_model's
- * metrics.proto). It is the only format that carries native histograms, and
+ * metrics.proto). It is the only scrape format that carries native histograms, and
  * Prometheus asks for it first in `Accept` when native histograms are on.
  * Names and labels are translated as in the text formats (prometheus-names.ts).
  */
@@ -15,8 +15,12 @@ export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.
 // metrics.proto: MetricType
 const TYPE = { counter: 0, gauge: 1, summary: 2, histogram: 4 } as const;
 
-/** Spans (offset from the previous span's end, length) and count deltas of sorted sparse buckets. */
-function spansAndDeltas(buckets: readonly (readonly [number, number])[]) {
+/**
+ * Spans (offset from the previous span's end, length) and count deltas of
+ * sorted sparse buckets: the layout both client_model's Histogram and remote
+ * write's prompb.Histogram use.
+ */
+export function spansAndDeltas(buckets: readonly (readonly [number, number])[]) {
   const spans: [offset: number, length: number][] = [];
   const deltas: number[] = [];
   let next = 0;

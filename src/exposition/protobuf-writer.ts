@@ -65,15 +65,19 @@ export class Writer {
     this.buf[this.length++] = Number(v);
   }
 
-  /** Starts a length-delimited field whose length is not known yet; returns where its length byte is. */
-  private open(field: number): number {
+  /**
+   * Starts a nested message written by the calls that follow, until
+   * `close(returned position)`: what `message` does, without a closure (for
+   * per-sample loops).
+   */
+  open(field: number): number {
     this.tag(field, LENGTH);
     this.reserve(1);
     return this.length++;
   }
 
-  /** Writes the length of what followed `open`, moving it right when the length takes more than a byte. */
-  private close(at: number): void {
+  /** Ends the message `open` started: writes its length, moving it right when the length takes more than a byte. */
+  close(at: number): void {
     let size = this.length - at - 1;
     const extra = varintSize(size) - 1;
     if (extra > 0) {
@@ -156,6 +160,14 @@ export class Writer {
     this.reserve(value.length);
     this.buf.set(value, this.length);
     this.length += value.length;
+  }
+
+  /** A nested message of two strings (fields 1 and 2): a label, a key-value pair. */
+  pair(field: number, key: string, value: string): void {
+    const at = this.open(field);
+    this.string(1, key);
+    this.string(2, value);
+    this.close(at);
   }
 
   /** A nested message, written by `write` into this same writer. */

@@ -1,7 +1,10 @@
 import { type Server, createServer } from 'node:http';
 import fc from 'fast-check';
 import SnappyJS from 'snappyjs';
+import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FamilySnapshot } from '../../src/api/snapshot.js';
+import { encodeWriteRequest, toRemoteSeries } from '../../src/exposition/remote-write.js';
 import { snappyCompress } from '../../src/exposition/snappy.js';
 import { createMetrics } from '../../src/node/index.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
@@ -43,6 +46,62 @@ async function scriptedReceiver(statuses: number[]) {
   const { port } = server.address() as { port: number };
   return { requests, url: `http://127.0.0.1:${port}/api/v1/write`, close: () => new Promise((r) => server.close(r)) };
 }
+
+describe('WriteRequest labels', () => {
+  // The labels part of prompb's WriteRequest, read by protobufjs (other fields are skipped as unknown).
+  const WriteRequest = protobuf.Root.fromJSON({
+    nested: {
+      WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
+      TimeSeries: { fields: { labels: { rule: 'repeated', type: 'Label', id: 1 } } },
+      Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+    },
+  }).lookupType('WriteRequest');
+
+  it('are written sorted by name, __name__ and le/quantile in place, external ones under the own, empty ones dropped', () => {
+    const name = fc.constantFrom('a', 'Z', 'le', 'quantile', 'zone', '_x', 'b_c', 'M');
+    const value = fc.constantFrom('', 'v', 'é', 'x y');
+    const labels = fc.dictionary(name, value, { maxKeys: 5 });
+    fc.assert(
+      fc.property(
+        fc.array(labels, { minLength: 1, maxLength: 4 }),
+        labels,
+        fc.constantFrom('counter', 'histogram', 'summary'),
+        (sets, external, type) => {
+          const family: FamilySnapshot = {
+            name: 'probe',
+            help: 'p',
+            unit: '',
+            type,
+            labelNames: [],
+            buckets: type === 'histogram' ? [1] : undefined,
+            quantiles: type === 'summary' ? [0.5] : undefined,
+            series: sets.map((set) => ({
+              labels: Object.entries(set),
+              value: 1,
+              count: 1,
+              sum: 1,
+              bucketCounts: [1, 0],
+              quantileValues: [1],
+            })),
+          } as unknown as FamilySnapshot;
+          const options = { externalLabels: external };
+          const decoded = WriteRequest.toObject(WriteRequest.decode(encodeWriteRequest([family], 1, options)), { defaults: true }) as {
+            timeseries: { labels: { name: string; value: string }[] }[];
+          };
+          const expected = toRemoteSeries([family], options).map((s) => s.labels.map(([n, v]) => ({ name: n, value: v })));
+          expect(decoded.timeseries.map((t) => t.labels)).toEqual(expected);
+          for (const series of expected) {
+            const names = series.map((l) => l.name);
+            expect(names).toEqual([...names].sort());
+            expect(new Set(names).size).toBe(names.length);
+            expect(series.every((l) => l.value !== '')).toBe(true);
+            expect(names).toContain('__name__');
+          }
+        },
+      ),
+    );
+  });
+});
 
 describe('remote-write exporter: protocol and failures', () => {
   it('sends the headers remote write 1.0 requires; drops a 400 at once but retries 429 and 5xx', async () => {
@@ -134,5 +193,58 @@ describeWithTools(['prometheus'], 'remote-write exporter against a real Promethe
     expect(await value('latency_seconds_bucket{le="1.0"}')).toBe(3);
     expect(await value('latency_seconds_count')).toBe(4);
     expect(await value('count_over_time(requests_total{route="/b"}[5m])')).toBeGreaterThanOrEqual(2); // history survived
+  });
+
+  it('sends native histograms as prompb.Histogram: a Prometheus with native histograms answers histogram_count, _sum and _quantile', {
+    timeout: 90_000,
+  }, async () => {
+    prom = await startPrometheus([], ['--web.enable-remote-write-receiver', '--enable-feature=native-histograms']);
+    const metrics = createMetrics({
+      collectionInterval: '1h',
+      exporters: [{ type: 'remote-write', url: `${prom.url}/api/v1/write`, retry: { initialBackoff: '100ms', maxBackoff: '500ms' } }],
+    });
+    const latency = metrics.histogram('rpc_duration_seconds', { help: 'l', labelNames: ['route'] as const, native: { schema: 3 } });
+    const waits = metrics.histogram('wait_seconds', { help: 'w', buckets: [0.1, 1], native: true }); // classic alongside
+    const drift = metrics.histogram('drift_seconds', { help: 'd', native: { schema: 1 } }); // negative, zero and positive buckets
+    const fast = Array.from({ length: 1000 }, (_, i) => (i + 1) / 1000);
+    const slow = Array.from({ length: 40 }, (_, i) => 2 ** (i / 4));
+    for (const v of fast) latency.observe({ route: '/a' }, v);
+    for (const v of slow) latency.observe({ route: '/b' }, v);
+    for (const v of [0.05, 0.5, 0.7, 3]) waits.observe(v);
+    const drifts = [-8, -3, -0.5, 0, 0, 0.25, 1, 6, 6];
+    for (const v of drifts) drift.observe(v);
+    // Sampled 1 in 4: each kept observation counts 4.
+    const sampled = metrics.histogram('sampled_seconds', { help: 's', native: true, sampleRate: 0.25 });
+    for (const v of fast) sampled.observe(v);
+    const recorded = (await metrics.registry.collect()).find((f) => f.name === 'sampled_seconds')!.series[0]!.native!;
+    await metrics.flush();
+    await metrics.shutdown();
+
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(await value('histogram_count(rpc_duration_seconds{route="/a"})')).toBe(1000);
+    expect(await value('histogram_sum(rpc_duration_seconds{route="/a"})')).toBeCloseTo(sum(fast), 9);
+    expect(await value('histogram_count(rpc_duration_seconds{route="/b"})')).toBe(40);
+    expect(await value('rpc_duration_seconds_count')).toBe(0); // native only: no classic series without buckets
+    for (const [route, data] of [
+      ['/a', fast],
+      ['/b', slow],
+    ] as const) {
+      for (const q of [0.1, 0.5, 0.9, 0.99]) {
+        const exact = data[Math.ceil(q * data.length) - 1]!;
+        const got = await value(`histogram_quantile(${q}, rpc_duration_seconds{route="${route}"})`);
+        // Within one bucket of schema 3: a factor 2^(1/8).
+        expect(got / exact, `${route} q=${q}: ${got} vs ${exact}`).toBeLessThanOrEqual(2 ** (1 / 8) * (1 + 1e-9));
+        expect(got / exact, `${route} q=${q}: ${got} vs ${exact}`).toBeGreaterThanOrEqual(2 ** (-1 / 8) * (1 - 1e-9));
+      }
+    }
+    expect(await value('histogram_count(wait_seconds)')).toBe(4);
+    expect(await value('wait_seconds_bucket{le="1.0"}')).toBe(3);
+    expect(await value('wait_seconds_count')).toBe(4);
+    expect(await value('histogram_count(drift_seconds)')).toBe(drifts.length);
+    expect(await value('histogram_sum(drift_seconds)')).toBe(sum(drifts));
+    expect(await value('histogram_fraction(-10, 1e-9, drift_seconds)')).toBeCloseTo(5 / 9, 9); // negatives and the zero bucket
+    expect(recorded.count).toBe(1000);
+    expect(await value('histogram_count(sampled_seconds)')).toBe(recorded.count);
+    expect(await value('histogram_sum(sampled_seconds)')).toBeCloseTo(recorded.sum, 9);
   });
 });
