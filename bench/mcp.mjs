@@ -26,7 +26,7 @@ export const REALISTIC_TOOL_CALL_US = 1000;
 
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 /** Rounds per view and calls per round (MCP_BENCH_ROUNDS, MCP_BENCH_CALLS, MCP_BENCH_HOOK_CALLS override). */
-const ROUNDS = env('MCP_BENCH_ROUNDS', 31);
+const ROUNDS = env('MCP_BENCH_ROUNDS', 51);
 const CALLS = env('MCP_BENCH_CALLS', 200);
 const HOOK_CALLS = env('MCP_BENCH_HOOK_CALLS', 5000);
 

@@ -195,7 +195,7 @@ export class McpSession {
     if (typeof method === 'string') {
       if (this.protocolVersion === undefined) this.versionFromHeaders(extra);
       if (isId(message.id)) {
-        const op = this.begin('server', method, message, this.extractParent(message));
+        const op = this.begin('server', method, message);
         if (op === undefined) return inner?.(message, extra);
         this.incoming.set(message.id, op);
         this.size(method, 'receive', message);
@@ -203,7 +203,7 @@ export class McpSession {
         return context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
       }
       if (method === 'notifications/cancelled') this.cancelled(this.incoming, message);
-      const op = this.begin('server', method, message, this.extractParent(message));
+      const op = this.begin('server', method, message);
       if (op === undefined) return inner?.(message, extra);
       this.size(method, 'receive', message);
       try {
@@ -225,7 +225,7 @@ export class McpSession {
     const method = message.method;
     if (typeof method === 'string') {
       if (method === 'notifications/cancelled') this.cancelled(this.outgoing, message);
-      const op = this.begin('client', method, message, context.active());
+      const op = this.begin('client', method, message);
       if (op === undefined) return send(message, options);
       const out = this.inject(message, op);
       this.size(method, 'transmit', out);
@@ -272,21 +272,23 @@ export class McpSession {
     return { ...message, params: { ...params, _meta: { ...params._meta, ...fields } } };
   }
 
-  private extractParent(message: Message): Context {
+  /** The span's parent: for a received message, the context its `_meta` carries (else the active one). */
+  private parentOf(side: Side, message: Message): Context {
     const active = context.active();
-    return (this.tracer && extractContext(active, message.params?._meta)) || active;
+    return (side === 'server' && extractContext(active, message.params?._meta)) || active;
   }
 
   // ----- operations -------------------------------------------------------------------------
 
-  private begin(side: Side, method: string, message: Message, parent: Context): Operation | undefined {
+  private begin(side: Side, method: string, message: Message): Operation | undefined {
     const tool = nameOf(message, method, 'tools/call');
     if (!this.options.selected(method, tool)) return undefined;
     const prompt = tool === undefined ? nameOf(message, method, 'prompts/get') : undefined;
     const uri = tool === undefined && prompt === undefined ? uriOf(message) : undefined;
     const request = isId(message.id);
     if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
-    const span = this.tracer && this.startSpan(side, method, message, parent, tool, prompt, uri, request);
+    // Without a tracer provider nothing here touches the context API: no parent, no span.
+    const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
     return { side, method, tool, prompt, uri, request, start: now(), span };
   }
 
@@ -294,7 +296,6 @@ export class McpSession {
     side: Side,
     method: string,
     message: Message,
-    parent: Context,
     tool: string | undefined,
     prompt: string | undefined,
     uri: string | undefined,
@@ -313,6 +314,7 @@ export class McpSession {
     if (tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
       attributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
     const name = tool ?? prompt;
+    const parent = this.parentOf(side, message);
     const links = side === 'server' ? this.ambientLink(parent) : undefined;
     return (this.tracer as Tracer).startSpan(
       name === undefined ? method : `${method} ${name}`,
