@@ -89,6 +89,8 @@ interface Operation extends Target {
   readonly request: boolean;
   readonly start: number;
   readonly span: Span | undefined;
+  /** The session's base attributes when it started (on its span already; rebuilt objects mean something changed). */
+  readonly base: Attributes;
 }
 
 const isId = (id: unknown): id is Id => typeof id === 'string' || typeof id === 'number';
@@ -289,7 +291,7 @@ export class McpSession {
     if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
     // Without a tracer provider nothing here touches the context API: no parent, no span.
     const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
-    return { side, method, tool, prompt, uri, request, start: now(), span };
+    return { side, method, tool, prompt, uri, request, start: now(), span, base: this.base };
   }
 
   private startSpan(
@@ -353,10 +355,13 @@ export class McpSession {
     }
     const span = op.span;
     if (span === undefined) return;
-    if (this.protocolVersion !== undefined) span.setAttribute(ATTR.protocolVersion, this.protocolVersion);
-    if (this.peer.address !== undefined && op.side === 'client') {
-      span.setAttribute(ATTR.serverAddress, this.peer.address);
-      if (this.peer.port !== undefined) span.setAttribute(ATTR.serverPort, this.peer.port);
+    // Learnt while it ran (the protocol version at initialize, the peer at the first HTTP request): add it now.
+    if (op.base !== this.base) {
+      if (this.protocolVersion !== undefined) span.setAttribute(ATTR.protocolVersion, this.protocolVersion);
+      if (this.peer.address !== undefined && op.side === 'client') {
+        span.setAttribute(ATTR.serverAddress, this.peer.address);
+        if (this.peer.port !== undefined) span.setAttribute(ATTR.serverPort, this.peer.port);
+      }
     }
     if (op.tool !== undefined && this.options.recordToolResults && response?.result !== undefined && type === undefined)
       span.setAttribute(ATTR.toolCallResult, JSON.stringify(response.result));
