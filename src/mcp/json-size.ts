@@ -64,33 +64,34 @@ const hasOwn = Object.prototype.hasOwnProperty;
 class Unserializable extends Error {}
 class TooDeep extends Error {}
 
-/** Bytes of `value` as a member value (`key` is its name or index), or -1 where JSON.stringify omits it (undefined, functions, symbols). */
+/** Bytes of a member value (`key` is its name or index), or -1 where JSON.stringify omits it (undefined, functions, symbols). */
 function valueBytes(key: string | number, input: unknown, depth: number): number {
-  let value = input;
-  if (value !== null && (typeof value === 'object' || typeof value === 'bigint')) {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') value = toJSON.call(value, String(key));
+  if (input !== null && (typeof input === 'object' || typeof input === 'bigint')) {
+    const toJSON = (input as { toJSON?: unknown }).toJSON;
+    // Called once: what toJSON returns is serialized as it is, its own toJSON ignored.
+    if (typeof toJSON === 'function') return bareBytes(toJSON.call(input, String(key)), depth);
   }
-  switch (typeof value) {
+  return bareBytes(input, depth);
+}
+
+/** Bytes of a value after its toJSON step, or -1 where JSON.stringify omits it. */
+function bareBytes(input: unknown, depth: number): number {
+  switch (typeof input) {
     case 'string':
-      return jsonStringBytes(value);
+      return jsonStringBytes(input);
     case 'number':
-      return numberBytes(value);
+      return numberBytes(input);
     case 'boolean':
-      return value ? 4 : 5;
+      return input ? 4 : 5;
     case 'undefined':
     case 'function':
     case 'symbol':
       return -1;
-    case 'bigint':
-      throw new Unserializable();
   }
-  if (value === null) return 4;
-  if (value instanceof Number) return numberBytes(Number(value));
-  if (value instanceof String) return jsonStringBytes(String(value));
-  if (value instanceof Boolean) return value.valueOf() ? 4 : 5;
-  if (value instanceof BigInt) throw new Unserializable();
+  if (input === null) return 4;
+  if (typeof input === 'bigint') throw new Unserializable();
   if (depth >= MAX_DEPTH) throw new TooDeep();
+  const value = input as object;
   if (Array.isArray(value)) {
     const length = value.length;
     let bytes = length > 1 ? length + 1 : 2; // brackets and commas
@@ -99,6 +100,14 @@ function valueBytes(key: string | number, input: unknown, depth: number): number
       bytes += item < 0 ? 4 : item;
     }
     return bytes;
+  }
+  // Boxed primitives (new Number(1)) serialize as their value; plain objects, the common case, skip the checks.
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    if (value instanceof Number) return numberBytes(Number(value));
+    if (value instanceof String) return jsonStringBytes(String(value));
+    if (value instanceof Boolean) return value.valueOf() ? 4 : 5;
+    if (value instanceof BigInt) throw new Unserializable();
   }
   const object = value as Record<string, unknown>;
   let bytes = 2;

@@ -40,7 +40,10 @@ export interface McpInstrumentationOptions {
   recordToolArguments?: boolean;
   /** Record `gen_ai.tool.call.result` on tools/call spans (opt-in: may hold sensitive data). Default false. */
   recordToolResults?: boolean;
-  /** Record message sizes (serializes each message once more to count its bytes). Default true. */
+  /**
+   * Record message sizes: the UTF-8 bytes of each message as JSON.stringify writes it, counted by
+   * walking the message (json-size.ts), not by serializing it again. Default true.
+   */
   messageSizes?: boolean;
   /**
    * `network.transport` of the sessions: detected from the transport class

@@ -89,6 +89,8 @@ interface Operation extends Target {
   readonly request: boolean;
   readonly start: number;
   readonly span: Span | undefined;
+  /** The session's base attributes when it started (on its span already; rebuilt objects mean something changed). */
+  readonly base: Attributes;
 }
 
 const isId = (id: unknown): id is Id => typeof id === 'string' || typeof id === 'number';
@@ -195,7 +197,7 @@ export class McpSession {
     if (typeof method === 'string') {
       if (this.protocolVersion === undefined) this.versionFromHeaders(extra);
       if (isId(message.id)) {
-        const op = this.begin('server', method, message, this.extractParent(message));
+        const op = this.begin('server', method, message);
         if (op === undefined) return inner?.(message, extra);
         this.incoming.set(message.id, op);
         this.size(method, 'receive', message);
@@ -203,7 +205,7 @@ export class McpSession {
         return context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
       }
       if (method === 'notifications/cancelled') this.cancelled(this.incoming, message);
-      const op = this.begin('server', method, message, this.extractParent(message));
+      const op = this.begin('server', method, message);
       if (op === undefined) return inner?.(message, extra);
       this.size(method, 'receive', message);
       try {
@@ -225,7 +227,7 @@ export class McpSession {
     const method = message.method;
     if (typeof method === 'string') {
       if (method === 'notifications/cancelled') this.cancelled(this.outgoing, message);
-      const op = this.begin('client', method, message, context.active());
+      const op = this.begin('client', method, message);
       if (op === undefined) return send(message, options);
       const out = this.inject(message, op);
       this.size(method, 'transmit', out);
@@ -272,29 +274,30 @@ export class McpSession {
     return { ...message, params: { ...params, _meta: { ...params._meta, ...fields } } };
   }
 
-  private extractParent(message: Message): Context {
+  /** The span's parent: for a received message, the context its `_meta` carries (else the active one). */
+  private parentOf(side: Side, message: Message): Context {
     const active = context.active();
-    return (this.tracer && extractContext(active, message.params?._meta)) || active;
+    return (side === 'server' && extractContext(active, message.params?._meta)) || active;
   }
 
   // ----- operations -------------------------------------------------------------------------
 
-  private begin(side: Side, method: string, message: Message, parent: Context): Operation | undefined {
+  private begin(side: Side, method: string, message: Message): Operation | undefined {
     const tool = nameOf(message, method, 'tools/call');
     if (!this.options.selected(method, tool)) return undefined;
     const prompt = tool === undefined ? nameOf(message, method, 'prompts/get') : undefined;
     const uri = tool === undefined && prompt === undefined ? uriOf(message) : undefined;
     const request = isId(message.id);
     if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
-    const span = this.tracer && this.startSpan(side, method, message, parent, tool, prompt, uri, request);
-    return { side, method, tool, prompt, uri, request, start: now(), span };
+    // Without a tracer provider nothing here touches the context API: no parent, no span.
+    const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
+    return { side, method, tool, prompt, uri, request, start: now(), span, base: this.base };
   }
 
   private startSpan(
     side: Side,
     method: string,
     message: Message,
-    parent: Context,
     tool: string | undefined,
     prompt: string | undefined,
     uri: string | undefined,
@@ -313,6 +316,7 @@ export class McpSession {
     if (tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
       attributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
     const name = tool ?? prompt;
+    const parent = this.parentOf(side, message);
     const links = side === 'server' ? this.ambientLink(parent) : undefined;
     return (this.tracer as Tracer).startSpan(
       name === undefined ? method : `${method} ${name}`,
@@ -351,10 +355,13 @@ export class McpSession {
     }
     const span = op.span;
     if (span === undefined) return;
-    if (this.protocolVersion !== undefined) span.setAttribute(ATTR.protocolVersion, this.protocolVersion);
-    if (this.peer.address !== undefined && op.side === 'client') {
-      span.setAttribute(ATTR.serverAddress, this.peer.address);
-      if (this.peer.port !== undefined) span.setAttribute(ATTR.serverPort, this.peer.port);
+    // Learnt while it ran (the protocol version at initialize, the peer at the first HTTP request): add it now.
+    if (op.base !== this.base) {
+      if (this.protocolVersion !== undefined) span.setAttribute(ATTR.protocolVersion, this.protocolVersion);
+      if (this.peer.address !== undefined && op.side === 'client') {
+        span.setAttribute(ATTR.serverAddress, this.peer.address);
+        if (this.peer.port !== undefined) span.setAttribute(ATTR.serverPort, this.peer.port);
+      }
     }
     if (op.tool !== undefined && this.options.recordToolResults && response?.result !== undefined && type === undefined)
       span.setAttribute(ATTR.toolCallResult, JSON.stringify(response.result));

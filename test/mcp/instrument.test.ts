@@ -135,6 +135,8 @@ describe.each(SDK_PACKAGES)('with %s', (pkg) => {
         .sort(),
     ).toEqual([SpanKind.SERVER, SpanKind.CLIENT].sort());
     expect(byName(spans, 'notifications/initialized')).toHaveLength(2);
+    // initialize learns the protocol version only from its response: both of its spans get it at the end.
+    for (const span of byName(spans, 'initialize')) expect(span.attributes['mcp.protocol.version']).toBe(sdk.LATEST_PROTOCOL_VERSION);
 
     const expected = {
       'mcp.method.name': 'tools/call',

@@ -87,6 +87,10 @@ describe('jsonUtf8Bytes', () => {
       Object.defineProperty({ shown: 1 }, 'hidden', { value: 2, enumerable: false }),
       [new Number(3), new String('x"'), new Boolean(false)],
       { toJSON: () => undefined },
+      // toJSON is called once: what it returns is serialized as it is, even a Date or another object with toJSON.
+      { toJSON: () => new Date(0) },
+      { a: { toJSON: () => ({ toJSON: () => 'never called', x: 1 }) } },
+      { toJSON: () => new Number(5) },
       { n: 1e21, m: 1.5e-7, big: 1.2345678901234567e19, neg: -999999999999999, max: Number.MAX_VALUE, min: Number.MIN_VALUE },
     ];
     for (const value of cases) expect(bytesOf(value)).toBe(judge(value));
