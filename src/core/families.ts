@@ -354,13 +354,13 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   /** Every series with the layout of its labels, table by table, the overflow series last. */
   private *everySeries(): Generator<readonly [S, LabelLayout]> {
     const entry: [S, LabelLayout] = [undefined as unknown as S, this.layout];
-    for (const s of this.table.all) {
+    for (const s of this.table.all()) {
       entry[0] = s;
       yield entry;
     }
     for (const { table, layout } of this.openTables.values()) {
       entry[1] = layout;
-      for (const s of table.all) {
+      for (const s of table.all()) {
         entry[0] = s;
         yield entry;
       }

@@ -1,6 +1,7 @@
 import type { LabelValue } from '../api/instruments.js';
 import { MetricsError, describeValue } from './errors.js';
 import { LIMITS } from './limits.js';
+import { Interner, TupleIndex } from './tuple-index.js';
 
 /** What the table needs of a series; instruments extend it. */
 export interface SeriesBase {
@@ -30,20 +31,23 @@ export interface SeriesTableOptions<S extends SeriesBase> {
 
 const KEY_SEPARATOR = '\u0000';
 
-type Node<S> = Map<string, Node<S> | S>;
-
 /**
- * Maps label sets to series. Lookup walks one Map per label, keyed by the
- * values in declared order: no key string is built on the hot path. A miss
- * validates the label object fully and creates the series.
+ * Maps label sets to series. Each label's values are interned to small ids
+ * (one Map per label name, shared by all series), and the id tuple is looked
+ * up in an open-addressing index of typed arrays (TupleIndex): no key string
+ * and no per-series Map or Set entry. A miss validates the label object
+ * fully and creates the series.
  */
 export class SeriesTable<S extends SeriesBase> {
   private readonly names: readonly string[];
-  private root: Node<S> = new Map();
+  /** @internal per label name, value -> id; read by compiled lookups. */
+  readonly interned: readonly Interner[];
+  /** @internal the id-tuple index; read by compiled lookups. */
+  readonly ix: TupleIndex<S>;
+  /** Scratch id tuple for the generic paths. */
+  private readonly scratch: Uint32Array;
   private single: S | undefined;
   private overflow: S | undefined;
-  /** Every live series, in creation order (exposition order). */
-  readonly all = new Set<S>();
   /** Expired series a user still holds a handle to, by label key. */
   private retired = new Map<string, WeakRef<S>>();
 
@@ -52,11 +56,32 @@ export class SeriesTable<S extends SeriesBase> {
 
   constructor(private readonly options: SeriesTableOptions<S>) {
     this.names = options.labelNames;
+    this.interned = this.names.map(() => new Interner());
+    this.ix = new TupleIndex<S>(this.names.length);
+    this.scratch = new Uint32Array(this.names.length);
     this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
-    return this.all.size;
+    return this.ix.live + (this.single ? 1 : 0);
+  }
+
+  /**
+   * Every live series in creation order (exposition order), read lazily:
+   * series added meanwhile are included, removed ones skipped.
+   */
+  *all(): Generator<S> {
+    if (this.single) yield this.single;
+    const ix = this.ix;
+    ix.readers++;
+    try {
+      for (let s = 0; s < ix.slots.length; s++) {
+        const series = ix.slots[s];
+        if (series !== undefined) yield series;
+      }
+    } finally {
+      ix.readers--;
+    }
   }
 
   /** The series of a metric without labels. */
@@ -68,16 +93,22 @@ export class SeriesTable<S extends SeriesBase> {
   lookup(labels: Readonly<Record<string, LabelValue>>): S {
     const names = this.names;
     if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
-    let node: Node<S> | S = this.root;
+    if (names.length === 0) {
+      if (countKeys(labels) !== 0) this.badLabels(labels);
+      return this.single ?? this.miss(labels);
+    }
+    const ids = this.scratch;
     for (let i = 0; i < names.length; i++) {
       let value = labels[names[i]!];
       if (typeof value !== 'string') value = this.coerce(value, names[i]!, labels);
-      const next: Node<S> | S | undefined = (node as Node<S>).get(value);
-      if (next === undefined) return this.miss(labels);
-      node = next;
+      const id = this.interned[i]!.ids.get(value);
+      if (id === undefined) return this.miss(labels);
+      ids[i] = id;
     }
+    const slot = this.ix.find(ids);
+    if (slot < 0) return this.miss(labels);
     if (countKeys(labels) !== names.length) this.badLabels(labels);
-    return node as S;
+    return this.ix.slots[slot]!;
   }
 
   remove(labels: Readonly<Record<string, LabelValue>>): void {
@@ -88,10 +119,10 @@ export class SeriesTable<S extends SeriesBase> {
   }
 
   clear(): void {
-    for (const series of this.all) this.options.destroy(series, 'removed');
+    for (const series of this.all()) this.options.destroy(series, 'removed');
     if (this.overflow) this.options.destroy(this.overflow, 'removed');
-    this.all.clear();
-    this.root = new Map();
+    this.ix.clear();
+    for (const interner of this.interned) interner.clear();
     this.single = undefined;
     this.overflow = undefined;
     this.retired.clear();
@@ -128,7 +159,7 @@ export class SeriesTable<S extends SeriesBase> {
         this.reinstate(series);
       }
     }
-    for (const series of this.all) {
+    for (const series of this.all()) {
       if (series.touched) {
         series.touched = false;
         series.activeAtMs = now;
@@ -137,11 +168,6 @@ export class SeriesTable<S extends SeriesBase> {
         if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }
     }
-  }
-
-  /** @internal the root map, read by compiled lookups. */
-  get rootMap(): Node<S> {
-    return this.root;
   }
 
   private miss(labels: Readonly<Record<string, LabelValue>>): S {
@@ -156,7 +182,7 @@ export class SeriesTable<S extends SeriesBase> {
     // must still land on the series its well-formed spelling names.
     const existing = this.find(values);
     if (existing) return existing;
-    if ((this.options.count?.() ?? this.all.size) >= this.options.maxSeries) {
+    if ((this.options.count?.() ?? this.size) >= this.options.maxSeries) {
       this.options.onOverflow();
       return (this.overflow ??= this.options.createOverflow());
     }
@@ -177,49 +203,44 @@ export class SeriesTable<S extends SeriesBase> {
 
   private link(series: S): void {
     const values = series.labelValues;
-    this.all.add(series);
     if (values.length === 0) {
       this.single = series;
       return;
     }
-    let node = this.root;
-    for (let i = 0; i < values.length - 1; i++) {
-      let next = node.get(values[i]!) as Node<S> | undefined;
-      if (!next) node.set(values[i]!, (next = new Map()));
-      node = next;
+    const ids = this.scratch;
+    for (let i = 0; i < values.length; i++) ids[i] = this.interned[i]!.acquire(values[i]!);
+    this.ix.add(ids, series);
+  }
+
+  /** The slot of the series with `values`, or -1. */
+  private slotOf(values: readonly string[]): number {
+    const ids = this.scratch;
+    for (let i = 0; i < values.length; i++) {
+      const id = this.interned[i]!.ids.get(values[i]!);
+      if (id === undefined) return -1;
+      ids[i] = id;
     }
-    node.set(values[values.length - 1]!, series);
+    return this.ix.find(ids);
   }
 
   private find(values: readonly string[]): S | undefined {
     if (values.length === 0) return this.single;
-    let node: Node<S> | S | undefined = this.root;
-    for (const value of values) {
-      node = (node as Node<S>).get(value);
-      if (node === undefined) return undefined;
-    }
-    return node as S;
+    const slot = this.slotOf(values);
+    return slot < 0 ? undefined : this.ix.slots[slot];
   }
 
   private delete(series: S, reason: 'removed' | 'expired'): void {
-    this.all.delete(series);
     this.options.destroy(series, reason);
     const values = series.labelValues;
     if (values.length === 0) {
-      this.single = undefined;
+      if (this.single === series) this.single = undefined;
       return;
     }
-    // Unlink and prune maps left empty, so churn does not leak memory.
-    const path: Node<S>[] = [this.root];
-    for (let i = 0; i < values.length - 1; i++) {
-      const next = path[i]!.get(values[i]!) as Node<S> | undefined;
-      if (!next) return;
-      path.push(next);
-    }
-    for (let i = values.length - 1; i >= 0; i--) {
-      path[i]!.delete(values[i]!);
-      if (path[i]!.size > 0 || i === 0) break;
-    }
+    const slot = this.slotOf(values);
+    if (slot < 0 || this.ix.slots[slot] !== series) return;
+    this.ix.remove(slot);
+    // Values no series carries any more free their ids, so churn does not leak memory.
+    for (let i = 0; i < values.length; i++) this.interned[i]!.release(values[i]!);
   }
 
   /** Full validation, used off the hot path: exact key set, string-able values. */
@@ -287,14 +308,24 @@ function compileLookup<S extends SeriesBase>(
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
-  let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet node = t.rootMap;\n`;
+  const k = names.length;
+  let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet h = ${k};\n`;
   names.forEach((name, i) => {
     body += `const v${i} = labels[${JSON.stringify(name)}];\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
-    body += `node = node.get(v${i});\nif (node === undefined) return t.lookup(labels);\n`;
+    // The hash step is mix() (tuple-index.ts) written out: both must agree.
+    body += `const i${i} = m${i}.get(v${i});\nif (i${i} === undefined) return t.lookup(labels);\nh = Math.imul(((h << 5) | (h >>> 27)) ^ i${i}, 0x9e3779b1);\n`;
   });
-  body += `let keys = 0;\nfor (const _ in labels) keys++;\nreturn keys === ${names.length} ? node : t.lookup(labels);`;
+  const match = names.map((_, i) => `keys[o + ${i}] === i${i}`).join(' && ');
+  body += `h ^= h >>> 15;\nconst index = x.index, keys = x.keys, mask = index.length - 1;\nlet slot = -1;\n`;
+  body += `for (let p = h & mask; ; p = (p + 1) & mask) {\nconst e = index[p];\nif (e === 0) return t.lookup(labels);\nconst o = (e - 1) * ${k};\nif (${match}) { slot = e - 1; break; }\n}\n`;
+  body += `let n = 0;\nfor (const _ in labels) n++;\nreturn n === ${k} ? x.slots[slot] : t.lookup(labels);`;
+  const maps = names.map((_, i) => `m${i}`);
   try {
-    return new Function('t', `return function lookup(labels) {\n${body}\n};`)(table) as (labels: Readonly<Record<string, LabelValue>>) => S;
+    return new Function('t', 'x', ...maps, `return function lookup(labels) {\n${body}\n};`)(
+      table,
+      table.ix,
+      ...table.interned.map((i) => i.ids),
+    ) as (labels: Readonly<Record<string, LabelValue>>) => S;
   } catch {
     return undefined;
   }
