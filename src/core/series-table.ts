@@ -1,12 +1,15 @@
 import type { LabelValue } from '../api/instruments.js';
 import { MetricsError, describeValue } from './errors.js';
 import { LIMITS } from './limits.js';
-import { Interner, TupleIndex } from './tuple-index.js';
+import type { SeriesHome, ValueGuard } from './series.js';
+import { Interner, TupleIndex, mix } from './tuple-index.js';
 
 /** What the table needs of a series; instruments extend it. */
 export interface SeriesBase {
   /** User label values in labelNames order (well-formed unicode). */
   readonly labelValues: readonly string[];
+  /** Set by the table: the series' slot while it is in the table, its label values once it left. */
+  key: number | readonly string[];
   /** Set on every recording; cleared by the idle sweep. */
   touched: boolean;
   /** Handed out through `labels()`: the user may keep recording into it. */
@@ -27,6 +30,8 @@ export interface SeriesTableOptions<S extends SeriesBase> {
   /** Called once per recording redirected to the overflow series. */
   onOverflow(): void;
   destroy(series: S, reason: 'removed' | 'expired'): void;
+  /** Where the table's series send the values they refuse. */
+  guard?: ValueGuard;
 }
 
 const KEY_SEPARATOR = '\u0000';
@@ -38,7 +43,7 @@ const KEY_SEPARATOR = '\u0000';
  * and no per-series Map or Set entry. A miss validates the label object
  * fully and creates the series.
  */
-export class SeriesTable<S extends SeriesBase> {
+export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   private readonly names: readonly string[];
   /** @internal per label name, value -> id; read by compiled lookups. */
   readonly interned: readonly Interner[];
@@ -84,6 +89,19 @@ export class SeriesTable<S extends SeriesBase> {
     }
   }
 
+  /** The label values of the series in `slot`, from the interned ids. */
+  valuesAt(slot: number): readonly string[] {
+    const k = this.names.length;
+    const keys = this.ix.keys;
+    const values: string[] = new Array(k);
+    for (let j = 0; j < k; j++) values[j] = this.interned[j]!.values[keys[slot * k + j]!]!;
+    return values;
+  }
+
+  rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void {
+    this.options.guard?.rejectValue(value, rule, labelValues);
+  }
+
   /** The series of a metric without labels. */
   unlabelled(): S {
     return (this.single ??= this.insert([]));
@@ -93,10 +111,6 @@ export class SeriesTable<S extends SeriesBase> {
   lookup(labels: Readonly<Record<string, LabelValue>>): S {
     const names = this.names;
     if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
-    if (names.length === 0) {
-      if (countKeys(labels) !== 0) this.badLabels(labels);
-      return this.single ?? this.miss(labels);
-    }
     const ids = this.scratch;
     for (let i = 0; i < names.length; i++) {
       let value = labels[names[i]!];
@@ -105,10 +119,10 @@ export class SeriesTable<S extends SeriesBase> {
       if (id === undefined) return this.miss(labels);
       ids[i] = id;
     }
-    const slot = this.ix.find(ids);
-    if (slot < 0) return this.miss(labels);
+    const series = this.ix.find(ids);
+    if (series === undefined) return this.miss(labels);
     if (countKeys(labels) !== names.length) this.badLabels(labels);
-    return this.ix.slots[slot]!;
+    return series;
   }
 
   remove(labels: Readonly<Record<string, LabelValue>>): void {
@@ -209,35 +223,31 @@ export class SeriesTable<S extends SeriesBase> {
     }
     const ids = this.scratch;
     for (let i = 0; i < values.length; i++) ids[i] = this.interned[i]!.acquire(values[i]!);
-    this.ix.add(ids, series);
+    series.key = this.ix.add(ids, series);
   }
 
-  /** The slot of the series with `values`, or -1. */
-  private slotOf(values: readonly string[]): number {
+  private find(values: readonly string[]): S | undefined {
+    if (values.length === 0) return this.single;
     const ids = this.scratch;
     for (let i = 0; i < values.length; i++) {
       const id = this.interned[i]!.ids.get(values[i]!);
-      if (id === undefined) return -1;
+      if (id === undefined) return undefined;
       ids[i] = id;
     }
     return this.ix.find(ids);
   }
 
-  private find(values: readonly string[]): S | undefined {
-    if (values.length === 0) return this.single;
-    const slot = this.slotOf(values);
-    return slot < 0 ? undefined : this.ix.slots[slot];
-  }
-
   private delete(series: S, reason: 'removed' | 'expired'): void {
     this.options.destroy(series, reason);
-    const values = series.labelValues;
-    if (values.length === 0) {
-      if (this.single === series) this.single = undefined;
+    if (series === this.single) {
+      this.single = undefined;
       return;
     }
-    const slot = this.slotOf(values);
-    if (slot < 0 || this.ix.slots[slot] !== series) return;
+    const slot = series.key;
+    if (typeof slot !== 'number' || this.ix.slots[slot] !== series) return;
+    // The series leaves the table with its values: a handle the user kept still names its labels.
+    const values = this.valuesAt(slot);
+    series.key = values;
     this.ix.remove(slot);
     // Values no series carries any more free their ids, so churn does not leak memory.
     for (let i = 0; i < values.length; i++) this.interned[i]!.release(values[i]!);
@@ -308,22 +318,20 @@ function compileLookup<S extends SeriesBase>(
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
+  // Terse on purpose: this text ships in the browser bundle as is. `M` is the miss (t.lookup), `H` the hash step.
   const k = names.length;
-  let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet h = ${k};\n`;
+  let body = `if(typeof l!="object"||l===null)return M(l);let h=${k};`;
   names.forEach((name, i) => {
-    body += `const v${i} = labels[${JSON.stringify(name)}];\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
-    // The hash step is mix() (tuple-index.ts) written out: both must agree.
-    body += `const i${i} = m${i}.get(v${i});\nif (i${i} === undefined) return t.lookup(labels);\nh = Math.imul(((h << 5) | (h >>> 27)) ^ i${i}, 0x9e3779b1);\n`;
+    body += `const v${i}=l[${JSON.stringify(name)}];if(typeof v${i}!="string")return M(l);const i${i}=m${i}.get(v${i});if(i${i}===undefined)return M(l);h=H(h,i${i});`;
   });
-  const match = names.map((_, i) => `keys[o + ${i}] === i${i}`).join(' && ');
-  body += `h ^= h >>> 15;\nconst index = x.index, keys = x.keys, mask = index.length - 1;\nlet slot = -1;\n`;
-  body += `for (let p = h & mask; ; p = (p + 1) & mask) {\nconst e = index[p];\nif (e === 0) return t.lookup(labels);\nconst o = (e - 1) * ${k};\nif (${match}) { slot = e - 1; break; }\n}\n`;
-  body += `let n = 0;\nfor (const _ in labels) n++;\nreturn n === ${k} ? x.slots[slot] : t.lookup(labels);`;
-  const maps = names.map((_, i) => `m${i}`);
+  const match = names.map((_, i) => `K[o+${i}]===i${i}`).join('&&');
+  body += `h^=h>>>15;const I=x.index,K=x.keys,w=I.length-1;let s=-1;for(let p=h&w;;p=(p+1)&w){const e=I[p];if(e===0)return M(l);const o=(e-1)*${k};if(${match}){s=e-1;break}}`;
+  body += `let n=0;for(const _ in l)n++;return n===${k}?x.slots[s]:M(l);`;
   try {
-    return new Function('t', 'x', ...maps, `return function lookup(labels) {\n${body}\n};`)(
-      table,
+    return new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), `return function lookup(l){${body}}`)(
+      (labels: Readonly<Record<string, LabelValue>>) => table.lookup(labels),
       table.ix,
+      mix,
       ...table.interned.map((i) => i.ids),
     ) as (labels: Readonly<Record<string, LabelValue>>) => S;
   } catch {

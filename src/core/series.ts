@@ -8,6 +8,11 @@ export interface ValueGuard {
   rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void;
 }
 
+/** Where a series lives: its guard, and the label values of the slots of its series table. */
+export interface SeriesHome extends ValueGuard {
+  valuesAt(slot: number): readonly string[];
+}
+
 /** Creation times are stored relative to this (whole milliseconds, as Date.now()). */
 const CREATED_EPOCH_MS = Date.now();
 
@@ -22,14 +27,25 @@ abstract class Series implements SeriesBase {
   private readonly createdOffset: number;
   /** Whole milliseconds, for the same reason (see SeriesTable.sweep). */
   public activeAtMs: number;
+  /**
+   * The series' slot in its home table while it is in one (the table keeps
+   * the values, interned: no array per series), else its label values.
+   */
+  key: number | readonly string[];
   constructor(
-    readonly labelValues: readonly string[],
+    labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    protected readonly guard: ValueGuard,
+    protected readonly guard: SeriesHome,
   ) {
+    this.key = labelValues;
     this.createdOffset = createdMs - CREATED_EPOCH_MS;
     this.activeAtMs = Math.ceil(activeAtMs);
+  }
+  /** User label values in labelNames order: a new array while the series is in its table. */
+  get labelValues(): readonly string[] {
+    const key = this.key;
+    return typeof key === 'number' ? this.guard.valuesAt(key) : key;
   }
   /** Series creation, milliseconds since the epoch. */
   get createdMs(): number {
@@ -43,7 +59,7 @@ export class CounterSeries extends Series implements CounterHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: CounterCell,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
@@ -64,7 +80,7 @@ export class GaugeSeries extends Series implements GaugeHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: GaugeCell,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
@@ -115,7 +131,7 @@ export class HistogramSeries extends Series implements HistogramHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: HistogramCell,
     private readonly sampler: Sampler | undefined,
   ) {
@@ -136,7 +152,7 @@ export class SummarySeries extends Series implements SummaryHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: SummaryCell,
     private readonly sampler: Sampler | undefined,
   ) {

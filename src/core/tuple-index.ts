@@ -5,6 +5,8 @@
  */
 export class Interner {
   readonly ids = new Map<string, number>();
+  /** id -> value. */
+  values: (string | undefined)[] = [];
   private refs: number[] = [];
   private free: number[] = [];
 
@@ -13,6 +15,7 @@ export class Interner {
     if (id === undefined) {
       id = this.free.pop() ?? this.refs.length;
       this.ids.set(value, id);
+      this.values[id] = value;
       this.refs[id] = 0;
     }
     this.refs[id]!++;
@@ -23,18 +26,20 @@ export class Interner {
     const id = this.ids.get(value);
     if (id !== undefined && --this.refs[id]! === 0) {
       this.ids.delete(value);
+      this.values[id] = undefined;
       this.free.push(id);
     }
   }
 
   clear(): void {
     this.ids.clear();
+    this.values = [];
     this.refs = [];
     this.free = [];
   }
 }
 
-/** One step of the tuple hash; the compiled lookups call it too, so both agree. */
+/** One step of the tuple hash; compiled lookups (series-table.ts) call it too, so both agree. */
 export function mix(h: number, id: number): number {
   return Math.imul(((h << 5) | (h >>> 27)) ^ id, 0x9e3779b1);
 }
@@ -47,7 +52,7 @@ export function mix(h: number, id: number): number {
  * at most half full. Per series that is ~8 B of slot, 4k B of key and ~8-16 B
  * of index, where a Map entry per label plus a Set entry cost ~90 B.
  */
-export class TupleIndex<S> {
+export class TupleIndex<S extends { key: unknown }> {
   slots: (S | undefined)[] = [];
   keys: Uint32Array;
   index = new Uint32Array(8);
@@ -65,21 +70,22 @@ export class TupleIndex<S> {
     return h ^ (h >>> 15);
   }
 
-  /** The slot of the series with `ids` (its first k entries), or -1. */
-  find(ids: ArrayLike<number>): number {
+  /** The series with `ids` (its first k entries). */
+  find(ids: ArrayLike<number>): S | undefined {
     const { index, keys, k } = this;
     const mask = index.length - 1;
     for (let p = this.hashAt(ids, 0) & mask; ; p = (p + 1) & mask) {
       const e = index[p]!;
-      if (e === 0) return -1;
+      if (e === 0) return undefined;
       const o = (e - 1) * k;
       let j = 0;
       while (j < k && keys[o + j] === ids[j]) j++;
-      if (j === k) return e - 1;
+      if (j === k) return this.slots[e - 1];
     }
   }
 
-  add(ids: ArrayLike<number>, series: S): void {
+  /** Adds `series` under `ids`; returns its slot. */
+  add(ids: ArrayLike<number>, series: S): number {
     if (this.readers === 0 && this.slots.length - this.live > Math.max(64, this.live)) this.compact();
     const slot = this.slots.length;
     const k = this.k;
@@ -89,6 +95,7 @@ export class TupleIndex<S> {
     this.live++;
     if (this.live * 2 > this.index.length) this.rehash(this.index.length * 2);
     else this.place(slot);
+    return slot;
   }
 
   remove(slot: number): void {
@@ -110,9 +117,9 @@ export class TupleIndex<S> {
     this.live--;
   }
 
+  /** Empties the index; `keys` keeps its capacity (rewritten from slot 0 on). */
   clear(): void {
     this.slots = [];
-    this.keys = new Uint32Array(8 * this.k);
     this.index = new Uint32Array(8);
     this.live = 0;
   }
@@ -139,6 +146,7 @@ export class TupleIndex<S> {
       const series = this.slots[s];
       if (series === undefined) continue;
       keys.set(this.keys.subarray(s * k, s * k + k), slots.length * k);
+      series.key = slots.length;
       slots.push(series);
     }
     this.slots = slots;

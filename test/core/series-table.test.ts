@@ -13,8 +13,8 @@ function table(labelNames: string[], maxSeries = 1000) {
     metric: 'm',
     labelNames,
     maxSeries,
-    create: (labelValues) => ({ id: next++, labelValues, touched: false, bound: false, activeAtMs: 0 }),
-    createOverflow: () => ({ id: -1, labelValues: [], touched: false, bound: false, activeAtMs: 0 }),
+    create: (labelValues) => ({ id: next++, labelValues, key: labelValues, touched: false, bound: false, activeAtMs: 0 }),
+    createOverflow: () => ({ id: -1, labelValues: [], key: [], touched: false, bound: false, activeAtMs: 0 }),
     onOverflow: () => overflows++,
     destroy: () => {},
   });
