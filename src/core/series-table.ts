@@ -133,11 +133,10 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   }
 
   clear(): void {
-    for (const series of this.all()) this.options.destroy(series, 'removed');
+    // Removing one by one leaves the index, the interned values and the maps compiled lookups hold empty,
+    // and handles the user kept leave with their values.
+    for (const series of this.all()) this.delete(series, 'removed');
     if (this.overflow) this.options.destroy(this.overflow, 'removed');
-    this.ix.clear();
-    for (const interner of this.interned) interner.clear();
-    this.single = undefined;
     this.overflow = undefined;
     this.retired.clear();
   }

@@ -30,13 +30,6 @@ export class Interner {
       this.free.push(id);
     }
   }
-
-  clear(): void {
-    this.ids.clear();
-    this.values = [];
-    this.refs = [];
-    this.free = [];
-  }
 }
 
 /** One step of the tuple hash; compiled lookups (series-table.ts) call it too, so both agree. */
@@ -115,13 +108,6 @@ export class TupleIndex<S extends { key: unknown }> {
     }
     this.slots[slot] = undefined;
     this.live--;
-  }
-
-  /** Empties the index; `keys` keeps its capacity (rewritten from slot 0 on). */
-  clear(): void {
-    this.slots = [];
-    this.index = new Uint32Array(8);
-    this.live = 0;
   }
 
   private place(slot: number): void {

@@ -132,6 +132,23 @@ describe('SeriesTable index (interned ids, open addressing)', () => {
     );
   });
 
+  it('clear() empties the index and the interned values; handles kept leave with their labels; the table fills again', () => {
+    const { t } = table(['a', 'b'], 1_000_000);
+    const kept = [t.get({ a: 'x', b: '1' }), t.get({ a: 'y', b: '2' })];
+    t.clear();
+    expect(t.size).toBe(0);
+    expect([...t.all()]).toEqual([]);
+    expect(t.interned.map((i) => i.ids.size)).toEqual([0, 0]);
+    expect(kept.map((s) => s.key)).toEqual([
+      ['x', '1'],
+      ['y', '2'],
+    ]);
+    const again = t.get({ a: 'x', b: '1' });
+    expect(again).not.toBe(kept[0]);
+    expect(t.get({ a: 'x', b: '1' })).toBe(again);
+    expect(typeof again.key).toBe('number');
+  });
+
   it('keeps every series through growth, mass removal and compaction, and iterations in progress see no duplicates', () => {
     const { t } = table(['a', 'b'], 1_000_000);
     const made = [];
