@@ -58,7 +58,7 @@ export class ExemplarCounterSeries extends CounterSeries {
     createdMs: number,
     activeAtMs: number,
     guard: SeriesHome,
-    cell: CounterCell,
+    cell: CounterCell | undefined,
     private readonly ctx: ExemplarContext,
   ) {
     super(labelValues, createdMs, activeAtMs, guard, cell);

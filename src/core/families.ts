@@ -191,13 +191,14 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     return this.descriptor.help;
   }
 
-  protected abstract makeCell(descriptor: FamilyDescriptor, labelValues: readonly string[]): Cell;
+  /** `standalone`: a cell for an existing series (reset), never undefined. Undefined: the series is its own cell. */
+  protected abstract makeCell(descriptor: FamilyDescriptor, labelValues: readonly string[], standalone?: boolean): Cell | undefined;
   /**
    * `home`: the table the series goes into, which then keeps its label values.
    * Series outside tables (overflow, discard) are homed at the declared table
    * but keep their values: `valuesAt` is never asked for them.
    */
-  protected abstract makeSeries(labelValues: readonly string[], cell: Cell, home?: SeriesHome): S;
+  protected abstract makeSeries(labelValues: readonly string[], cell: Cell | undefined, home?: SeriesHome): S;
 
   protected seriesArgs(labelValues: readonly string[], home: SeriesHome = this.table): [readonly string[], number, number, SeriesHome] {
     return [labelValues, Date.now(), this.ctx.clock.now(), home];
@@ -283,6 +284,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       this.root.cell = this.makeCell(
         this.descriptor,
         this.ctx.defaultLabels.map(([, v]) => v),
+        true,
       ) as never;
       this.table.adopt(this.root);
     }
@@ -405,10 +407,11 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 }
 
 export class CounterFamily<N extends string> extends Family<CounterSeries> implements Counter<N> {
-  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
-    return this.ctx.backend.counterCell(d, values);
+  protected makeCell(d: FamilyDescriptor, values: readonly string[], standalone?: boolean) {
+    // A native counter cell is one number: the series holds it itself.
+    return standalone || this.ctx.backend.id !== 'native' ? this.ctx.backend.counterCell(d, values) : undefined;
   }
-  protected makeSeries(values: readonly string[], cell: Cell, home?: SeriesHome) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const exemplars = this.ctx.exemplars;
     if (exemplars) return new ExemplarCounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell'], exemplars);
     return new CounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell']);
@@ -423,7 +426,7 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     return this.ctx.backend.gaugeCell(d, values);
   }
-  protected makeSeries(values: readonly string[], cell: Cell, home?: SeriesHome) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     return new GaugeSeries(...this.seriesArgs(values, home), cell as GaugeSeries['cell']);
   }
   set(a: unknown, b?: number): void {
@@ -449,7 +452,7 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     const native = (d.overflowOf ?? d).native;
     return native ? new NativeHistogramCell(cell, native) : cell;
   }
-  protected makeSeries(values: readonly string[], cell: Cell, home?: SeriesHome) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const sampler = this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined;
     const exemplars = this.ctx.exemplars;
     if (exemplars) {
@@ -468,7 +471,7 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     return this.ctx.backend.summaryCell(d, values);
   }
-  protected makeSeries(values: readonly string[], cell: Cell, home?: SeriesHome) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     return new SummarySeries(
       ...this.seriesArgs(values, home),
       cell as SummarySeries['cell'],

@@ -93,9 +93,7 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   valuesAt(slot: number): readonly string[] {
     const k = this.names.length;
     const keys = this.ix.keys;
-    const values: string[] = new Array(k);
-    for (let j = 0; j < k; j++) values[j] = this.interned[j]!.values[keys[slot * k + j]!]!;
-    return values;
+    return this.interned.map((interner, j) => interner.values[keys[slot * k + j]!]!);
   }
 
   rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void {

@@ -1,4 +1,4 @@
-import type { CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../api/backend.js';
+import type { CellReading, CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../api/backend.js';
 import type { CounterHandle, GaugeHandle, HistogramHandle, SummaryHandle } from '../api/instruments.js';
 import type { SeriesBase } from './series-table.js';
 
@@ -54,15 +54,21 @@ abstract class Series implements SeriesBase {
   abstract cell: CounterCell | GaugeCell | HistogramCell | SummaryCell;
 }
 
-export class CounterSeries extends Series implements CounterHandle {
-  constructor(
-    labelValues: readonly string[],
-    createdMs: number,
-    activeAtMs: number,
-    guard: SeriesHome,
-    public cell: CounterCell,
-  ) {
+export class CounterSeries extends Series implements CounterHandle, CounterCell {
+  /** The count when the series is its own cell (no `cell` given: the native backend's counters, one object per series instead of two). */
+  value = 0;
+  cell: CounterCell;
+  constructor(labelValues: readonly string[], createdMs: number, activeAtMs: number, guard: SeriesHome, cell: CounterCell | undefined) {
     super(labelValues, createdMs, activeAtMs, guard);
+    this.cell = cell ?? this;
+  }
+
+  add(value: number): void {
+    this.value += value;
+  }
+
+  read(): CellReading {
+    return { value: this.value };
   }
 
   inc(value = 1): void {
