@@ -14,7 +14,7 @@ import type { CounterCell, HistogramCell } from '../api/backend.js';
 import type { SpanContextSource } from '../api/metrics.js';
 import type { Exemplar } from '../api/snapshot.js';
 import type { CoarseClock } from './clock.js';
-import { CounterSeries, HistogramSeries, type Sampler, type ValueGuard } from './series.js';
+import { CounterSeries, HistogramSeries, type Sampler, type SeriesHome } from './series.js';
 
 /** What exemplar series need from the engine. */
 export interface ExemplarContext {
@@ -57,8 +57,8 @@ export class ExemplarCounterSeries extends CounterSeries {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
-    cell: CounterCell,
+    guard: SeriesHome,
+    cell: CounterCell | undefined,
     private readonly ctx: ExemplarContext,
   ) {
     super(labelValues, createdMs, activeAtMs, guard, cell);
@@ -80,7 +80,7 @@ export class ExemplarHistogramSeries extends HistogramSeries {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     cell: HistogramCell,
     sampler: Sampler | undefined,
     private readonly bounds: readonly number[],

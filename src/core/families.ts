@@ -3,7 +3,16 @@ import type { Counter, Gauge, Histogram, LabelValue, Labels, Summary } from '../
 import type { FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import type { Clock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
-import { type AnySeries, CounterSeries, GaugeSeries, HistogramSeries, Sampler, SummarySeries, type ValueGuard } from './series.js';
+import {
+  type AnySeries,
+  CounterSeries,
+  GaugeSeries,
+  HistogramSeries,
+  Sampler,
+  type SeriesHome,
+  SummarySeries,
+  type ValueGuard,
+} from './series.js';
 import { SeriesTable } from './series-table.js';
 import { type ExemplarContext, ExemplarCounterSeries, ExemplarHistogramSeries, type ExemplarSlots } from './exemplars.js';
 import { assertLabelName } from './names.js';
@@ -103,10 +112,11 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       metric: descriptor.name,
       labelNames,
       maxSeries: ctx.maxSeries,
-      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values])),
+      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values]), this.table),
       createOverflow: () => this.makeSeries([], this.makeCell(this.overflowDescriptor, [...defaultValues, 'true'])),
       onOverflow: () => ctx.onOverflow(descriptor.name),
       destroy: (series, reason) => ctx.backend.release(backendCell(series.cell), reason),
+      guard: this,
     });
     this.root = labelNames.length === 0 && !open ? this.table.unlabelled() : undefined;
   }
@@ -158,15 +168,16 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     const names = Object.freeze([...keys]);
     const descriptor = Object.freeze({ ...this.descriptor, labelNames: Object.freeze([...taken, ...names]) });
     const fixedValues = [...defaults.map(([, v]) => v), ...fixed.pairs.map(([, v]) => v)];
-    const table = new SeriesTable<S>({
+    const table: SeriesTable<S> = new SeriesTable<S>({
       metric: this.name,
       labelNames: names,
       maxSeries: this.ctx.maxSeries,
       count: () => this.seriesCount(),
-      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values])),
+      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values]), table),
       createOverflow: () => this.table.sharedOverflow(),
       onOverflow: () => this.ctx.onOverflow(this.name),
       destroy: (series, reason) => this.ctx.backend.release(series.cell, reason),
+      guard: this,
     });
     this.openTables.set(signature, { table, layout: new LabelLayout([...defaults, ...fixed.pairs], names) });
     return table;
@@ -180,11 +191,17 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     return this.descriptor.help;
   }
 
-  protected abstract makeCell(descriptor: FamilyDescriptor, labelValues: readonly string[]): Cell;
-  protected abstract makeSeries(labelValues: readonly string[], cell: Cell): S;
+  /** `standalone`: a cell for an existing series (reset), never undefined. Undefined: the series is its own cell. */
+  protected abstract makeCell(descriptor: FamilyDescriptor, labelValues: readonly string[], standalone?: boolean): Cell | undefined;
+  /**
+   * `home`: the table the series goes into, which then keeps its label values.
+   * Series outside tables (overflow, discard) are homed at the declared table
+   * but keep their values: `valuesAt` is never asked for them.
+   */
+  protected abstract makeSeries(labelValues: readonly string[], cell: Cell | undefined, home?: SeriesHome): S;
 
-  protected seriesArgs(labelValues: readonly string[]): [readonly string[], number, number, ValueGuard] {
-    return [labelValues, Date.now(), this.ctx.clock.now(), this];
+  protected seriesArgs(labelValues: readonly string[], home: SeriesHome = this.table): [readonly string[], number, number, SeriesHome] {
+    return [labelValues, Date.now(), this.ctx.clock.now(), home];
   }
 
   /** The series for `labels`; in lenient mode bad labels yield a discarding series. */
@@ -267,6 +284,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       this.root.cell = this.makeCell(
         this.descriptor,
         this.ctx.defaultLabels.map(([, v]) => v),
+        true,
       ) as never;
       this.table.adopt(this.root);
     }
@@ -354,13 +372,13 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   /** Every series with the layout of its labels, table by table, the overflow series last. */
   private *everySeries(): Generator<readonly [S, LabelLayout]> {
     const entry: [S, LabelLayout] = [undefined as unknown as S, this.layout];
-    for (const s of this.table.all) {
+    for (const s of this.table.all()) {
       entry[0] = s;
       yield entry;
     }
     for (const { table, layout } of this.openTables.values()) {
       entry[1] = layout;
-      for (const s of table.all) {
+      for (const s of table.all()) {
         entry[0] = s;
         yield entry;
       }
@@ -389,20 +407,18 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 }
 
 export class CounterFamily<N extends string> extends Family<CounterSeries> implements Counter<N> {
-  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
-    return this.ctx.backend.counterCell(d, values);
+  protected makeCell(d: FamilyDescriptor, values: readonly string[], standalone?: boolean) {
+    // A native counter cell is one number: the series holds it itself.
+    return standalone || this.ctx.backend.id !== 'native' ? this.ctx.backend.counterCell(d, values) : undefined;
   }
-  protected makeSeries(values: readonly string[], cell: Cell) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const exemplars = this.ctx.exemplars;
-    if (exemplars) return new ExemplarCounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell'], exemplars);
-    return new CounterSeries(...this.seriesArgs(values), cell as CounterSeries['cell']);
+    if (exemplars) return new ExemplarCounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell'], exemplars);
+    return new CounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell']);
   }
   inc(a?: unknown, b?: number): void {
     if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).inc(b);
     else this.root.inc(a as number | undefined);
-  }
-  override labels(labels: Labels<N>): CounterSeries {
-    return super.labels(labels);
   }
 }
 
@@ -410,8 +426,8 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     return this.ctx.backend.gaugeCell(d, values);
   }
-  protected makeSeries(values: readonly string[], cell: Cell) {
-    return new GaugeSeries(...this.seriesArgs(values), cell as GaugeSeries['cell']);
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
+    return new GaugeSeries(...this.seriesArgs(values, home), cell as GaugeSeries['cell']);
   }
   set(a: unknown, b?: number): void {
     if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).set(b as number);
@@ -428,9 +444,6 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
   setToCurrentTime(labels?: unknown): void {
     this.resolve(labels as AnyLabels | undefined).setToCurrentTime();
   }
-  override labels(labels: Labels<N>): GaugeSeries {
-    return super.labels(labels);
-  }
 }
 
 export class HistogramFamily<N extends string> extends Family<HistogramSeries> implements Histogram<N> {
@@ -439,21 +452,18 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     const native = (d.overflowOf ?? d).native;
     return native ? new NativeHistogramCell(cell, native) : cell;
   }
-  protected makeSeries(values: readonly string[], cell: Cell) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const sampler = this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined;
     const exemplars = this.ctx.exemplars;
     if (exemplars) {
       const bounds = this.descriptor.buckets ?? [];
-      return new ExemplarHistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], sampler, bounds, exemplars);
+      return new ExemplarHistogramSeries(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler, bounds, exemplars);
     }
-    return new HistogramSeries(...this.seriesArgs(values), cell as HistogramSeries['cell'], sampler);
+    return new HistogramSeries(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler);
   }
   observe(a: unknown, b?: number): void {
     if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
     else this.root.observe(a as number);
-  }
-  override labels(labels: Labels<N>): HistogramSeries {
-    return super.labels(labels);
   }
 }
 
@@ -461,9 +471,9 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     return this.ctx.backend.summaryCell(d, values);
   }
-  protected makeSeries(values: readonly string[], cell: Cell) {
+  protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     return new SummarySeries(
-      ...this.seriesArgs(values),
+      ...this.seriesArgs(values, home),
       cell as SummarySeries['cell'],
       this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined,
     );
@@ -471,9 +481,6 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
   observe(a: unknown, b?: number): void {
     if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
     else this.root.observe(a as number);
-  }
-  override labels(labels: Labels<N>): SummarySeries {
-    return super.labels(labels);
   }
 }
 

@@ -1,11 +1,15 @@
 import type { LabelValue } from '../api/instruments.js';
 import { MetricsError, describeValue } from './errors.js';
 import { LIMITS } from './limits.js';
+import type { SeriesHome, ValueGuard } from './series.js';
+import { Interner, TupleIndex, mix } from './tuple-index.js';
 
 /** What the table needs of a series; instruments extend it. */
 export interface SeriesBase {
   /** User label values in labelNames order (well-formed unicode). */
   readonly labelValues: readonly string[];
+  /** Set by the table: the series' slot while it is in the table, its label values once it left. */
+  key: number | readonly string[];
   /** Set on every recording; cleared by the idle sweep. */
   touched: boolean;
   /** Handed out through `labels()`: the user may keep recording into it. */
@@ -26,24 +30,29 @@ export interface SeriesTableOptions<S extends SeriesBase> {
   /** Called once per recording redirected to the overflow series. */
   onOverflow(): void;
   destroy(series: S, reason: 'removed' | 'expired'): void;
+  /** Where the table's series send the values they refuse. */
+  guard?: ValueGuard;
 }
 
 const KEY_SEPARATOR = '\u0000';
 
-type Node<S> = Map<string, Node<S> | S>;
-
 /**
- * Maps label sets to series. Lookup walks one Map per label, keyed by the
- * values in declared order: no key string is built on the hot path. A miss
- * validates the label object fully and creates the series.
+ * Maps label sets to series. Each label's values are interned to small ids
+ * (one Map per label name, shared by all series), and the id tuple is looked
+ * up in an open-addressing index of typed arrays (TupleIndex): no key string
+ * and no per-series Map or Set entry. A miss validates the label object
+ * fully and creates the series.
  */
-export class SeriesTable<S extends SeriesBase> {
+export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   private readonly names: readonly string[];
-  private root: Node<S> = new Map();
+  /** @internal per label name, value -> id; read by compiled lookups. */
+  readonly interned: readonly Interner[];
+  /** @internal the id-tuple index; read by compiled lookups. */
+  readonly ix: TupleIndex<S>;
+  /** Scratch id tuple for the generic paths. */
+  private readonly scratch: Uint32Array;
   private single: S | undefined;
   private overflow: S | undefined;
-  /** Every live series, in creation order (exposition order). */
-  readonly all = new Set<S>();
   /** Expired series a user still holds a handle to, by label key. */
   private retired = new Map<string, WeakRef<S>>();
 
@@ -52,11 +61,43 @@ export class SeriesTable<S extends SeriesBase> {
 
   constructor(private readonly options: SeriesTableOptions<S>) {
     this.names = options.labelNames;
+    this.interned = this.names.map(() => new Interner());
+    this.ix = new TupleIndex<S>(this.names.length);
+    this.scratch = new Uint32Array(this.names.length);
     this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
-    return this.all.size;
+    return this.ix.live + (this.single ? 1 : 0);
+  }
+
+  /**
+   * Every live series in creation order (exposition order), read lazily:
+   * series added meanwhile are included, removed ones skipped.
+   */
+  *all(): Generator<S> {
+    if (this.single) yield this.single;
+    const ix = this.ix;
+    ix.readers++;
+    try {
+      for (let s = 0; s < ix.slots.length; s++) {
+        const series = ix.slots[s];
+        if (series !== undefined) yield series;
+      }
+    } finally {
+      ix.readers--;
+    }
+  }
+
+  /** The label values of the series in `slot`, from the interned ids. */
+  valuesAt(slot: number): readonly string[] {
+    const k = this.names.length;
+    const keys = this.ix.keys;
+    return this.interned.map((interner, j) => interner.values[keys[slot * k + j]!]!);
+  }
+
+  rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void {
+    this.options.guard?.rejectValue(value, rule, labelValues);
   }
 
   /** The series of a metric without labels. */
@@ -68,16 +109,18 @@ export class SeriesTable<S extends SeriesBase> {
   lookup(labels: Readonly<Record<string, LabelValue>>): S {
     const names = this.names;
     if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
-    let node: Node<S> | S = this.root;
+    const ids = this.scratch;
     for (let i = 0; i < names.length; i++) {
       let value = labels[names[i]!];
       if (typeof value !== 'string') value = this.coerce(value, names[i]!, labels);
-      const next: Node<S> | S | undefined = (node as Node<S>).get(value);
-      if (next === undefined) return this.miss(labels);
-      node = next;
+      const id = this.interned[i]!.ids.get(value);
+      if (id === undefined) return this.miss(labels);
+      ids[i] = id;
     }
+    const series = this.ix.find(ids);
+    if (series === undefined) return this.miss(labels);
     if (countKeys(labels) !== names.length) this.badLabels(labels);
-    return node as S;
+    return series;
   }
 
   remove(labels: Readonly<Record<string, LabelValue>>): void {
@@ -88,11 +131,10 @@ export class SeriesTable<S extends SeriesBase> {
   }
 
   clear(): void {
-    for (const series of this.all) this.options.destroy(series, 'removed');
+    // Removing one by one leaves the index, the interned values and the maps compiled lookups hold empty,
+    // and handles the user kept leave with their values.
+    for (const series of this.all()) this.delete(series, 'removed');
     if (this.overflow) this.options.destroy(this.overflow, 'removed');
-    this.all.clear();
-    this.root = new Map();
-    this.single = undefined;
     this.overflow = undefined;
     this.retired.clear();
   }
@@ -128,7 +170,7 @@ export class SeriesTable<S extends SeriesBase> {
         this.reinstate(series);
       }
     }
-    for (const series of this.all) {
+    for (const series of this.all()) {
       if (series.touched) {
         series.touched = false;
         series.activeAtMs = now;
@@ -137,11 +179,6 @@ export class SeriesTable<S extends SeriesBase> {
         if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }
     }
-  }
-
-  /** @internal the root map, read by compiled lookups. */
-  get rootMap(): Node<S> {
-    return this.root;
   }
 
   private miss(labels: Readonly<Record<string, LabelValue>>): S {
@@ -156,7 +193,7 @@ export class SeriesTable<S extends SeriesBase> {
     // must still land on the series its well-formed spelling names.
     const existing = this.find(values);
     if (existing) return existing;
-    if ((this.options.count?.() ?? this.all.size) >= this.options.maxSeries) {
+    if ((this.options.count?.() ?? this.size) >= this.options.maxSeries) {
       this.options.onOverflow();
       return (this.overflow ??= this.options.createOverflow());
     }
@@ -177,49 +214,40 @@ export class SeriesTable<S extends SeriesBase> {
 
   private link(series: S): void {
     const values = series.labelValues;
-    this.all.add(series);
     if (values.length === 0) {
       this.single = series;
       return;
     }
-    let node = this.root;
-    for (let i = 0; i < values.length - 1; i++) {
-      let next = node.get(values[i]!) as Node<S> | undefined;
-      if (!next) node.set(values[i]!, (next = new Map()));
-      node = next;
-    }
-    node.set(values[values.length - 1]!, series);
+    const ids = this.scratch;
+    for (let i = 0; i < values.length; i++) ids[i] = this.interned[i]!.acquire(values[i]!);
+    series.key = this.ix.add(ids, series);
   }
 
   private find(values: readonly string[]): S | undefined {
     if (values.length === 0) return this.single;
-    let node: Node<S> | S | undefined = this.root;
-    for (const value of values) {
-      node = (node as Node<S>).get(value);
-      if (node === undefined) return undefined;
+    const ids = this.scratch;
+    for (let i = 0; i < values.length; i++) {
+      const id = this.interned[i]!.ids.get(values[i]!);
+      if (id === undefined) return undefined;
+      ids[i] = id;
     }
-    return node as S;
+    return this.ix.find(ids);
   }
 
   private delete(series: S, reason: 'removed' | 'expired'): void {
-    this.all.delete(series);
     this.options.destroy(series, reason);
-    const values = series.labelValues;
-    if (values.length === 0) {
+    if (series === this.single) {
       this.single = undefined;
       return;
     }
-    // Unlink and prune maps left empty, so churn does not leak memory.
-    const path: Node<S>[] = [this.root];
-    for (let i = 0; i < values.length - 1; i++) {
-      const next = path[i]!.get(values[i]!) as Node<S> | undefined;
-      if (!next) return;
-      path.push(next);
-    }
-    for (let i = values.length - 1; i >= 0; i--) {
-      path[i]!.delete(values[i]!);
-      if (path[i]!.size > 0 || i === 0) break;
-    }
+    const slot = series.key;
+    if (typeof slot !== 'number' || this.ix.slots[slot] !== series) return;
+    // The series leaves the table with its values: a handle the user kept still names its labels.
+    const values = this.valuesAt(slot);
+    series.key = values;
+    this.ix.remove(slot);
+    // Values no series carries any more free their ids, so churn does not leak memory.
+    for (let i = 0; i < values.length; i++) this.interned[i]!.release(values[i]!);
   }
 
   /** Full validation, used off the hot path: exact key set, string-able values. */
@@ -287,14 +315,22 @@ function compileLookup<S extends SeriesBase>(
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
-  let body = `if (typeof labels !== 'object' || labels === null) return t.lookup(labels);\nlet node = t.rootMap;\n`;
+  // Terse on purpose: this text ships in the browser bundle as is. `M` is the miss (t.lookup), `H` the hash step.
+  const k = names.length;
+  let body = `if(typeof l!="object"||l===null)return M(l);let h=${k};`;
   names.forEach((name, i) => {
-    body += `const v${i} = labels[${JSON.stringify(name)}];\nif (typeof v${i} !== 'string') return t.lookup(labels);\n`;
-    body += `node = node.get(v${i});\nif (node === undefined) return t.lookup(labels);\n`;
+    body += `const v${i}=l[${JSON.stringify(name)}];if(typeof v${i}!="string")return M(l);const i${i}=m${i}.get(v${i});if(i${i}===undefined)return M(l);h=H(h,i${i});`;
   });
-  body += `let keys = 0;\nfor (const _ in labels) keys++;\nreturn keys === ${names.length} ? node : t.lookup(labels);`;
+  const match = names.map((_, i) => `K[o+${i}]===i${i}`).join('&&');
+  body += `h^=h>>>15;const I=x.index,K=x.keys,w=I.length-1;let s=-1;for(let p=h&w;;p=(p+1)&w){const e=I[p];if(e===0)return M(l);const o=(e-1)*${k};if(${match}){s=e-1;break}}`;
+  body += `let n=0;for(const _ in l)n++;return n===${k}?x.slots[s]:M(l);`;
   try {
-    return new Function('t', `return function lookup(labels) {\n${body}\n};`)(table) as (labels: Readonly<Record<string, LabelValue>>) => S;
+    return new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), `return function lookup(l){${body}}`)(
+      (labels: Readonly<Record<string, LabelValue>>) => table.lookup(labels),
+      table.ix,
+      mix,
+      ...table.interned.map((i) => i.ids),
+    ) as (labels: Readonly<Record<string, LabelValue>>) => S;
   } catch {
     return undefined;
   }

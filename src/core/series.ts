@@ -1,4 +1,4 @@
-import type { CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../api/backend.js';
+import type { CellReading, CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../api/backend.js';
 import type { CounterHandle, GaugeHandle, HistogramHandle, SummaryHandle } from '../api/instruments.js';
 import type { SeriesBase } from './series-table.js';
 
@@ -6,6 +6,11 @@ import type { SeriesBase } from './series-table.js';
 export interface ValueGuard {
   /** `labelValues` name the series in the error (the value's metric is the guard's). */
   rejectValue(value: unknown, rule: string, labelValues: readonly string[]): void;
+}
+
+/** Where a series lives: its guard, and the label values of the slots of its series table. */
+export interface SeriesHome extends ValueGuard {
+  valuesAt(slot: number): readonly string[];
 }
 
 /** Creation times are stored relative to this (whole milliseconds, as Date.now()). */
@@ -22,14 +27,25 @@ abstract class Series implements SeriesBase {
   private readonly createdOffset: number;
   /** Whole milliseconds, for the same reason (see SeriesTable.sweep). */
   public activeAtMs: number;
+  /**
+   * The series' slot in its home table while it is in one (the table keeps
+   * the values, interned: no array per series), else its label values.
+   */
+  key: number | readonly string[];
   constructor(
-    readonly labelValues: readonly string[],
+    labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    protected readonly guard: ValueGuard,
+    protected readonly guard: SeriesHome,
   ) {
+    this.key = labelValues;
     this.createdOffset = createdMs - CREATED_EPOCH_MS;
     this.activeAtMs = Math.ceil(activeAtMs);
+  }
+  /** User label values in labelNames order: a new array while the series is in its table. */
+  get labelValues(): readonly string[] {
+    const key = this.key;
+    return typeof key === 'number' ? this.guard.valuesAt(key) : key;
   }
   /** Series creation, milliseconds since the epoch. */
   get createdMs(): number {
@@ -38,15 +54,21 @@ abstract class Series implements SeriesBase {
   abstract cell: CounterCell | GaugeCell | HistogramCell | SummaryCell;
 }
 
-export class CounterSeries extends Series implements CounterHandle {
-  constructor(
-    labelValues: readonly string[],
-    createdMs: number,
-    activeAtMs: number,
-    guard: ValueGuard,
-    public cell: CounterCell,
-  ) {
+export class CounterSeries extends Series implements CounterHandle, CounterCell {
+  /** The count when the series is its own cell (no `cell` given: the native backend's counters, one object per series instead of two). */
+  value = 0;
+  cell: CounterCell;
+  constructor(labelValues: readonly string[], createdMs: number, activeAtMs: number, guard: SeriesHome, cell: CounterCell | undefined) {
     super(labelValues, createdMs, activeAtMs, guard);
+    this.cell = cell ?? this;
+  }
+
+  add(value: number): void {
+    this.value += value;
+  }
+
+  read(): CellReading {
+    return { value: this.value };
   }
 
   inc(value = 1): void {
@@ -64,7 +86,7 @@ export class GaugeSeries extends Series implements GaugeHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: GaugeCell,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
@@ -115,7 +137,7 @@ export class HistogramSeries extends Series implements HistogramHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: HistogramCell,
     private readonly sampler: Sampler | undefined,
   ) {
@@ -136,7 +158,7 @@ export class SummarySeries extends Series implements SummaryHandle {
     labelValues: readonly string[],
     createdMs: number,
     activeAtMs: number,
-    guard: ValueGuard,
+    guard: SeriesHome,
     public cell: SummaryCell,
     private readonly sampler: Sampler | undefined,
   ) {

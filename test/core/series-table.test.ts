@@ -13,8 +13,8 @@ function table(labelNames: string[], maxSeries = 1000) {
     metric: 'm',
     labelNames,
     maxSeries,
-    create: (labelValues) => ({ id: next++, labelValues, touched: false, bound: false, activeAtMs: 0 }),
-    createOverflow: () => ({ id: -1, labelValues: [], touched: false, bound: false, activeAtMs: 0 }),
+    create: (labelValues) => ({ id: next++, labelValues, key: labelValues, touched: false, bound: false, activeAtMs: 0 }),
+    createOverflow: () => ({ id: -1, labelValues: [], key: [], touched: false, bound: false, activeAtMs: 0 }),
     onOverflow: () => overflows++,
     destroy: () => {},
   });
@@ -67,7 +67,108 @@ describe('SeriesTable lookups', () => {
     expect(overflows()).toBe(1);
     t.remove({ a: 'x', b: '1' });
     t.remove({ a: 'x', b: '2' });
-    expect(t.rootMap.size).toBe(0);
+    expect(t.interned.map((i) => i.ids.size)).toEqual([0, 0]);
     expect(t.get({ a: 'y', b: '1' }).id).toBe(2);
+  });
+});
+
+describe('SeriesTable index (interned ids, open addressing)', () => {
+  type Op =
+    | { op: 'get'; a: string; b: string }
+    | { op: 'remove'; a: string; b: string }
+    | { op: 'touch'; a: string; b: string }
+    | { op: 'sweep' };
+  // Few distinct values make id tuples and hash slots collide often; many operations force growth, rehash and compaction.
+  const value = fc.oneof(fc.constantFrom('x', 'y', 'z', ''), fc.integer({ min: 0, max: 300 }).map(String));
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('get' as const), a: value, b: value }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('remove' as const), a: value, b: value }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('touch' as const), a: value, b: value }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'sweep' as const }) },
+  );
+
+  it('finds the same series as a Map keyed by the label tuple, in creation order, through inserts, removals and expiry', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+        const { t } = table(['a', 'b'], 1_000_000);
+        const model = new Map<string, TestSeries>();
+        const key = (a: string, b: string) => JSON.stringify([a, b]);
+        let clock = 0;
+        for (const o of ops) {
+          if (o.op === 'get') {
+            const s = t.get({ a: o.a, b: o.b });
+            const known = model.get(key(o.a, o.b));
+            if (known) expect(s).toBe(known);
+            else {
+              expect(s.labelValues).toEqual([o.a, o.b]);
+              model.set(key(o.a, o.b), s);
+            }
+          } else if (o.op === 'remove') {
+            t.remove({ a: o.a, b: o.b });
+            model.delete(key(o.a, o.b));
+          } else if (o.op === 'touch') {
+            const s = model.get(key(o.a, o.b));
+            if (s) s.touched = true;
+          } else {
+            clock += 10;
+            t.sweep(clock, 10);
+            for (const [k, s] of model) if (!s.touched && clock - s.activeAtMs >= 10) model.delete(k);
+            for (const s of model.values()) if (s.touched) [s.touched, s.activeAtMs] = [false, clock];
+          }
+          expect(t.size).toBe(model.size);
+        }
+        // Creation order survives holes and compaction; every live series is found again.
+        expect([...t.all()]).toEqual([...model.values()]);
+        for (const [k, s] of model) {
+          const [a, b] = JSON.parse(k) as [string, string];
+          expect(t.get({ a, b })).toBe(s);
+        }
+        // Interned values no live series carries are freed.
+        const live = [...model.values()];
+        expect(t.interned[0]!.ids.size).toBe(new Set(live.map((s) => s.labelValues[0])).size);
+        expect(t.interned[1]!.ids.size).toBe(new Set(live.map((s) => s.labelValues[1])).size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('clear() empties the index and the interned values; handles kept leave with their labels; the table fills again', () => {
+    const { t } = table(['a', 'b'], 1_000_000);
+    const kept = [t.get({ a: 'x', b: '1' }), t.get({ a: 'y', b: '2' })];
+    t.clear();
+    expect(t.size).toBe(0);
+    expect([...t.all()]).toEqual([]);
+    expect(t.interned.map((i) => i.ids.size)).toEqual([0, 0]);
+    expect(kept.map((s) => s.key)).toEqual([
+      ['x', '1'],
+      ['y', '2'],
+    ]);
+    const again = t.get({ a: 'x', b: '1' });
+    expect(again).not.toBe(kept[0]);
+    expect(t.get({ a: 'x', b: '1' })).toBe(again);
+    expect(typeof again.key).toBe('number');
+  });
+
+  it('keeps every series through growth, mass removal and compaction, and iterations in progress see no duplicates', () => {
+    const { t } = table(['a', 'b'], 1_000_000);
+    const made = [];
+    for (let i = 0; i < 5000; i++) made.push(t.get({ a: String(i % 97), b: String(i) }));
+    const seen = new Set<TestSeries>();
+    const reading = t.all();
+    for (let i = 0; i < 100; i++) seen.add(reading.next().value as TestSeries);
+    // Removing most series while an iteration is open must not renumber slots under it.
+    for (let i = 0; i < 5000; i += 1) if (i % 10 !== 0) t.remove({ a: String(i % 97), b: String(i) });
+    for (let i = 5000; i < 5200; i++) made.push(t.get({ a: String(i % 97), b: String(i) }));
+    for (let r = reading.next(); !r.done; r = reading.next()) {
+      expect(seen.has(r.value)).toBe(false);
+      seen.add(r.value);
+    }
+    // After the iteration ended, an insert compacts: order and lookups are unchanged.
+    made.push(t.get({ a: 'new', b: 'new' }));
+    const alive = made.filter((s, i) => i >= 5000 || i % 10 === 0);
+    expect([...t.all()]).toEqual(alive);
+    expect(t.ix.slots.length).toBe(alive.length);
+    for (const s of alive) expect(t.get({ a: s.labelValues[0]!, b: s.labelValues[1]! })).toBe(s);
+    expect(t.size).toBe(alive.length);
   });
 });

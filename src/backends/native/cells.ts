@@ -2,17 +2,8 @@ import type { CellReading, CounterCell, GaugeCell, HistogramCell, SummaryCell } 
 import type { CoarseClock } from '../../core/clock.js';
 import { SlidingWindow } from '../../core/window.js';
 
-export class NativeCounter implements CounterCell {
-  value = 0;
-  add(value: number): void {
-    this.value += value;
-  }
-  read(): CellReading {
-    return { value: this.value };
-  }
-}
-
-export class NativeGauge implements GaugeCell {
+/** A counter's or a gauge's value (counters only add). Counter series hold their value themselves; this serves a counter only when core asks for a standalone cell. */
+export class NativeGauge implements GaugeCell, CounterCell {
   value = 0;
   set(value: number): void {
     this.value = value;

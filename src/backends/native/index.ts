@@ -1,6 +1,6 @@
 import type { Cell, FamilyDescriptor, MetricsBackend } from '../../api/backend.js';
 import { type Clock, coarseClockFor, performanceClock } from '../../core/clock.js';
-import { NativeCounter, NativeGauge, NativeHistogram, NativeSummary } from './cells.js';
+import { NativeGauge, NativeHistogram, NativeSummary } from './cells.js';
 
 /** The in-process backend: plain JS objects and typed arrays. */
 export function nativeBackend(options: { clock?: Clock } = {}): MetricsBackend {
@@ -8,7 +8,7 @@ export function nativeBackend(options: { clock?: Clock } = {}): MetricsBackend {
   const bounds = new WeakMap<readonly number[], Float64Array>();
   return {
     id: 'native',
-    counterCell: () => new NativeCounter(),
+    counterCell: () => new NativeGauge(),
     gaugeCell: () => new NativeGauge(),
     histogramCell(family: FamilyDescriptor) {
       const buckets = family.buckets ?? [];
