@@ -8,6 +8,7 @@
  * need sockets and files: they are refused with a ConfigError.
  */
 import type { Metrics } from '../api/metrics.js';
+import { enableExemplars, enableNativeHistograms } from '../core/enable.js';
 import { parseConfig } from '../config/parse.js';
 import { type MetricsConfig, parseDuration } from '../config/schema.js';
 import { type ConsoleOutput, consoleExporter } from '../exporters/console.js';
@@ -16,6 +17,10 @@ import { pushgatewayExporter } from '../exporters/pushgateway.js';
 import { remoteWriteExporter } from '../exporters/remote-write.js';
 import { ExportPipeline } from '../exporters/pipeline.js';
 import { type ExporterTable, buildPushExporters } from '../exporters/table.js';
+
+// What these exporters carry and `omnimeter/browser` leaves out (core/features.ts): native histograms, exemplars.
+enableNativeHistograms();
+enableExemplars();
 
 export interface PageExporterOptions {
   /** Where console exporters write; default console.info. */

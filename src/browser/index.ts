@@ -7,7 +7,7 @@
 import type { Metrics } from '../api/metrics.js';
 import { toJsonSnapshot } from '../exposition/json.js';
 
-export * from '../index.js';
+export * from '../facade.js';
 export { toJsonSnapshot, type JsonSnapshot } from '../exposition/json.js';
 
 export interface PushOptions {

@@ -14,11 +14,10 @@ import {
   type ValueGuard,
 } from './series.js';
 import { SeriesTable } from './series-table.js';
-import { type ExemplarContext, ExemplarCounterSeries, ExemplarHistogramSeries, type ExemplarSlots } from './exemplars.js';
-import { assertLabelName } from './names.js';
+import type { ExemplarContext, ExemplarSlots } from './exemplars.js';
+import type { ExemplarFeature, NativeHistogramFeature } from './features.js';
 import { LabelLayout } from './label-layout.js';
 import type { FamilyRenderer } from '../exposition/text.js';
-import { NativeHistogramCell, backendCell } from './native-histogram.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
 export const OVERFLOW_LABEL = 'omnimeter_overflow';
@@ -48,7 +47,9 @@ export interface EngineContext {
   /** Counts a recording redirected to `metric`'s overflow series. */
   onOverflow(metric: string): void;
   /** Exemplars, when enabled: counters and histograms then record the active span. */
-  readonly exemplars?: ExemplarContext;
+  readonly exemplars?: ExemplarContext & { readonly series: ExemplarFeature };
+  /** Native histograms, when the entry installed them (core/features.ts): absent from page bundles. */
+  readonly native?: NativeHistogramFeature;
   /** Counts a recording dropped in lenient mode. */
   onDrop(metric: string, reason: 'invalid_value' | 'invalid_labels'): void;
 }
@@ -92,7 +93,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   private readonly overflowLayout: LabelLayout;
 
   constructor(
-    protected readonly ctx: EngineContext,
+    readonly ctx: EngineContext,
     readonly descriptor: FamilyDescriptor,
     labelNames: readonly string[],
     /** Identity used to decide whether a re-registration matches. */
@@ -115,72 +116,19 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...defaultValues, ...values]), this.table),
       createOverflow: () => this.makeSeries([], this.makeCell(this.overflowDescriptor, [...defaultValues, 'true'])),
       onOverflow: () => ctx.onOverflow(descriptor.name),
-      destroy: (series, reason) => ctx.backend.release(backendCell(series.cell), reason),
+      destroy: (series, reason) => ctx.backend.release(ctx.native ? ctx.native.unwrap(series.cell) : series.cell, reason),
       guard: this,
     });
     this.root = labelNames.length === 0 && !open ? this.table.unlabelled() : undefined;
   }
 
-  /** Open families: one table per attribute key set and fixed pairs. */
-  private readonly openTables = new Map<string, { readonly table: SeriesTable<S>; readonly layout: LabelLayout }>();
+  /** Open families: one table per attribute key set and fixed pairs (filled by core/open-families.ts). */
+  readonly openTables = new Map<string, { readonly table: SeriesTable<S>; readonly layout: LabelLayout }>();
 
-  private seriesCount(): number {
+  seriesCount(): number {
     let n = this.table.size;
     for (const { table } of this.openTables.values()) n += table.size;
     return n;
-  }
-
-  /**
-   * The series for `fixed` pairs plus an attribute set with any keys (open
-   * families). Key order does not matter; keys are validated once per key set.
-   */
-  openSeries(fixed: FixedLabels, attributes: AnyLabels | undefined): S {
-    try {
-      const lookup = this.openLookup(fixed, attributes === undefined ? [] : Object.keys(attributes));
-      return lookup(attributes ?? {});
-    } catch (error) {
-      if (!this.ctx.lenient || !(error instanceof MetricsError)) throw error;
-      this.ctx.onDrop(this.name, 'invalid_labels');
-      return this.discard;
-    }
-  }
-
-  /**
-   * The lookup for attribute objects with exactly `keys` (any order) under
-   * `fixed` pairs: callers that see the same key set again keep it and skip
-   * the key-set resolution (the bridge's hot path). Throws for invalid keys.
-   */
-  openLookup(fixed: FixedLabels, keys: readonly string[]): (attributes: AnyLabels) => S {
-    const sorted = keys.length > 1 ? [...keys].sort() : keys;
-    const signature = `${fixed.key}\u0001${sorted.join('\u0000')}`;
-    const table = this.openTables.get(signature)?.table ?? this.openTable(signature, fixed, sorted);
-    return sorted.length === 0 ? () => table.unlabelled() : table.get;
-  }
-
-  private openTable(signature: string, fixed: FixedLabels, keys: readonly string[]): SeriesTable<S> {
-    const defaults = this.ctx.defaultLabels;
-    const taken = new Set([...defaults.map(([n]) => n), ...fixed.pairs.map(([n]) => n)]);
-    for (const key of keys) {
-      assertLabelName(key, this.name, this.descriptor.type);
-      if (taken.has(key))
-        throw new MetricsError('INVALID_LABEL_NAME', `${this.name}: attribute "${key}" is already a default or scope label`);
-    }
-    const names = Object.freeze([...keys]);
-    const descriptor = Object.freeze({ ...this.descriptor, labelNames: Object.freeze([...taken, ...names]) });
-    const fixedValues = [...defaults.map(([, v]) => v), ...fixed.pairs.map(([, v]) => v)];
-    const table: SeriesTable<S> = new SeriesTable<S>({
-      metric: this.name,
-      labelNames: names,
-      maxSeries: this.ctx.maxSeries,
-      count: () => this.seriesCount(),
-      create: (values) => this.makeSeries(values, this.makeCell(descriptor, [...fixedValues, ...values]), table),
-      createOverflow: () => this.table.sharedOverflow(),
-      onOverflow: () => this.ctx.onOverflow(this.name),
-      destroy: (series, reason) => this.ctx.backend.release(series.cell, reason),
-      guard: this,
-    });
-    this.openTables.set(signature, { table, layout: new LabelLayout([...defaults, ...fixed.pairs], names) });
-    return table;
   }
 
   get name(): string {
@@ -199,6 +147,15 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
    * but keep their values: `valuesAt` is never asked for them.
    */
   protected abstract makeSeries(labelValues: readonly string[], cell: Cell | undefined, home?: SeriesHome): S;
+
+  /**
+   * A series over a new cell for `cellValues` (the descriptor's full label
+   * values): how open families and merge sources' overflow series are built
+   * outside this file, so that bundles without them leave them out.
+   */
+  seriesFor(descriptor: FamilyDescriptor, cellValues: readonly string[], labelValues: readonly string[], home?: SeriesHome): S {
+    return this.makeSeries(labelValues, this.makeCell(descriptor, cellValues), home);
+  }
 
   protected seriesArgs(labelValues: readonly string[], home: SeriesHome = this.table): [readonly string[], number, number, SeriesHome] {
     return [labelValues, Date.now(), this.ctx.clock.now(), home];
@@ -223,7 +180,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   }
 
   /** A detached series that is never exposed: where lenient mode sends bad recordings. */
-  private get discard(): S {
+  get discard(): S {
     const series = this.makeSeries([], this.makeCell(this.descriptor, []));
     Object.defineProperty(this, 'discard', { value: series });
     return series;
@@ -239,35 +196,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     return series;
   }
 
-  /** Overflow series of merge sources with identity labels (a component's), by those labels. */
-  private readonly sourceOverflows = new Map<string, { readonly series: S; readonly layout: LabelLayout }>();
-
-  /**
-   * The overflow series, for sources that merge their own overflow into it.
-   * A source with identity labels (`component`, …) gets an overflow series of
-   * its own that carries them, so what overflowed stays attributed.
-   */
-  overflowing(sourceLabels: readonly (readonly [string, string])[] = []): S {
-    if (sourceLabels.length === 0) {
-      const shared = this.table.sharedOverflow();
-      shared.bound = true;
-      return shared;
-    }
-    const key = sourceLabels.map(([n, v]) => `${n}\u0000${v}`).join('\u0001');
-    let entry = this.sourceOverflows.get(key);
-    if (entry === undefined) {
-      const pairs = [...this.ctx.defaultLabels, ...sourceLabels, [OVERFLOW_LABEL, 'true'] as const].map((p) => [p[0], p[1]] as const);
-      const labelNames = pairs.map(([n]) => n);
-      const cell = this.makeCell(
-        { ...this.descriptor, labelNames, overflowOf: this.descriptor },
-        pairs.map(([, v]) => v),
-      );
-      entry = { series: this.makeSeries([], cell), layout: new LabelLayout(pairs, []) };
-      this.sourceOverflows.set(key, entry);
-    }
-    entry.series.bound = true;
-    return entry.series;
-  }
+  /** Overflow series of merge sources with identity labels (a component's), by those labels (filled by merge/overflow.ts). */
+  readonly sourceOverflows = new Map<string, { readonly series: S; readonly layout: LabelLayout }>();
 
   remove(labels: Labels<string>): void {
     this.table.remove(labels);
@@ -413,7 +343,7 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
   }
   protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const exemplars = this.ctx.exemplars;
-    if (exemplars) return new ExemplarCounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell'], exemplars);
+    if (exemplars) return new exemplars.series.counter(...this.seriesArgs(values, home), cell as CounterSeries['cell'], exemplars);
     return new CounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell']);
   }
   inc(a?: unknown, b?: number): void {
@@ -450,14 +380,14 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
   protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
     const cell = this.ctx.backend.histogramCell(d, values);
     const native = (d.overflowOf ?? d).native;
-    return native ? new NativeHistogramCell(cell, native) : cell;
+    return native ? this.ctx.native!.wrap(cell, native) : cell; // the engine refuses `native` without the feature
   }
   protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
     const sampler = this.sampleEvery > 1 ? new Sampler(this.sampleEvery) : undefined;
     const exemplars = this.ctx.exemplars;
     if (exemplars) {
       const bounds = this.descriptor.buckets ?? [];
-      return new ExemplarHistogramSeries(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler, bounds, exemplars);
+      return new exemplars.series.histogram(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler, bounds, exemplars);
     }
     return new HistogramSeries(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler);
   }

@@ -1,6 +1,6 @@
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import type { FamilyDescriptor, MetricsBackend } from '../api/backend.js';
-import type { MergeDescriptor, MergePort } from '../api/merge.js';
+import type { MergePort } from '../api/merge.js';
 import type { Counter, Gauge, Histogram, Summary, Timer } from '../api/instruments.js';
 import type {
   CounterOptions,
@@ -9,19 +9,21 @@ import type {
   Metrics,
   MetricsOptions,
   MetricOptions,
+  SpanContextSource,
   SummaryOptions,
   TimerOptions,
 } from '../api/metrics.js';
 import type { FamilySnapshot, MetricType } from '../api/snapshot.js';
-import { type Clock, type CoarseClock, coarseClockFor, performanceClock } from './clock.js';
+import { type Clock, coarseClockFor, performanceClock } from './clock.js';
 import { MetricsError, describeValue } from './errors.js';
 import { type AnyFamily, type EngineContext, CounterFamily, GaugeFamily, HistogramFamily, OPEN_LABELS, SummaryFamily } from './families.js';
+import { features, notInBundle } from './features.js';
 import { type FamilySource, MergeStore } from './merge/store.js';
 import { assertLabelNames, assertMetricName, assertUnit, counterFamilyName } from './names.js';
 import { prometheusNaming } from '../exposition/prometheus-names.js';
 import { noopCounter, noopGauge, noopHistogram, noopSummary, noopTimer } from './noop.js';
 import { LIMITS } from './limits.js';
-import { positiveInteger, positiveNumber, resolveOptions, tooMany, validateBuckets, validateNative, validateQuantiles } from './options.js';
+import { positiveInteger, positiveNumber, resolveOptions, tooMany, validateBuckets, validateQuantiles } from './options.js';
 import { Registry } from './registry.js';
 import { TimerImpl, timedDecorator } from './timer.js';
 
@@ -53,7 +55,11 @@ interface Common {
 class Engine implements Metrics, FamilySource {
   readonly enabled = true;
   readonly registry: Registry;
-  readonly merge: MergePort = new MergeStore(this);
+  /** Built on first use by the installed merge store (core/features.ts): hosts only, so pages do not carry it. */
+  get merge(): MergePort {
+    return (this.mergePort ??= features.mergePort?.(this)) ?? unavailablePort;
+  }
+  private mergePort: MergePort | undefined;
   private readonly ctx: EngineContext;
   private readonly prefix: string;
   private readonly tracerProvider: TracerProvider | undefined;
@@ -85,7 +91,8 @@ class Engine implements Metrics, FamilySource {
       lenient: options.lenient,
       onOverflow: (metric) => this.overflowCounter.inc({ metric }),
       onDrop: (metric, reason) => this.droppedCounter.inc({ metric, reason }),
-      ...(options.spanContext ? { exemplars: { spanContext: options.spanContext, clock: this.exemplarClock(clock) } } : {}),
+      ...(options.spanContext ? { exemplars: this.exemplars(options.spanContext, clock) } : {}),
+      ...(features.nativeHistograms ? { native: features.nativeHistograms } : {}),
     };
     this.registry = new Registry({
       clock,
@@ -94,7 +101,7 @@ class Engine implements Metrics, FamilySource {
       onCollectError: (metric) => this.collectErrors.inc({ metric }),
     });
     if (bare) return;
-    const self = { prefixed: false };
+    const self = false; // not prefixed
     // Self-metrics bypass the filter: they are never denied or renamed.
     this.overflowCounter = this.counterFamily(
       SELF.overflow,
@@ -131,7 +138,7 @@ class Engine implements Metrics, FamilySource {
   }
 
   counter<N extends string = never>(name: string, options: CounterOptions<N>): Counter<N> {
-    return this.counterFamily(name, options, { prefixed: true });
+    return this.counterFamily(name, options, true);
   }
 
   gauge<N extends string = never>(name: string, options: GaugeOptions<N>): Gauge<N> {
@@ -147,34 +154,13 @@ class Engine implements Metrics, FamilySource {
   }
 
   /**
-   * The merge port's way in: the family a source's descriptor names, through
-   * the same validation, prefix and filter as the facade (none of them for
-   * the core's own storage). Undefined when the filter denies it.
+   * The merge port's way in (merge/store.ts builds the options from a
+   * source's descriptor): a family of `kind` through the facade's validation,
+   * prefix and filter. Undefined when the filter denies it.
    */
-  family(d: MergeDescriptor, labelNames: readonly string[], how: { trusted: boolean; sampleRate?: number }): AnyFamily | undefined {
-    const prefixed = !how.trusted;
-    const common = { help: d.help, unit: d.unit || undefined, labelNames };
-    const sampled = { ...common, sampleRate: how.sampleRate };
-    const list = (values: ArrayLike<number> | undefined) => (values && values.length > 0 ? Array.from(values) : undefined);
-    let family: unknown;
-    switch (d.kind) {
-      case 'counter':
-        family = this.counterFamily(d.name, common, { prefixed });
-        break;
-      case 'gauge':
-        family = this.gaugeFamily(d.name, common, prefixed);
-        break;
-      case 'histogram':
-        family = this.histogramFamily(d.name, { ...sampled, buckets: list(d.buckets) }, prefixed);
-        break;
-      case 'summary':
-        family = this.summaryFamily(
-          d.name,
-          { ...sampled, quantiles: list(d.quantiles), maxAgeSeconds: d.maxAgeSeconds || undefined, ageBuckets: d.ageBuckets || undefined },
-          prefixed,
-        );
-        break;
-    }
+  familyOf(kind: MetricType, name: string, options: MetricOptions<string>, prefixed: boolean): AnyFamily | undefined {
+    const register = this[`${kind}Family`] as (name: string, options: MetricOptions<string>, prefixed: boolean) => unknown;
+    const family = register.call(this, name, options, prefixed);
     return family === noopCounter ? undefined : (family as AnyFamily); // the no-ops are one object
   }
 
@@ -199,7 +185,15 @@ class Engine implements Metrics, FamilySource {
     if (!c) return noopHistogram;
     const every = this.sampleEvery(c.name, options.sampleRate);
     const buckets = validateBuckets(`histogram "${c.name}": buckets`, options.buckets);
-    const native = validateNative(`histogram "${c.name}": native`, options.native, options.buckets !== undefined);
+    const where = `histogram "${c.name}": native`;
+    const native =
+      options.native === undefined || options.native === false
+        ? undefined
+        : (this.ctx.native ?? notInBundle(where, 'omnimeter/browser/exporters')).validate(
+            where,
+            options.native,
+            options.buckets !== undefined,
+          );
     const d = this.descriptor(c, 'histogram', native ? { buckets, native } : { buckets });
     const shape = this.shape(c, native ? { buckets, native } : { buckets });
     return this.registry.register(
@@ -263,11 +257,12 @@ class Engine implements Metrics, FamilySource {
   private tracerCache: Tracer | undefined;
 
   /** Exemplar sampling reads the coarse clock: keep it ticking until shutdown. */
-  private exemplarClock(clock: Clock): CoarseClock {
+  private exemplars(spanContext: SpanContextSource, clock: Clock): NonNullable<EngineContext['exemplars']> {
+    const series = features.exemplars ?? notInBundle('createMetrics: exemplars', 'omnimeter/browser/exporters');
     const coarse = coarseClockFor(clock);
     coarse.retain();
     this.releaseClock = () => coarse.release();
-    return coarse;
+    return { spanContext, clock: coarse, series };
   }
   private releaseClock: (() => void) | undefined;
 
@@ -278,7 +273,7 @@ class Engine implements Metrics, FamilySource {
     await this.backend.close?.();
   }
 
-  private counterFamily<N extends string>(name: string, options: CounterOptions<N>, { prefixed }: { prefixed: boolean }): Counter<N> {
+  private counterFamily<N extends string>(name: string, options: CounterOptions<N>, prefixed: boolean): Counter<N> {
     const c = this.common(name, 'counter', options, prefixed);
     if (!c) return noopCounter;
     const d = this.descriptor(c, 'counter');
@@ -390,6 +385,9 @@ class DisabledMetrics implements Metrics {
   async shutdown() {}
 }
 
+/** The merge port of a bundle without the merge store (omnimeter/browser): opening a source says where it is. */
+const unavailablePort: MergePort = { open: () => notInBundle('metrics.merge', 'omnimeter/host') };
+
 /** What a disabled Metrics' merge port hands out: every call refused as closed. */
 const closedSession = {
   register: () => 'closed' as const,
@@ -409,7 +407,7 @@ const closedSession = {
  */
 export function createMergeCore(options: { clock: Clock; backend: MetricsBackend }): { merge: MergePort; collect(): FamilySnapshot[] } {
   const engine = new Engine(resolveOptions({ maxSeriesPerMetric: 2 ** 31 }), options.backend, options.clock, true);
-  return { merge: engine.merge, collect: () => engine.registry.collectNow() };
+  return { merge: new MergeStore(engine), collect: () => engine.registry.collectNow() };
 }
 
 /** Builds a Metrics over `options.backend` or, if absent, `defaultBackend()`. */

@@ -2,6 +2,11 @@
  * `omnimeter/host` in a page: the same host aggregator and engine backend,
  * with components fetched instead of read from disk. No Node module.
  */
+import { enableMergePort } from '../core/merge/enable.js';
+
+// Guests reach the core through the merge port, which `omnimeter/browser` leaves out: installed here (core/features.ts).
+enableMergePort();
+
 export {
   ComponentHost,
   type HostOptions,

@@ -35,6 +35,7 @@ import type {
 import { diag } from '@opentelemetry/api';
 import type { Metrics } from '../api/metrics.js';
 import { type FixedLabels, Family, OPEN_LABELS } from '../core/families.js';
+import { openLookup, openSeries } from '../core/open-families.js';
 import type { CounterSeries, GaugeSeries, HistogramSeries } from '../core/series.js';
 import { isUnitWord, ucumUnit } from '../exposition/prometheus-names.js';
 
@@ -145,7 +146,7 @@ class SeriesCache<S extends AnySeries> {
     }
     const keys = Object.keys(attributes);
     try {
-      const shape = { keys, lookup: this.family.openLookup(this.fixed, keys) as Shape<S>['lookup'] };
+      const shape = { keys, lookup: openLookup(this.family, this.fixed, keys) as Shape<S>['lookup'] };
       this.shapes = [shape, ...this.shapes.slice(0, MAX_SHAPES - 1)];
     } catch (error) {
       this.warn((error as Error).message);
@@ -156,7 +157,7 @@ class SeriesCache<S extends AnySeries> {
 
   private resolve(attributes: Attributes | undefined): S | undefined {
     try {
-      return this.family.openSeries(this.fixed, attributes && labelsOf(attributes)) as S;
+      return openSeries(this.family, this.fixed, attributes && labelsOf(attributes)) as S;
     } catch (error) {
       this.warn((error as Error).message);
       return undefined;

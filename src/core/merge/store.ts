@@ -15,6 +15,7 @@ import type {
   MergeSession,
   MergeSourceOptions,
 } from '../../api/merge.js';
+import type { MetricOptions } from '../../api/metrics.js';
 import type { MetricType } from '../../api/snapshot.js';
 import { escapeMetricName, prometheusLabelName } from '../../exposition/prometheus-names.js';
 import { MetricsError } from '../errors.js';
@@ -23,6 +24,7 @@ import type { AnySeries } from '../series.js';
 import { counterMerge } from './counter.js';
 import { dropGaugeShare, gaugeMerge } from './gauge.js';
 import { histogramMerge } from './histogram.js';
+import { overflowing } from './overflow.js';
 import type { KindMerge, MergeSource, MergeTarget, SharedSeries } from './kind.js';
 import { summaryMerge } from './summary.js';
 
@@ -35,12 +37,18 @@ const MERGE: Record<MetricType, KindMerge> = {
 
 /** How the store gets families: the core's registration path, prefix, filter and validation included. */
 export interface FamilySource {
-  /** The family for `descriptor` with `labelNames` (the source's first); undefined when the filter denies it. Throws MetricsError. */
-  family(
-    descriptor: MergeDescriptor,
-    labelNames: readonly string[],
-    options: { trusted: boolean; sampleRate?: number },
-  ): AnyFamily | undefined;
+  /** The family `kind` `name` with the facade's `options`; undefined when the filter denies it. Throws MetricsError. */
+  familyOf(kind: MetricType, name: string, options: MetricOptions<string>, prefixed: boolean): AnyFamily | undefined;
+}
+
+/** The facade's options for a source's descriptor, with `labelNames` (the source's first). */
+function optionsOf(d: MergeDescriptor, labelNames: readonly string[], sampleRate: number | undefined): MetricOptions<string> {
+  const list = (values: ArrayLike<number> | undefined) => (values && values.length > 0 ? Array.from(values) : undefined);
+  const common = { help: d.help, unit: d.unit || undefined, labelNames };
+  if (d.kind === 'histogram') return { ...common, sampleRate, buckets: list(d.buckets) } as MetricOptions<string>;
+  if (d.kind !== 'summary') return common;
+  const window = { quantiles: list(d.quantiles), maxAgeSeconds: d.maxAgeSeconds || undefined, ageBuckets: d.ageBuckets || undefined };
+  return { ...common, sampleRate, ...window } as MetricOptions<string>;
 }
 
 /** The core's namespace: only the core's own storage may write there. */
@@ -103,10 +111,9 @@ class Session implements MergeSession, MergeSource {
     if (this.sourceLabels.some(([name]) => exposed.has(prometheusLabelName(name)))) return 'invalid_metric';
     let family: AnyFamily | undefined;
     try {
-      family = this.store.families.family(descriptor, [...this.sourceLabels.map(([n]) => n), ...own], {
-        trusted: this.trusted,
-        sampleRate: this.options.sampleRate,
-      });
+      const labelNames = [...this.sourceLabels.map(([n]) => n), ...own];
+      const options = optionsOf(descriptor, labelNames, this.options.sampleRate);
+      family = this.store.families.familyOf(descriptor.kind, descriptor.name, options, !this.trusted);
     } catch (error) {
       if (!(error instanceof MetricsError)) throw error;
       return error.code === 'CONFLICT' ? 'conflict' : 'invalid_metric';
@@ -147,7 +154,7 @@ class Session implements MergeSession, MergeSource {
     const m = this.registered[metric - 1];
     if (!m) return 'invalid_series';
     const key = `${metric}\u0000\u0002overflow`;
-    return this.idByKey.get(key) ?? this.hold(m, m.family.overflowing(this.sourceLabels), undefined, key);
+    return this.idByKey.get(key) ?? this.hold(m, overflowing<AnySeries>(m.family, this.sourceLabels), undefined, key);
   }
 
   private hold(metric: Registered, series: AnySeries, labels: Record<string, string> | undefined, key: string): number {

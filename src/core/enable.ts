@@ -1,0 +1,24 @@
+/**
+ * Installs the core's opt-in recording features (core/features.ts):
+ * `omnimeter` and `omnimeter/browser/exporters` call these on import;
+ * `omnimeter/browser` does not, which keeps them out of page bundles.
+ * The merge port has its own (merge/enable.ts).
+ */
+import { ExemplarCounterSeries, ExemplarHistogramSeries } from './exemplars.js';
+import { features } from './features.js';
+import { NativeHistogramCell, backendCell } from './native-histogram.js';
+import { validateNative } from './options.js';
+
+/** Native histograms (`histogram(name, { native })`). */
+export function enableNativeHistograms(): void {
+  features.nativeHistograms ??= {
+    validate: validateNative,
+    wrap: (cell, spec) => new NativeHistogramCell(cell, spec),
+    unwrap: backendCell,
+  };
+}
+
+/** Exemplars (`createMetrics({ exemplars })`). */
+export function enableExemplars(): void {
+  features.exemplars ??= { counter: ExemplarCounterSeries, histogram: ExemplarHistogramSeries };
+}
