@@ -91,8 +91,11 @@ class Engine implements Metrics, FamilySource {
       lenient: options.lenient,
       onOverflow: (metric) => this.overflowCounter.inc({ metric }),
       onDrop: (metric, reason) => this.droppedCounter.inc({ metric, reason }),
+      // Read when a histogram asks: an entry imported after createMetrics (omnimeter/browser/exporters) still counts.
+      get native() {
+        return features.nativeHistograms;
+      },
       ...(options.spanContext ? { exemplars: this.exemplars(options.spanContext, clock) } : {}),
-      ...(features.nativeHistograms ? { native: features.nativeHistograms } : {}),
     };
     this.registry = new Registry({
       clock,

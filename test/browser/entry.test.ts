@@ -71,6 +71,12 @@ describe('omnimeter/browser', () => {
     const exporters = await bundleForBrowser('../../src/browser/exporters.ts');
     expect(exporters.kept.some((i) => i.endsWith('src/core/native-histogram.ts'))).toBe(true);
     expect(exporters.kept.some((i) => i.endsWith('src/core/exemplars.ts'))).toBe(true);
+    // Importing the exporters entry after createMetrics still gives that instance native histograms.
+    const metrics = createMetrics();
+    await import('../../src/browser/exporters.js');
+    metrics.histogram('latency_seconds', { help: 'h', native: true }).observe(0.2);
+    const [series] = (await metrics.registry.collect()).find((f) => f.name === 'latency_seconds')!.series;
+    expect(series!.native).toMatchObject({ schema: 3, count: 1 });
   });
 
   it('omnimeter/host has a browser entry: the host aggregator and engine backend, no Node module', async () => {
