@@ -1,4 +1,4 @@
-import { escapeLabelValue, labelTextOf, plainLabelNames } from '../exposition/text.js';
+import { escapeLabelValue, labelText, plainLabelNames } from '../exposition/text.js';
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -20,11 +20,10 @@ const ALWAYS_CACHED_IDS = 1024;
  * series' memory after the first scrape.
  */
 export class LabelLayout {
-  private textOf: ((values: readonly string[]) => string) | undefined;
-  /** Per label and value id: at 2*id the value, at 2*id+1 its `,name="escaped"` (ids are reused by new values). */
+  /** Per label and value id: at 2*id the value, at 2*id+1 its `,name="escaped"` (`{` first; ids are reused by new values). */
   private readonly cache: (string | undefined)[][];
   private readonly prefix: string;
-  /** Names that need no translation: otherwise text goes through labelTextOf's general path. */
+  /** Names that need no translation: otherwise text goes through labelText's general path. */
   private readonly plain: boolean;
 
   constructor(
@@ -32,7 +31,7 @@ export class LabelLayout {
     readonly names: readonly string[],
   ) {
     this.cache = names.map(() => []);
-    this.prefix = fixed.map(([n, v]) => `${n}="${escapeLabelValue(v)}"`).join(',');
+    this.prefix = labelText({ labels: fixed });
     this.plain = plainLabelNames([...fixed.map(([n]) => n), ...names]);
   }
 
@@ -41,10 +40,9 @@ export class LabelLayout {
     return [...this.fixed, ...this.names.map((n, i) => [n, values[i]!] as const)];
   }
 
-  /** Exposition label text (`a="x",b="y"`) of the series with `values`. */
+  /** Exposition label text, opened (`{a="x",b="y"`, see labelText), of the series with `values`. */
   text(values: readonly string[]): string {
-    this.textOf ??= labelTextOf(this.fixed, this.names);
-    return this.textOf(values);
+    return labelText({ labels: this.pairs(values) });
   }
 
   /**
@@ -68,7 +66,7 @@ export class LabelLayout {
       const kept = cache[j]!;
       let piece = kept[2 * id + 1]!;
       if (kept[2 * id] !== value) {
-        piece = `${prefix || j ? ',' : ''}${names[j]}="${escapeLabelValue(value)}"`;
+        piece = `${prefix || j ? ',' : '{'}${names[j]}="${escapeLabelValue(value)}"`;
         if (id < ALWAYS_CACHED_IDS || values.length * 4 <= table.ix.live) {
           kept[2 * id] = value;
           kept[2 * id + 1] = piece;

@@ -72,10 +72,10 @@ describe('label text cached per value id', () => {
     const keys = new Uint32Array([0, 1]);
     const table = { interned: [{ values: values[0]! }], ix: { keys, live: 2 } };
     const layout = new LabelLayout([['job', 'j']], ['a']);
-    expect(layout.textAt(table, 0)).toBe('job="j",a="x"');
-    expect(layout.textAt(table, 1)).toBe('job="j",a="y"');
+    expect(layout.textAt(table, 0)).toBe('{job="j",a="x"');
+    expect(layout.textAt(table, 1)).toBe('{job="j",a="y"');
     values[0]![0] = 'z"'; // id 0 freed and taken by a new value
-    expect(layout.textAt(table, 0)).toBe('job="j",a="z\\""');
+    expect(layout.textAt(table, 0)).toBe('{job="j",a="z\\""');
     expect(layout.text(['z"'])).toBe(layout.textAt(table, 0));
   });
 
@@ -84,9 +84,9 @@ describe('label text cached per value id', () => {
     const values = Array.from({ length: n }, (_, i) => `v${i}`);
     const table = { interned: [{ values }], ix: { keys: Uint32Array.from(values.keys()), live: n } };
     const layout = new LabelLayout([], ['id']);
-    for (let s = 0; s < n; s++) expect(layout.textAt(table, s)).toBe(`id="v${s}"`);
+    for (let s = 0; s < n; s++) expect(layout.textAt(table, s)).toBe(`{id="v${s}"`);
     values[4000] = 'w';
-    expect(layout.textAt(table, 4000)).toBe('id="w"');
+    expect(layout.textAt(table, 4000)).toBe('{id="w"');
     const kept = (layout as unknown as { cache: string[][] }).cache[0]!.filter((p) => p !== undefined).length;
     expect(kept).toBe(2 * 1024);
   });
