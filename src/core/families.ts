@@ -283,13 +283,17 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
 
   /**
    * The family's samples rendered by `renderer`, `size` series per piece,
-   * read lazily like readChunks: no label pairs are built for the text.
+   * read lazily like readChunks: no label pairs nor snapshot objects are
+   * built; label text comes from the layout's per-value cache (textAt).
    */
   *renderChunks(renderer: FamilyRenderer, size: number): Generator<string> {
     let piece = '';
     let n = 0;
-    for (const [series, layout] of this.everySeries()) {
-      piece += renderer.sample(layout.text(series.labelValues), this.read(series, undefined));
+    const created = this.descriptor.type !== 'gauge';
+    for (const [series, layout, table] of this.everySeries()) {
+      const key = series.key;
+      const labels = typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
+      piece += renderer.sample(labels, series.cell.read(), created ? series.createdMs : undefined, exemplarsOf(series)?.read());
       if (++n >= size) {
         yield piece;
         piece = '';
@@ -299,23 +303,24 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     if (n > 0) yield piece;
   }
 
-  /** Every series with the layout of its labels, table by table, the overflow series last. */
-  private *everySeries(): Generator<readonly [S, LabelLayout]> {
-    const entry: [S, LabelLayout] = [undefined as unknown as S, this.layout];
+  /** Every series with the layout of its labels and its table (none for overflow series), the overflow series last. */
+  private *everySeries(): Generator<readonly [S, LabelLayout, SeriesTable<S> | undefined]> {
+    const entry: [S, LabelLayout, SeriesTable<S> | undefined] = [undefined as unknown as S, this.layout, this.table];
     for (const s of this.table.all()) {
       entry[0] = s;
       yield entry;
     }
     for (const { table, layout } of this.openTables.values()) {
       entry[1] = layout;
+      entry[2] = table;
       for (const s of table.all()) {
         entry[0] = s;
         yield entry;
       }
     }
     const overflow = this.table.overflowSeries;
-    if (overflow) yield [overflow, this.overflowLayout];
-    for (const { series, layout } of this.sourceOverflows.values()) yield [series, layout];
+    if (overflow) yield [overflow, this.overflowLayout, undefined];
+    for (const { series, layout } of this.sourceOverflows.values()) yield [series, layout, undefined];
   }
 
   /** A series' reading with `labels` (pairs for collect(), nothing for text exposition). */

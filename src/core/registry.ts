@@ -130,9 +130,11 @@ export class Registry implements MetricsRegistry {
   }
 
   async expose(format: ExpositionFormat = 'prometheus', sliceMs = SLICE_MS): Promise<string> {
-    const parts: string[] = [];
-    for await (const part of this.exposeChunks(format, sliceMs)) parts.push(part);
-    return parts.join('');
+    // The parts are flat strings already (joined per slice): concatenating
+    // them copies nothing, where a join copied the whole exposition once more.
+    let out = '';
+    for await (const part of this.exposeChunks(format, sliceMs)) out += part;
+    return out;
   }
 
   /**

@@ -12,6 +12,7 @@
  * (prometheus-names.ts): `mcp.server.operation.duration` with unit `s` is
  * `mcp_server_operation_duration_seconds`.
  */
+import type { CellReading } from '../api/backend.js';
 import type { Exemplar, FamilySnapshot, SeriesSnapshot } from '../api/snapshot.js';
 import { prometheusLabelName, prometheusNaming } from './prometheus-names.js';
 
@@ -25,8 +26,17 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 /** Series rendered between two chances for the caller to yield. */
 export const SERIES_PER_CHUNK = 64;
 
+/** `String(n)` of 0…1023, the counts most samples hold: a lookup instead of a conversion per sample. */
+const SMALL_INTEGERS = Array.from({ length: 1024 }, (_, i) => String(i));
+
+/** A sample value and the line's newline: one flat string (V8 copies joins shorter than 13 characters). */
+function valueLine(value: number): string {
+  return formatValue(value) + '\n';
+}
+
 /** A sample value: shortest round-trip decimal, with the spellings both formats use for specials. */
 export function formatValue(value: number): string {
+  if ((value & 1023) === value) return SMALL_INTEGERS[value]!;
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   if (Number.isNaN(value)) return 'NaN';
@@ -65,37 +75,20 @@ export function escapeHelp(help: string, format: ExpositionFormat): string {
   return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
 }
 
-/** `a="x",b="y"` for a series' label pairs (snapshots from anywhere: exporters, guests' engines). */
-function labelText(series: SeriesSnapshot): string {
+/**
+ * A series' label text as samples open it: `{a="x",b="y"` (the renderer
+ * closes it), "" without labels. For snapshots from anywhere (exporters,
+ * guests' engines); scrapes of the registry use LabelLayout's cached text.
+ */
+export function labelText(series: Pick<SeriesSnapshot, 'labels'>): string {
   let text = '';
-  for (const [name, value] of exposedLabels(series.labels)) text += `${text ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
+  for (const [name, value] of exposedLabels(series.labels)) text += `${text ? ',' : '{'}${name}="${escapeLabelValue(value)}"`;
   return text;
 }
 
-/**
- * The label text of a family's series from their values alone: `fixed` pairs
- * (default labels, scope labels) are rendered once, `names` are the series'
- * own labels. Series keep no label pairs nor rendered text between scrapes
- * (either cost more than the series itself); this renders them per scrape.
- * Names that need OpenTelemetry translation or merging take the general path.
- */
-export function labelTextOf(
-  fixed: readonly (readonly [string, string])[],
-  names: readonly string[],
-): (values: readonly string[]) => string {
-  const all = [...fixed.map(([n]) => n), ...names];
-  if (all.some((n) => prometheusLabelName(n) !== n)) {
-    return (values) => labelText({ labels: [...fixed, ...names.map((n, i) => [n, values[i]!] as const)] });
-  }
-  let prefix = '';
-  for (const [name, value] of fixed) prefix += `${prefix ? ',' : ''}${name}="${escapeLabelValue(value)}"`;
-  const opens = names.map((n, i) => `${prefix || i > 0 ? ',' : ''}${n}="`);
-  if (names.length === 0) return () => prefix;
-  return (values) => {
-    let text = prefix;
-    for (let i = 0; i < opens.length; i++) text += opens[i]! + escapeLabelValue(values[i]!) + '"';
-    return text;
-  };
+/** Whether every name is already a Prometheus label name (no OpenTelemetry translation, no merging). */
+export function plainLabelNames(names: readonly string[]): boolean {
+  return names.every((n) => prometheusLabelName(n) === n);
 }
 
 /**
@@ -134,11 +127,6 @@ function exemplarText(exemplar: Exemplar | undefined): string {
   return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${formatValue(exemplar.timeMs / 1000)}`;
 }
 
-function braces(labels: string, extra?: string): string {
-  if (extra === undefined) return labels ? `{${labels}}` : '';
-  return labels ? `{${labels},${extra}}` : `{${extra}}`;
-}
-
 /**
  * Renders one family: its metadata (`head`) and then its series in any
  * number of batches (`series`), so a caller can read and render a large
@@ -152,6 +140,11 @@ export class FamilyRenderer {
   private readonly les: readonly string[];
   private readonly qs: readonly string[];
   private readonly negativeBuckets: boolean;
+  /** Sample names with their suffixes, joined once per scrape rather than once per series. */
+  private readonly total: string;
+  private readonly bucket: string;
+  private readonly count: string;
+  private readonly sum: string;
 
   constructor(
     private readonly family: FamilySnapshot,
@@ -166,53 +159,69 @@ export class FamilyRenderer {
     this.head = head;
     this.om = om;
     this.name = name;
-    this.les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"`), 'le="+Inf"'] : [];
-    this.qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"`) : [];
+    this.les = family.buckets ? [...family.buckets.map((b) => `le="${canonicalFloat(b)}"} `), 'le="+Inf"} '] : [];
+    this.qs = family.quantiles ? family.quantiles.map((q) => `quantile="${canonicalFloat(q)}"} `) : [];
     this.negativeBuckets = (family.buckets ?? []).some((b) => b < 0);
+    this.total = `${name}_total`;
+    this.bucket = `${name}_bucket`;
+    this.count = `${name}_count`;
+    this.sum = `${name}_sum`;
   }
 
   /** The samples of `batch`, series of this family. */
   series(batch: Iterable<SeriesSnapshot>): string {
     let out = '';
-    for (const series of batch) out += this.sample(labelText(series), series);
+    for (const series of batch) out += this.sample(labelText(series), series, series.createdMs, series.exemplars);
     return out;
   }
 
-  /** The samples of one series whose label text (`a="x",b="y"`) is `labels`. */
-  sample(labels: string, series: Omit<SeriesSnapshot, 'labels'>): string {
-    const { om, name, les, qs } = this;
-    const plain = braces(labels);
-    const created = om && series.createdMs !== undefined ? `${name}_created${plain} ${formatValue(series.createdMs / 1000)}\n` : '';
+  /**
+   * The samples of one series whose label text, opened (`{a="x",b="y"`, "" for none), is `open`:
+   * its cell's reading, creation time and exemplars, passed apart so a
+   * scrape builds no snapshot object per series.
+   */
+  sample(open: string, series: CellReading, createdMs: number | undefined, exemplars: SeriesSnapshot['exemplars']): string {
+    // Every string joined here is a node the final flattening walks (most of
+    // a scrape's time): pieces are grouped so that short ones (`} 5\n`) are
+    // copied flat instead of adding a node, and small counts come from a table.
+    const { om, name, les } = this;
+    const close = open ? '} ' : ' ';
+    const created = om && createdMs !== undefined ? `${name}_created${open}${close}${valueLine(createdMs / 1000)}` : '';
     switch (this.family.type) {
       case 'counter':
-        return `${name}_total${plain} ${formatValue(series.value ?? 0)}${om ? exemplarText(series.exemplars?.[0]) : ''}\n${created}`;
+        if (om && exemplars?.[0]) return `${this.total}${open}${close}${formatValue(series.value ?? 0)}${exemplarText(exemplars[0])}\n${created}`;
+        return this.total + open + (close + valueLine(series.value ?? 0)) + created;
       case 'gauge':
-        return `${name}${plain} ${formatValue(series.value ?? 0)}\n`;
+        return name + open + (close + valueLine(series.value ?? 0));
       case 'histogram': {
         const counts = series.bucketCounts ?? [];
-        const head = labels ? `${name}_bucket{${labels},` : `${name}_bucket{`;
+        const head = open ? this.bucket + open + ',' : `${this.bucket}{`;
         let cumulative = 0;
         let out = '';
-        const exemplars = om ? series.exemplars : undefined;
+        const withExemplars = om && exemplars !== undefined;
         for (let i = 0; i < les.length; i++) {
           cumulative += counts[i] ?? 0;
-          out += head + les[i] + '} ' + formatValue(cumulative) + (exemplars ? exemplarText(exemplars[i]) : '') + '\n';
+          out += withExemplars
+            ? head + les[i] + formatValue(cumulative) + exemplarText(exemplars[i]) + '\n'
+            : head + les[i] + valueLine(cumulative);
         }
         // OpenMetrics makes _sum a counter: with negative buckets or a negative
         // sum it must be left out, and _count goes with it.
-        if (!om || (!this.negativeBuckets && (series.sum ?? 0) >= 0)) {
-          out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-        }
+        if (!om || (!this.negativeBuckets && (series.sum ?? 0) >= 0)) out += this.countAndSum(open, close, series);
         return out + created;
       }
       case 'summary': {
         const values = series.quantileValues ?? [];
+        const head = open ? `${name}${open},` : `${name}{`;
         let out = '';
-        for (let i = 0; i < qs.length; i++) out += `${name}${braces(labels, qs[i])} ${formatValue(values[i] ?? NaN)}\n`;
-        out += `${name}_count${plain} ${formatValue(series.count ?? 0)}\n${name}_sum${plain} ${formatValue(series.sum ?? 0)}\n`;
-        return out + created;
+        for (let i = 0; i < this.qs.length; i++) out += head + this.qs[i] + valueLine(values[i] ?? NaN);
+        return out + this.countAndSum(open, close, series) + created;
       }
     }
+  }
+
+  private countAndSum(open: string, close: string, series: CellReading): string {
+    return this.count + open + (close + valueLine(series.count ?? 0)) + this.sum + open + (close + valueLine(series.sum ?? 0));
   }
 }
 
