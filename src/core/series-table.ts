@@ -50,21 +50,24 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   /** @internal the id-tuple index; read by compiled lookups. */
   readonly ix: TupleIndex<S>;
   /** Scratch id tuple for the generic paths. */
-  private readonly scratch: Uint32Array;
+  private readonly scratch: Int32Array;
   private single: S | undefined;
   private overflow: S | undefined;
   /** Expired series a user still holds a handle to, by label key. */
   private retired = new Map<string, WeakRef<S>>();
 
   /** The hot-path lookup, specialised to this table's label names when possible. */
-  readonly get: (labels: Readonly<Record<string, LabelValue>>) => S;
+  get: (labels: Readonly<Record<string, LabelValue>>) => S;
 
   constructor(private readonly options: SeriesTableOptions<S>) {
     this.names = options.labelNames;
     this.interned = this.names.map(() => new Interner());
-    this.ix = new TupleIndex<S>(this.names.length);
-    this.scratch = new Uint32Array(this.names.length);
-    this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
+    this.ix = new TupleIndex<S>(this.names.length, () => {
+      this.get = bind?.() ?? this.get;
+    });
+    this.scratch = new Int32Array(this.names.length);
+    const bind = compileLookup<S>(this, this.names);
+    this.get = bind?.() ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
@@ -307,30 +310,44 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
  * (~30 ns). Anything unusual (non-string values, misses, extra keys) falls
  * back to the generic path, so behaviour is identical. Returns undefined
  * where code generation is forbidden (CSP), and the generic loop serves.
+ *
+ * What it returns makes a lookup for the index's current layout: the index
+ * array, the slots and (dense) the shifts are closure constants, so a dense
+ * lookup is two Map.gets, one typed-array load and one array load. The table
+ * makes a new one whenever the index is laid out again (TupleIndex.onLayout);
+ * the code is compiled once per table.
  */
 function compileLookup<S extends SeriesBase>(
   table: SeriesTable<S>,
   names: readonly string[],
-): ((labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
+): (() => (labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
-  // Terse on purpose: this text ships in the browser bundle as is. `M` is the miss (t.lookup), `H` the hash step.
+  // Terse on purpose: this text ships in the browser bundle as is. `M` is the miss (t.lookup), `H` the hash step,
+  // `I` the index, `S` the slots, `Z` true when dense, `d1..` the shifts.
   const k = names.length;
-  let body = `if(typeof l!="object"||l===null)return M(l);let h=${k};`;
+  const ids = names.map((_, i) => `i${i}`);
+  let head = `if(typeof l!="object"||l===null)return M(l);`;
   names.forEach((name, i) => {
-    body += `const v${i}=l[${JSON.stringify(name)}];if(typeof v${i}!="string")return M(l);const i${i}=m${i}.get(v${i});if(i${i}===undefined)return M(l);h=H(h,i${i});`;
+    head += `const v${i}=l[${JSON.stringify(name)}];if(typeof v${i}!="string")return M(l);const i${i}=m${i}.get(v${i});if(i${i}===undefined)return M(l);`;
   });
-  const match = names.map((_, i) => `K[o+${i}]===i${i}`).join('&&');
-  body += `h^=h>>>15;const I=x.index,K=x.keys,w=I.length-1;let s=-1;for(let p=h&w;;p=(p+1)&w){const e=I[p];if(e===0)return M(l);const o=(e-1)*${k};if(${match}){s=e-1;break}}`;
-  body += `let n=0;for(const _ in l)n++;return n===${k}?x.slots[s]:M(l);`;
+  const tail = `let n=0;for(const _ in l)n++;return n===${k}?S[s]:M(l)`;
+  // Dense layout: the packed ids are the position (every interned id fits its bits, so no key compare).
+  const dense = `const s=I[${ids.map((id, i) => (i ? `${id}<<d${i}` : id)).join('|')}]-1;if(s<0)return M(l);`;
+  const match = ids.map((id, i) => `K[o+${i}]===${id}`).join('&&');
+  const hash = `let h=${k};${ids.map((id) => `h=H(h,${id});`).join('')}h^=h>>>15;let s;const K=x.keys,w=I.length-1;for(let p=h&w;;p=(p+1)&w){const e=I[p];if(e===0)return M(l);const o=(e-1)*${k};if(${match}){s=e-1;break}}`;
+  const shifts = ids.slice(1).map((_, i) => `d${i + 1}`);
+  const body = `Z?function lookup(l){${head}${dense}${tail}}:function lookup(l){${head}${hash}${tail}}`;
   try {
-    return new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), `return function lookup(l){${body}}`)(
+    const bind = new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), `return(I,S,Z,${shifts})=>${body}`)(
       (labels: Readonly<Record<string, LabelValue>>) => table.lookup(labels),
       table.ix,
       mix,
       ...table.interned.map((i) => i.ids),
-    ) as (labels: Readonly<Record<string, LabelValue>>) => S;
+    );
+    const { ix } = table;
+    return () => bind(ix.index, ix.slots, ix.shifts !== null, ...(ix.shifts ?? []).slice(1));
   } catch {
     return undefined;
   }

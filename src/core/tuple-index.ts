@@ -40,34 +40,54 @@ export function mix(h: number, id: number): number {
 /**
  * Series keyed by a tuple of `k` interned ids, without an object per entry:
  * `slots` holds the series in insertion order (removed ones leave a hole
- * until compaction), `keys` their id tuples (slot * k), and `index` is an
- * open-addressing (linear probing) table of slot + 1, 0 meaning empty, kept
- * at most half full. Per series that is ~8 B of slot, 4k B of key and ~8-16 B
- * of index, where a Map entry per label plus a Set entry cost ~90 B.
+ * until compaction), `keys` their id tuples (slot * k), and `index` maps a
+ * tuple to slot + 1 (0: empty). Two layouts of `index`:
+ * - dense (`shifts` set): while the ids of every label fit in few bits, the
+ *   tuple's ids packed side by side (id_j << shifts[j]) are its position: no
+ *   hash, no probe, no key compare. Used while that space is at most 4 entries
+ *   per live series (or 256), so it never costs more than the hash layout;
+ * - hash (`shifts` null): open addressing, linear probing, at most half full.
+ * Per series that is ~8 B of slot, 4k B of key and 4-16 B of index, where a
+ * Map entry per label plus a Set entry cost ~90 B. The layout is chosen again
+ * whenever the index is rebuilt (growth, compaction, an id outgrowing its bits).
  */
 export class TupleIndex<S extends { key: unknown }> {
   slots: (S | undefined)[] = [];
-  keys: Uint32Array;
-  index = new Uint32Array(8);
+  keys: Int32Array;
+  index = new Int32Array(1);
+  /** Dense layout: bit offset of each label's id in a position; null in the hash layout. */
+  shifts: Uint8Array | null;
+  /** Bits the largest id seen per label needs. */
+  private readonly bits: Uint8Array;
   live = 0;
   /** Iterations in progress: compaction renumbers slots, so it waits for none. */
   readers = 0;
+  /** Positions a dense index may always take, whatever the series count (tests lower it to see layouts switch). */
+  static floor = 256;
 
-  constructor(readonly k: number) {
-    this.keys = new Uint32Array(8 * k);
+  /** `onLayout`: called whenever `index`, `slots` or `shifts` are replaced (compiled lookups hold them). */
+  constructor(
+    readonly k: number,
+    private readonly onLayout?: () => void,
+  ) {
+    this.keys = new Int32Array(8 * k);
+    this.bits = new Uint8Array(k);
+    this.shifts = new Uint8Array(k);
   }
 
-  private hashAt(keys: ArrayLike<number>, offset: number): number {
-    let h = this.k;
-    for (let j = 0; j < this.k; j++) h = mix(h, keys[offset + j]!);
-    return h ^ (h >>> 15);
+  /** Where the tuple at `keys[offset..]` lives: its position (dense) or where its probe starts (hash). */
+  private home(keys: ArrayLike<number>, offset: number): number {
+    const { k, shifts } = this;
+    let h = shifts ? 0 : k;
+    for (let j = 0; j < k; j++) h = shifts ? h | (keys[offset + j]! << shifts[j]!) : mix(h, keys[offset + j]!);
+    return shifts ? h : (h ^ (h >>> 15)) & (this.index.length - 1);
   }
 
   /** The series with `ids` (its first k entries). */
   find(ids: ArrayLike<number>): S | undefined {
     const { index, keys, k } = this;
     const mask = index.length - 1;
-    for (let p = this.hashAt(ids, 0) & mask; ; p = (p + 1) & mask) {
+    for (let p = this.home(ids, 0); ; p = (p + 1) & mask) {
       const e = index[p]!;
       if (e === 0) return undefined;
       const o = (e - 1) * k;
@@ -83,10 +103,18 @@ export class TupleIndex<S extends { key: unknown }> {
     const slot = this.slots.length;
     const k = this.k;
     if ((slot + 1) * k > this.keys.length) this.keys = grow(this.keys, (slot + 1) * k * 2);
-    for (let j = 0; j < k; j++) this.keys[slot * k + j] = ids[j]!;
+    let wider = false;
+    for (let j = 0; j < k; j++) {
+      const id = ids[j]!;
+      this.keys[slot * k + j] = id;
+      if (id >>> this.bits[j]! !== 0) {
+        this.bits[j] = 32 - Math.clz32(id);
+        wider = true;
+      }
+    }
     this.slots.push(series);
     this.live++;
-    if (this.live * 2 > this.index.length) this.rehash(this.index.length * 2);
+    if (this.shifts ? wider : this.live * 2 > this.index.length) this.relayout();
     else this.place(slot);
     return slot;
   }
@@ -94,12 +122,12 @@ export class TupleIndex<S extends { key: unknown }> {
   remove(slot: number): void {
     const index = this.index;
     const mask = index.length - 1;
-    let p = this.hashAt(this.keys, slot * this.k) & mask;
+    let p = this.home(this.keys, slot * this.k);
     while (index[p] !== slot + 1) p = (p + 1) & mask;
     index[p] = 0;
     // Backward-shift deletion: entries after the hole that may live at it move up, so no tombstones are needed.
-    for (let q = (p + 1) & mask; index[q] !== 0; q = (q + 1) & mask) {
-      const home = this.hashAt(this.keys, (index[q]! - 1) * this.k) & mask;
+    for (let q = (p + 1) & mask; !this.shifts && index[q] !== 0; q = (q + 1) & mask) {
+      const home = this.home(this.keys, (index[q]! - 1) * this.k);
       if (((q - home) & mask) >= ((q - p) & mask)) {
         index[p] = index[q]!;
         index[q] = 0;
@@ -113,21 +141,34 @@ export class TupleIndex<S extends { key: unknown }> {
   private place(slot: number): void {
     const index = this.index;
     const mask = index.length - 1;
-    let p = this.hashAt(this.keys, slot * this.k) & mask;
+    let p = this.home(this.keys, slot * this.k);
     while (index[p] !== 0) p = (p + 1) & mask;
     index[p] = slot + 1;
   }
 
-  private rehash(size: number): void {
-    this.index = new Uint32Array(size);
+  /** Rebuilds `index`, dense while the packed ids span at most max(floor, 4 * live) positions. */
+  private relayout(): void {
+    let total = 0;
+    for (let j = 0; j < this.k; j++) total += this.bits[j]!;
+    let size = 8;
+    if (total < 28 && 1 << total <= Math.max(TupleIndex.floor, this.live * 4)) {
+      this.shifts = new Uint8Array(this.k);
+      for (let j = 1; j < this.k; j++) this.shifts[j] = this.shifts[j - 1]! + this.bits[j - 1]!;
+      size = 1 << total;
+    } else {
+      this.shifts = null;
+      while (size < this.live * 2) size *= 2;
+    }
+    this.index = new Int32Array(size);
     for (let s = 0; s < this.slots.length; s++) if (this.slots[s] !== undefined) this.place(s);
+    this.onLayout?.();
   }
 
   /** Drops the holes removed series left, keeping insertion order. */
   private compact(): void {
     const k = this.k;
     const slots: (S | undefined)[] = [];
-    const keys = new Uint32Array(Math.max(8, this.live * 2) * k);
+    const keys = new Int32Array(Math.max(8, this.live * 2) * k);
     for (let s = 0; s < this.slots.length; s++) {
       const series = this.slots[s];
       if (series === undefined) continue;
@@ -137,12 +178,12 @@ export class TupleIndex<S extends { key: unknown }> {
     }
     this.slots = slots;
     this.keys = keys;
-    this.rehash(this.index.length);
+    this.relayout();
   }
 }
 
-function grow(array: Uint32Array, length: number): Uint32Array {
-  const next = new Uint32Array(length);
+function grow(array: Int32Array, length: number): Int32Array {
+  const next = new Int32Array(length);
   next.set(array);
   return next;
 }

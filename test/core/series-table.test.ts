@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type SeriesBase, SeriesTable } from '../../src/core/series-table.js';
+import { TupleIndex } from '../../src/core/tuple-index.js';
 
 interface TestSeries extends SeriesBase {
   id: number;
@@ -170,5 +171,144 @@ describe('SeriesTable index (interned ids, open addressing)', () => {
     expect(t.ix.slots.length).toBe(alive.length);
     for (const s of alive) expect(t.get({ a: s.labelValues[0]!, b: s.labelValues[1]! })).toBe(s);
     expect(t.size).toBe(alive.length);
+  });
+});
+
+describe('SeriesTable index layouts (dense packed ids, hash above the limit)', () => {
+  type Op = { op: 'get' | 'remove' | 'touch' | 'bind'; a: string; b: string; c: string } | { op: 'sweep' | 'step' | 'close' };
+  // Eight values for a and b, two for c: 3 + 3 + 1 bits, 128 packed positions. With the floor lowered to 8 the
+  // layout goes hash while the first values arrive faster than series (the packed space outgrows 4 per series)
+  // and dense again once the series count catches up; removals, expiry and compaction happen in either.
+  const value = fc.constantFrom('x', 'y', 'z', '', '0', '1', '2', '3');
+  const small = fc.constantFrom('x', 'y');
+  const keyed = (op: 'get' | 'remove' | 'touch' | 'bind') => fc.record({ op: fc.constant(op), a: value, b: value, c: small });
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 8, arbitrary: keyed('get') },
+    { weight: 3, arbitrary: keyed('remove') },
+    { weight: 2, arbitrary: keyed('touch') },
+    { weight: 2, arbitrary: keyed('bind') },
+    { weight: 1, arbitrary: fc.constant({ op: 'sweep' as const }) },
+    { weight: 3, arbitrary: fc.constant({ op: 'step' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'close' as const }) },
+  );
+  const transitions = { toHash: 0, toDense: 0 };
+
+  it('behaves as a Map model through layout switches while iterating, removal, expiry and reinstated handles', () => {
+    // A small floor lets a few hundred operations cross the dense limit both ways (the space outgrows it, then the series count catches up).
+    const floor = TupleIndex.floor;
+    TupleIndex.floor = 8;
+    try {
+      fc.assert(
+        // size 'max': the default size would keep arrays short, too short to outgrow the dense layout.
+        fc.property(fc.array(op, { maxLength: 400, size: 'max' }), (ops) => {
+          const { t } = table(['a', 'b', 'c'], 1_000_000);
+          const model = new Map<string, TestSeries>();
+          /** Bound series that expired: the table parks them, a later get or a touch brings back the same object. */
+          const parked = new Map<string, TestSeries>();
+          const key = (o: { a: string; b: string; c: string }) => JSON.stringify([o.a, o.b, o.c]);
+          const keyOf = (s: TestSeries) => JSON.stringify(s.labelValues);
+          /** An open all(): what it yielded, what it must still yield, and series that (re)entered the table meanwhile, which it may yield again. */
+          let reading: { it: Generator<TestSeries>; seen: Set<TestSeries>; owed: Set<TestSeries>; entered: Set<TestSeries> } | undefined;
+          let clock = 0;
+          let dense = t.ix.shifts !== null;
+          const leave = (s: TestSeries) => reading?.owed.delete(s);
+          for (const o of ops) {
+            if (o.op === 'get') {
+              const s = t.get({ a: o.a, b: o.b, c: o.c });
+              const k = key(o);
+              const known = model.get(k) ?? parked.get(k);
+              if (known) expect(s).toBe(known);
+              else expect(s.labelValues).toEqual([o.a, o.b, o.c]);
+              if (parked.delete(k)) s.activeAtMs = Number.NEGATIVE_INFINITY;
+              if (!model.has(k)) reading?.entered.add(s);
+              if (!model.has(k)) model.set(k, s);
+            } else if (o.op === 'remove') {
+              t.remove({ a: o.a, b: o.b, c: o.c });
+              const s = model.get(key(o));
+              if (s) leave(s);
+              model.delete(key(o));
+              parked.delete(key(o));
+            } else if (o.op === 'touch' || o.op === 'bind') {
+              const s = model.get(key(o)) ?? parked.get(key(o));
+              if (s && o.op === 'touch') s.touched = true;
+              if (s && o.op === 'bind') s.bound = true;
+            } else if (o.op === 'sweep') {
+              // The model and the table share the series objects: read what the sweep will change first.
+              const touched = new Set([...model.values(), ...parked.values()].filter((s) => s.touched));
+              clock += 10;
+              t.sweep(clock, 10);
+              for (const [k, s] of parked) {
+                if (!touched.has(s)) continue;
+                parked.delete(k);
+                reading?.entered.add(s);
+                model.set(k, s);
+              }
+              for (const [k, s] of model) {
+                if (touched.has(s)) expect([s.touched, s.activeAtMs]).toEqual([false, clock]);
+                else if (clock - s.activeAtMs >= 10) {
+                  model.delete(k);
+                  leave(s);
+                  if (s.bound) parked.set(k, s);
+                }
+              }
+            } else if (o.op === 'step') {
+              reading ??= { it: t.all(), seen: new Set(), owed: new Set(model.values()), entered: new Set() };
+              const r = reading.it.next();
+              if (r.done) {
+                // Every series live from the start of the iteration to its end was read.
+                for (const s of reading.owed) expect(reading.seen.has(s)).toBe(true);
+                reading = undefined;
+              } else {
+                if (!reading.entered.has(r.value)) expect(reading.seen.has(r.value)).toBe(false);
+                expect(model.get(keyOf(r.value))).toBe(r.value);
+                reading.seen.add(r.value);
+              }
+            } else {
+              reading?.it.return(undefined);
+              reading = undefined;
+            }
+            if (dense !== (t.ix.shifts !== null)) {
+              dense = !dense;
+              transitions[dense ? 'toDense' : 'toHash']++;
+            }
+            expect(t.size).toBe(model.size);
+          }
+          reading?.it.return(undefined);
+          expect(t.ix.readers).toBe(0);
+          // Creation order (a reinstated series goes last), slots and lookups agree with the model in either layout.
+          const live = [...t.all()];
+          expect(new Set(live)).toEqual(new Set(model.values()));
+          for (const [k, s] of model) {
+            expect(t.ix.slots[s.key as number]).toBe(s);
+            const [a, b, c] = JSON.parse(k) as [string, string, string];
+            expect(t.get({ a, b, c })).toBe(s);
+            expect(t.lookup({ a, b, c })).toBe(s);
+          }
+          for (const [k, s] of parked) expect(s.key).toEqual(JSON.parse(k));
+          // Interned values no live series carries are freed.
+          for (let j = 0; j < 3; j++) expect(t.interned[j]!.ids.size).toBe(new Set(live.map((s) => s.labelValues[j])).size);
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      TupleIndex.floor = floor;
+    }
+    // Both switches happened across the runs: the property covered each layout and the way between them.
+    expect(transitions.toHash).toBeGreaterThan(0);
+    expect(transitions.toDense).toBeGreaterThan(0);
+  });
+
+  it('packs ids densely while few values per label span the space, and stays within 4 positions per series', () => {
+    const { t } = table(['route', 'code'], 1_000_000);
+    for (let i = 0; i < 1000; i++) t.get({ route: `/r/${i % 100}`, code: String(200 + Math.floor(i / 100)) });
+    expect(t.ix.shifts).not.toBeNull();
+    expect(t.ix.index.length).toBe(128 * 16);
+    // A label with a new value per series makes the packed space sparse: the hash layout takes over.
+    for (let i = 0; i < 1000; i++) t.get({ route: `/u/${i}`, code: `c${i}` });
+    expect(t.ix.shifts).toBeNull();
+    expect(t.ix.index.length).toBeLessThanOrEqual(4 * t.size);
+    for (let i = 0; i < 1000; i++) expect(t.get({ route: `/u/${i}`, code: `c${i}` }).labelValues).toEqual([`/u/${i}`, `c${i}`]);
+    for (let i = 0; i < 1000; i++)
+      expect(t.get({ route: `/r/${i % 100}`, code: String(200 + Math.floor(i / 100)) }).labelValues[0]).toBe(`/r/${i % 100}`);
   });
 });
