@@ -69,7 +69,7 @@ describe('label text cached per value id', () => {
 
   it('never serves the text of a value whose id now belongs to another value', () => {
     const values: (string | undefined)[][] = [['x', 'y']];
-    const keys = new Uint32Array([0, 1]);
+    const keys = new Int32Array([0, 1]);
     const table = { interned: [{ values: values[0]! }], ix: { keys, live: 2 } };
     const layout = new LabelLayout([['job', 'j']], ['a']);
     expect(layout.textAt(table, 0)).toBe('{job="j",a="x"');
@@ -82,7 +82,7 @@ describe('label text cached per value id', () => {
   it('renders values unique per series without keeping their text (ids past the cached range)', () => {
     const n = 5000;
     const values = Array.from({ length: n }, (_, i) => `v${i}`);
-    const table = { interned: [{ values }], ix: { keys: Uint32Array.from(values.keys()), live: n } };
+    const table = { interned: [{ values }], ix: { keys: Int32Array.from(values.keys()), live: n } };
     const layout = new LabelLayout([], ['id']);
     for (let s = 0; s < n; s++) expect(layout.textAt(table, s)).toBe(`{id="v${s}"`);
     values[4000] = 'w';
