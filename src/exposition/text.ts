@@ -189,7 +189,8 @@ export class FamilyRenderer {
     const created = om && createdMs !== undefined ? `${name}_created${open}${close}${valueLine(createdMs / 1000)}` : '';
     switch (this.family.type) {
       case 'counter':
-        if (om && exemplars?.[0]) return `${this.total}${open}${close}${formatValue(series.value ?? 0)}${exemplarText(exemplars[0])}\n${created}`;
+        if (om && exemplars?.[0])
+          return `${this.total}${open}${close}${formatValue(series.value ?? 0)}${exemplarText(exemplars[0])}\n${created}`;
         return this.total + open + (close + valueLine(series.value ?? 0)) + created;
       case 'gauge':
         return name + open + (close + valueLine(series.value ?? 0));
