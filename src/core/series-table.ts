@@ -57,17 +57,14 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   private retired = new Map<string, WeakRef<S>>();
 
   /** The hot-path lookup, specialised to this table's label names when possible. */
-  get: (labels: Readonly<Record<string, LabelValue>>) => S;
+  readonly get: (labels: Readonly<Record<string, LabelValue>>) => S;
 
   constructor(private readonly options: SeriesTableOptions<S>) {
     this.names = options.labelNames;
     this.interned = this.names.map(() => new Interner());
-    this.ix = new TupleIndex<S>(this.names.length, () => {
-      this.get = bind?.() ?? this.get;
-    });
+    this.ix = new TupleIndex<S>(this.names.length);
     this.scratch = new Int32Array(this.names.length);
-    const bind = compileLookup<S>(this, this.names);
-    this.get = bind?.() ?? ((labels) => this.lookup(labels));
+    this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
@@ -311,16 +308,15 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
  * back to the generic path, so behaviour is identical. Returns undefined
  * where code generation is forbidden (CSP), and the generic loop serves.
  *
- * What it returns makes a lookup for the index's current layout: the index
- * array, the slots and (dense) the shifts are closure constants, so a dense
- * lookup is two Map.gets, one typed-array load and one array load. The table
- * makes a new one whenever the index is laid out again (TupleIndex.onLayout);
- * the code is compiled once per table.
+ * The index array, the slots and (dense) the shifts are variables of the
+ * lookup's closure, re-pointed whenever the index is laid out again
+ * (TupleIndex.onLayout), so a dense lookup is one Map.get per label, one
+ * typed-array load and one array load, with no property loads of the index.
  */
 function compileLookup<S extends SeriesBase>(
   table: SeriesTable<S>,
   names: readonly string[],
-): (() => (labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
+): ((labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
@@ -338,16 +334,22 @@ function compileLookup<S extends SeriesBase>(
   const match = ids.map((id, i) => `K[o+${i}]===${id}`).join('&&');
   const hash = `let h=${k};${ids.map((id) => `h=H(h,${id});`).join('')}h^=h>>>15;let s;const K=x.keys,w=I.length-1;for(let p=h&w;;p=(p+1)&w){const e=I[p];if(e===0)return M(l);const o=(e-1)*${k};if(${match}){s=e-1;break}}`;
   const shifts = ids.slice(1).map((_, i) => `d${i + 1}`);
-  const body = `Z?function lookup(l){${head}${dense}${tail}}:function lookup(l){${head}${hash}${tail}}`;
+  // One function for the table's life (callers may keep `table.get`, the OTel bridge does); `R` re-points the
+  // variables it reads at the index's current arrays after each layout change. `var`: no TDZ checks on the hot path.
+  const vars = ['I', 'S', 'Z', ...shifts];
+  const body = `var ${vars};return[function lookup(l){${head}if(Z){${dense}${tail}}${hash}${tail}},(${vars.map((v) => `_${v}`)})=>{${vars.map((v) => `${v}=_${v}`).join(';')}}]`;
   try {
-    const bind = new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), `return(I,S,Z,${shifts})=>${body}`)(
+    const [lookup, rebind] = new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), body)(
       (labels: Readonly<Record<string, LabelValue>>) => table.lookup(labels),
       table.ix,
       mix,
       ...table.interned.map((i) => i.ids),
     );
     const { ix } = table;
-    return () => bind(ix.index, ix.slots, ix.shifts !== null, ...(ix.shifts ?? []).slice(1));
+    const bind = () => rebind(ix.index, ix.slots, ix.shifts !== null, ...(ix.shifts ?? []).slice(1));
+    bind();
+    ix.onLayout = bind;
+    return lookup as (labels: Readonly<Record<string, LabelValue>>) => S;
   } catch {
     return undefined;
   }

@@ -65,11 +65,10 @@ export class TupleIndex<S extends { key: unknown }> {
   /** Positions a dense index may always take, whatever the series count (tests lower it to see layouts switch). */
   static floor = 256;
 
-  /** `onLayout`: called whenever `index`, `slots` or `shifts` are replaced (compiled lookups hold them). */
-  constructor(
-    readonly k: number,
-    private readonly onLayout?: () => void,
-  ) {
+  /** Called whenever `index`, `slots` or `shifts` are replaced (the compiled lookup holds them). */
+  onLayout: (() => void) | undefined;
+
+  constructor(readonly k: number) {
     this.keys = new Int32Array(8 * k);
     this.bits = new Uint8Array(k);
     this.shifts = new Uint8Array(k);

@@ -175,6 +175,23 @@ describe('SeriesTable index (interned ids, open addressing)', () => {
 });
 
 describe('SeriesTable index layouts (dense packed ids, hash above the limit)', () => {
+  it('a lookup function kept across layout changes (the OTel bridge keeps table.get) finds the live series', () => {
+    const { t } = table(['a', 'b'], 1_000_000);
+    const get = t.get;
+    const first = get({ a: 'x', b: '1' });
+    // Dense, then hash (b gets a value per series), compaction after the removals.
+    for (let i = 0; i < 500; i++) get({ a: String(i % 50), b: String(i) });
+    t.remove({ a: 'x', b: '1' });
+    for (let i = 0; i < 400; i++) t.remove({ a: String(i % 50), b: String(i) });
+    get({ a: 'y', b: 'y' });
+    const again = get({ a: 'x', b: '1' });
+    expect(again).not.toBe(first);
+    expect(again.labelValues).toEqual(['x', '1']);
+    for (let i = 400; i < 500; i++) expect(t.ix.slots[get({ a: String(i % 50), b: String(i) }).key as number]).toBeDefined();
+    expect(t.size).toBe(102);
+    expect(get).toBe(t.get);
+  });
+
   type Op = { op: 'get' | 'remove' | 'touch' | 'bind'; a: string; b: string; c: string } | { op: 'sweep' | 'step' | 'close' };
   // Eight values for a and b, two for c: 3 + 3 + 1 bits, 128 packed positions. With the floor lowered to 8 the
   // layout goes hash while the first values arrive faster than series (the packed space outgrows 4 per series)
