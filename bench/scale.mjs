@@ -97,16 +97,25 @@ export const peers = {
   },
 };
 
-/** Bytes of heap per series: the delta after GC of n series of `type` over an empty instance. */
+/**
+ * Memory a series holds: the JS heap plus ArrayBuffer backing stores, which live outside the heap
+ * (typed-array columns and indexes would otherwise not be counted).
+ */
+function heldBytes() {
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+/** Bytes per series: the delta after GC of n series of `type` over an empty instance. */
 export function bytesPerSeries(peer, type, sets) {
   gc();
-  const before = process.memoryUsage().heapUsed;
+  const before = heldBytes();
   const p = peers[peer]();
   const m = p.make(type);
   if (!m) return undefined;
   for (let i = 0; i < sets.length; i++) p.rec(type, m, sets[i]);
   gc();
-  const after = process.memoryUsage().heapUsed;
+  const after = heldBytes();
   const perSeries = (after - before) / sets.length;
   return { perSeries, p, m, before };
 }
@@ -115,7 +124,7 @@ export function bytesPerSeries(peer, type, sets) {
 export async function bytesPerSeriesScraped(r, n) {
   await r.p.scrape();
   gc();
-  return (process.memoryUsage().heapUsed - r.before) / n;
+  return (heldBytes() - r.before) / n;
 }
 
 // The main thread's own CPU time (Linux): what blocked the event loop, without
