@@ -40,17 +40,17 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** One check per series and clock tick: returns the exemplar to keep, or undefined. */
-function sample(ctx: ExemplarContext, owner: { checkedAt: number }, value: number): Exemplar | undefined {
-  const now = ctx.clock.nowMs;
-  if (now === owner.checkedAt) return undefined;
-  owner.checkedAt = now;
+function sample(ctx: ExemplarContext, owner: { checkedTick: number }, value: number): Exemplar | undefined {
+  const tick = ctx.clock.tick;
+  if (tick === owner.checkedTick) return undefined;
+  owner.checkedTick = tick;
   const span = ctx.spanContext();
   if (span === undefined || !TRACE_ID.test(span.traceId) || !SPAN_ID.test(span.spanId)) return undefined;
   return { value, timeMs: Date.now(), traceId: span.traceId, spanId: span.spanId };
 }
 
 export class ExemplarCounterSeries extends CounterSeries {
-  checkedAt = Number.NaN;
+  checkedTick = -1;
   exemplars: ExemplarSlots | undefined;
   private readonly clock: CoarseClock;
   constructor(
@@ -66,7 +66,7 @@ export class ExemplarCounterSeries extends CounterSeries {
   }
   override inc(value = 1): void {
     super.inc(value);
-    if (this.clock.nowMs !== this.checkedAt && typeof value === 'number' && value >= 0 && value < Infinity) {
+    if (this.clock.tick !== this.checkedTick && typeof value === 'number' && value >= 0 && value < Infinity) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) (this.exemplars ??= new ExemplarSlots(1)).set(0, exemplar);
     }
@@ -74,7 +74,7 @@ export class ExemplarCounterSeries extends CounterSeries {
 }
 
 export class ExemplarHistogramSeries extends HistogramSeries {
-  checkedAt = Number.NaN;
+  checkedTick = -1;
   exemplars: ExemplarSlots | undefined;
   constructor(
     labelValues: readonly string[],
@@ -92,7 +92,7 @@ export class ExemplarHistogramSeries extends HistogramSeries {
   private readonly clock: CoarseClock;
   override observe(value: number): void {
     super.observe(value);
-    if (this.clock.nowMs !== this.checkedAt && Number.isFinite(value)) {
+    if (this.clock.tick !== this.checkedTick && Number.isFinite(value)) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) {
         let bucket = 0;
