@@ -247,6 +247,7 @@ export async function scrapeStats(scrape) {
  * charged one peer's memory to the next one's baseline.
  */
 async function measurePeer(peer, type, n, sets, rows, results, log) {
+  await settle();
   const r = bytesPerSeries(peer, type, sets);
   if (!r) return;
   results[`${peer} ${type} ${n}`] = r.perSeries;
@@ -281,6 +282,20 @@ function stallRows(rows, group, peer, s) {
 
 function describeStats(s) {
   return `${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms wall, ${s.maxCpuStallMs.toFixed(1)} ms process CPU, ${s.maxMainThreadStallMs.toFixed(1)} ms main-thread CPU (loop delay max ${s.loopDelayMaxMs.toFixed(1)}), RSS +${s.rssGrowthMB.toFixed(0)} MiB, load ${s.load}, ${s.bytes}`;
+}
+
+/**
+ * Lets what the previous peer released go before a baseline is taken: a closed
+ * MeterProvider or server drops its last references in later turns, and
+ * ArrayBuffer stores are freed after the GC that finds them dead. Without
+ * this, the previous instance was freed during the next measurement and a
+ * gauge came out at -148 B/series.
+ */
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Rows for run.mjs: [group, case, value, unit]. */
