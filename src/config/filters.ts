@@ -1,8 +1,6 @@
 import type { MetricType } from '../api/snapshot.js';
-import { globToRegExp, metricNameMatcher } from '../exposition/name-patterns.js';
+import { metricNameMatcher } from '../exposition/name-patterns.js';
 import type { FilterConfig } from './schema.js';
-
-export { globToRegExp };
 
 export interface CompiledFilters {
   /** The registration-time hook for createMetrics, or undefined when no name filter is configured. */

@@ -20,7 +20,7 @@ const TYPE = { counter: 0, gauge: 1, summary: 2, histogram: 4 } as const;
  * sorted sparse buckets: the layout both client_model's Histogram and remote
  * write's prompb.Histogram use.
  */
-export function spansAndDeltas(buckets: readonly (readonly [number, number])[]) {
+function spansAndDeltas(buckets: readonly (readonly [number, number])[]) {
   const spans: [offset: number, length: number][] = [];
   const deltas: number[] = [];
   let next = 0;
@@ -36,7 +36,12 @@ export function spansAndDeltas(buckets: readonly (readonly [number, number])[]) 
   return { spans, deltas };
 }
 
-function sparse(w: Writer, spanField: number, buckets: readonly (readonly [number, number])[]): void {
+/**
+ * Sparse buckets as BucketSpans (offset, length) in `spanField` and their
+ * delta-encoded counts in `spanField + 1`: client_model's Histogram and
+ * remote write's prompb.Histogram number their span and delta fields alike.
+ */
+export function writeSparseBuckets(w: Writer, spanField: number, buckets: readonly (readonly [number, number])[]): void {
   const { spans, deltas } = spansAndDeltas(buckets);
   for (const [offset, length] of spans) {
     w.message(spanField, (s) => {
@@ -51,8 +56,8 @@ function nativeFields(w: Writer, n: NativeHistogramPoint): void {
   w.sint(5, n.schema);
   w.double(6, n.zeroThreshold);
   w.uint(7, n.zeroCount);
-  sparse(w, 9, n.negative);
-  sparse(w, 12, n.positive);
+  writeSparseBuckets(w, 9, n.negative);
+  writeSparseBuckets(w, 12, n.positive);
   // An empty histogram with a zero threshold of 0 would read as classic: an empty span marks it native.
   if (n.zeroThreshold === 0 && n.zeroCount === 0 && n.positive.length === 0 && n.negative.length === 0) {
     w.message(12, () => {});

@@ -15,7 +15,7 @@
  */
 import type { FamilySnapshot, MetricType, NativeHistogramPoint, SeriesSnapshot } from '../api/snapshot.js';
 import { prometheusNaming } from './prometheus-names.js';
-import { spansAndDeltas } from './prometheus-protobuf.js';
+import { writeSparseBuckets } from './prometheus-protobuf.js';
 import { VARINT, Writer } from './protobuf-writer.js';
 import { canonicalFloat, exposedLabels } from './text.js';
 
@@ -128,17 +128,6 @@ function familySeries(family: FamilySnapshot, series: SeriesSnapshot, external: 
   sample(base, `${name}_sum`, series.sum ?? 0);
 }
 
-function buckets(w: Writer, spanField: number, list: NativeHistogramPoint['positive']): void {
-  const { spans, deltas } = spansAndDeltas(list);
-  for (const [offset, length] of spans) {
-    w.message(spanField, (s) => {
-      s.sint(1, offset);
-      s.uint(2, length);
-    });
-  }
-  w.packedVarint(spanField + 1, deltas, true);
-}
-
 /**
  * prompb.Histogram (types.proto) as an integer histogram: count_int,
  * zero_count_int, delta-encoded bucket counts. Native counts are whole
@@ -152,8 +141,8 @@ function histogram(w: Writer, n: NativeHistogramPoint, timeMs: number): void {
   w.sint(4, n.schema);
   w.double(5, n.zeroThreshold);
   w.uint(6, n.zeroCount);
-  buckets(w, 8, n.negative);
-  buckets(w, 11, n.positive);
+  writeSparseBuckets(w, 8, n.negative);
+  writeSparseBuckets(w, 11, n.positive);
   w.int64(15, timeMs);
 }
 

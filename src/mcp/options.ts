@@ -5,7 +5,7 @@
  */
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { Metrics } from '../api/metrics.js';
-import { globToRegExp } from '../config/filters.js';
+import { globToRegExp } from '../exposition/name-patterns.js';
 import { createMeterProvider } from '../otel/meter-provider.js';
 import { DEFAULT_LEGACY_ATTRIBUTES } from './semconv.js';
 
