@@ -9,12 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { packageRoot } from './locations.js';
 
-const requireHere = createRequire(import.meta.url);
+/** Peers resolve from omnimeter's own folder (not import.meta, which a CommonJS bundle leaves empty). */
+const requireHere = (): NodeJS.Require => createRequire(join(packageRoot(), 'package.json'));
 
-/** omnimeter's own package.json: dist/build/ and src/build/ are both two levels below it. */
+/** omnimeter's own package.json. */
 function ownPackage(): { peerDependencies?: Record<string, string> } {
-  return requireHere('../../package.json') as { peerDependencies?: Record<string, string> };
+  return requireHere()('./package.json') as { peerDependencies?: Record<string, string> };
 }
 
 /** The range our package.json declares for `name` (it must be a declared peer). */
@@ -53,7 +55,7 @@ function installedVersion(name: string, entry: string): string | undefined {
 /** Where `specifier` resolves from omnimeter's location (so the user's node_modules serve it), if anywhere. */
 function resolvePeer(specifier: string): string | undefined {
   try {
-    return requireHere.resolve(specifier);
+    return requireHere().resolve(specifier);
   } catch {
     try {
       return new URL(import.meta.resolve(specifier)).pathname; // ESM-only entries (no require condition)

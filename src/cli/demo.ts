@@ -8,7 +8,7 @@ import { otlpEndpoint } from '../exporters/otlp.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { IN_REPOSITORY, PACKAGE_ROOT, builtComponentDir, missingComponentMessage } from '../build/locations.js';
+import { builtComponentDir, inRepository, missingComponentMessage, packageRoot } from '../build/locations.js';
 import { portFromEnvironment } from '../config/load.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { ComponentHost, type RecoveryOptions, readComponent } from '../host/index.js';
@@ -63,8 +63,8 @@ const TOOLS = [
  * progress on the console); an installed package carries them prebuilt.
  */
 async function exampleComponents(log: (line: string) => void): Promise<void> {
-  if (IN_REPOSITORY) {
-    const { build } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'wasm', 'build.mjs')).href)) as {
+  if (inRepository()) {
+    const { build } = (await import(pathToFileURL(join(packageRoot(), 'wasm', 'build.mjs')).href)) as {
       build: (names: string[], options: { log: (line: string) => void }) => Promise<unknown>;
     };
     await build(['json-tool', 'cpu-tool', 'hostile'], { log });

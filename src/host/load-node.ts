@@ -15,8 +15,6 @@ import { guardCore, limitCore } from '../component/guard.js';
 import type { ComponentGlue, CompiledComponent, GuardOptions } from '../component/index.js';
 import { engineBackend } from '../backends/wasm-component/index.js';
 
-const requireModule = createRequire(import.meta.url);
-
 export interface ReadComponentOptions extends GuardOptions {
   name?: string;
   /** The component's own file, hashed for logs; default `<name>.component.wasm` in or beside the folder. */
@@ -29,7 +27,9 @@ function readFolder(folder: string, options: ReadComponentOptions) {
   const files = readdirSync(dir);
   const name = options.name ?? files.find((f) => f.endsWith('.js') && !f.endsWith('.d.js'))?.replace(/\.js$/, '');
   if (!name) throw new Error(`${dir}: no transpiled component (<name>.js) in this folder`);
-  const glue = requireModule(join(dir, `${name}.js`)) as ComponentGlue;
+  // A require() rooted at the glue itself: no import.meta, which a CommonJS bundle of this module leaves empty.
+  const gluePath = join(dir, `${name}.js`);
+  const glue = createRequire(gluePath)(gluePath) as ComponentGlue;
   const candidates = [options.componentWasm, join(dir, `${name}.component.wasm`), join(dir, '..', `${name}.component.wasm`)];
   const wasmPath = candidates.find((c): c is string => c !== undefined && existsSync(c)) ?? join(dir, `${name}.core.wasm`);
   const cores = files.filter((f) => /\.core\d*\.wasm$/.test(f)).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))] as const);

@@ -4,7 +4,9 @@
  * `omnimeter` and the entries that install opt-in features on import
  * (core/features.ts) must be listed, or a bundled Node app loses native
  * histograms, exemplars and the merge port. Bundles the built package the
- * way an application bundler would and runs the result.
+ * way an application bundler would and runs the result, as an ES module and
+ * as CommonJS (where esbuild leaves `import.meta` empty: importing omnimeter
+ * must not depend on it).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -36,24 +38,18 @@ describe('an application bundle of the built package (sideEffects honoured)', ()
     ['omnimeter/node', `${ROOT}/dist/node/index.js`],
     ['omnimeter', `${ROOT}/dist/index.js`],
   ] as const) {
-    it(`${name}: native histograms, exemplars and the merge port survive tree shaking`, async () => {
-      expect(existsSync(join(ROOT, 'dist/node/index.js')), 'dist/ is missing: run npm run build').toBe(true);
-      mkdirSync(OUT, { recursive: true });
-      const entry = join(OUT, `${name.replace('/', '-')}.mjs`);
-      writeFileSync(entry, script(from, name === 'omnimeter/node'));
-      const outfile = entry.replace(/\.mjs$/, '.bundle.mjs');
-      // packages: 'external' keeps dependencies out; omnimeter's own modules, reached by path, are bundled and shaken.
-      await build({
-        entryPoints: [entry],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        packages: 'external',
-        outfile,
-        logLevel: 'error',
+    for (const format of ['esm', 'cjs'] as const) {
+      it(`${name} (${format}): native histograms, exemplars and the merge port survive tree shaking`, async () => {
+        expect(existsSync(join(ROOT, 'dist/node/index.js')), 'dist/ is missing: run npm run build').toBe(true);
+        mkdirSync(OUT, { recursive: true });
+        const entry = join(OUT, `${name.replace('/', '-')}.mjs`);
+        writeFileSync(entry, script(from, name === 'omnimeter/node'));
+        const outfile = entry.replace(/\.mjs$/, format === 'esm' ? '.bundle.mjs' : '.bundle.cjs');
+        // packages: 'external' keeps dependencies out; omnimeter's own modules, reached by path, are bundled and shaken.
+        await build({ entryPoints: [entry], bundle: true, platform: 'node', format, packages: 'external', outfile, logLevel: 'error' });
+        const ran = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 60_000 });
+        expect(ran.stdout.trim(), ran.stderr).toBe('features installed');
       });
-      const ran = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 60_000 });
-      expect(ran.stdout.trim(), ran.stderr).toBe('features installed');
-    });
+    }
   }
 });
