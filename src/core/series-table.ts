@@ -73,14 +73,18 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
 
   /**
    * Every live series in creation order (exposition order), read lazily:
-   * series added meanwhile are included, removed ones skipped.
+   * removed ones are skipped, and series that enter the table meanwhile wait
+   * for the next read. Slots only grow while a reader is open (no compaction),
+   * so stopping at the length seen at the start is what keeps a series that
+   * left and came back (removed and re-created, or expired and reinstated)
+   * from appearing twice in one exposition, which Prometheus would refuse.
    */
   *all(): Generator<S> {
     if (this.single) yield this.single;
     const ix = this.ix;
     ix.readers++;
     try {
-      for (let s = 0; s < ix.slots.length; s++) {
+      for (let s = 0, end = ix.slots.length; s < end; s++) {
         const series = ix.slots[s];
         if (series !== undefined) yield series;
       }

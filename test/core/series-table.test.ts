@@ -224,8 +224,10 @@ describe('SeriesTable index layouts (dense packed ids, hash above the limit)', (
           const parked = new Map<string, TestSeries>();
           const key = (o: { a: string; b: string; c: string }) => JSON.stringify([o.a, o.b, o.c]);
           const keyOf = (s: TestSeries) => JSON.stringify(s.labelValues);
-          /** An open all(): what it yielded, what it must still yield, and series that (re)entered the table meanwhile, which it may yield again. */
-          let reading: { it: Generator<TestSeries>; seen: Set<TestSeries>; owed: Set<TestSeries>; entered: Set<TestSeries> } | undefined;
+          /** An open all(): what it yielded (series and label keys), what it must still yield, and series that (re)entered the table meanwhile, which it must not yield. */
+          let reading:
+            | { it: Generator<TestSeries>; seen: Set<TestSeries>; seenKeys: Set<string>; owed: Set<TestSeries>; entered: Set<TestSeries> }
+            | undefined;
           let clock = 0;
           let dense = t.ix.shifts !== null;
           const leave = (s: TestSeries) => reading?.owed.delete(s);
@@ -269,16 +271,19 @@ describe('SeriesTable index layouts (dense packed ids, hash above the limit)', (
                 }
               }
             } else if (o.op === 'step') {
-              reading ??= { it: t.all(), seen: new Set(), owed: new Set(model.values()), entered: new Set() };
+              reading ??= { it: t.all(), seen: new Set(), seenKeys: new Set(), owed: new Set(model.values()), entered: new Set() };
               const r = reading.it.next();
               if (r.done) {
                 // Every series live from the start of the iteration to its end was read.
                 for (const s of reading.owed) expect(reading.seen.has(s)).toBe(true);
                 reading = undefined;
               } else {
-                if (!reading.entered.has(r.value)) expect(reading.seen.has(r.value)).toBe(false);
+                // One exposition never shows a label set twice, even if its series left and came back meanwhile.
+                expect(reading.entered.has(r.value)).toBe(false);
+                expect(reading.seenKeys.has(keyOf(r.value))).toBe(false);
                 expect(model.get(keyOf(r.value))).toBe(r.value);
                 reading.seen.add(r.value);
+                reading.seenKeys.add(keyOf(r.value));
               }
             } else {
               reading?.it.return(undefined);
