@@ -14,18 +14,23 @@ import { componentDir } from '../support/components.js';
 import { find } from '../support/read.js';
 import { parseStrict } from '../support/validators.js';
 
-function guest(options: MetricsOptions = {}, limits: Partial<GuestLimits> = {}) {
-  const metrics = createMetrics(options);
-  const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-  const session = new GuestSession({
+/** A session of component `g` on `metrics`, counting refusals in rejected_total{component, reason}. */
+function sessionOn(metrics: Metrics, overrides: Partial<ConstructorParameters<typeof GuestSession>[0]> = {}) {
+  return new GuestSession({
     metrics,
     component: 'g',
     instance: '1',
     componentLabel: 'component',
     instanceLabel: undefined,
-    limits: { ...DEFAULT_LIMITS, ...limits },
-    rejected,
+    limits: DEFAULT_LIMITS,
+    rejected: metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const }),
+    ...overrides,
   });
+}
+
+function guest(options: MetricsOptions = {}, limits: Partial<GuestLimits> = {}) {
+  const metrics = createMetrics(options);
+  const session = sessionOn(metrics, { limits: { ...DEFAULT_LIMITS, ...limits } });
   const refused = async (reason: string) => (await find(metrics, 'rejected', { reason }))?.value ?? 0;
   return { metrics, session, refused };
 }
@@ -61,16 +66,7 @@ describe("a guest never writes the SDK's omnimeter_ namespace (filter bypass)", 
 
   it("refuses a label key whose Prometheus form is one of the host's labels (component.instance)", async () => {
     const metrics = createMetrics();
-    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-    const session = new GuestSession({
-      metrics,
-      component: 'g',
-      instance: '1',
-      componentLabel: 'component',
-      instanceLabel: 'component_instance',
-      limits: DEFAULT_LIMITS,
-      rejected,
-    });
+    const session = sessionOn(metrics, { instanceLabel: 'component_instance' });
     for (const [i, label] of ['component.instance', 'component-instance', 'component'].entries()) {
       expect(session.registerMetric(descriptor({ name: `spoof_${i}`, kind: 'counter', labelNames: [label] }))).toBe(0);
     }
@@ -90,19 +86,7 @@ describe("a guest never writes the SDK's omnimeter_ namespace (filter bypass)", 
 describe("a guest's overflow series (handoff-11)", () => {
   it('keeps its component label: each source overflows into a series of its own', async () => {
     const metrics = createMetrics();
-    const rejected = metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const });
-    const sessions = ['a', 'b'].map(
-      (component) =>
-        new GuestSession({
-          metrics,
-          component,
-          instance: '1',
-          componentLabel: 'component',
-          instanceLabel: undefined,
-          limits: DEFAULT_LIMITS,
-          rejected,
-        }),
-    );
+    const sessions = ['a', 'b'].map((component) => sessionOn(metrics, { component }));
     sessions.forEach((session, i) => {
       const jobs = session.registerMetric(descriptor({ name: 'jobs_total', kind: 'counter', labelNames: ['queue'] }));
       const overflow = session.registerSeries(jobs, []);
@@ -224,15 +208,7 @@ describe("the engine component's collector", () => {
 describe("a TypeScript guest's remove() and reset()", () => {
   it('reach the host as forget', async () => {
     const host = createMetrics();
-    const session = new GuestSession({
-      metrics: host,
-      component: 'ts',
-      instance: '1',
-      componentLabel: 'component',
-      instanceLabel: undefined,
-      limits: DEFAULT_LIMITS,
-      rejected: host.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const }),
-    });
+    const session = sessionOn(host, { component: 'ts' });
     const backend = recorderBackend(session.imports() as unknown as Recorder);
     const calls = createMetrics({ backend }).counter('calls_total', { help: 'c', labelNames: ['tool'] as const });
     calls.inc({ tool: 'a' }, 3);
@@ -270,15 +246,7 @@ describe('the AssemblyScript SDK', () => {
     const compiled = readComponent(await componentDir('cpu-tool'));
     const pointers: number[] = [];
     const metrics = createMetrics();
-    const session = new GuestSession({
-      metrics,
-      component: 'cpu-tool',
-      instance: '1',
-      componentLabel: undefined,
-      instanceLabel: undefined,
-      limits: DEFAULT_LIMITS,
-      rejected: metrics.counter('rejected_total', { help: 'r', labelNames: ['component', 'reason'] as const }),
-    });
+    const session = sessionOn(metrics, { component: 'cpu-tool', componentLabel: undefined });
     const recorder = session.imports();
     const exports = compiled.glue.instantiate(
       coreModules(compiled),
