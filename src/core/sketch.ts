@@ -214,7 +214,8 @@ export class LogLinearSketch {
     if (this.count === 0) return NaN;
     if (q <= 0) return this.min;
     if (q >= 1) return this.max;
-    const rank = q * (this.count - 1);
+    // Clamped: with fractional weights count can be < 1, and a negative rank would stop at an empty bucket.
+    const rank = Math.max(0, q * (this.count - 1));
     let seen = 0;
     const neg = this.negative;
     for (let i = neg.counts.length - 1; i >= 0; i--) {

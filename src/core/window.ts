@@ -2,62 +2,109 @@ import type { CoarseClock } from './clock.js';
 import { LogLinearSketch } from './sketch.js';
 
 /**
- * Observations of the last `maxAgeSeconds`, kept in `ageBuckets` sketches
- * that rotate. Each observation goes into the current sketch only (one
- * insert, not one per bucket as in prom-client); reads merge the ring.
+ * Values an age bucket keeps as they came before it builds a sketch. A JS
+ * array of one number costs ~56 B and grows to 17 slots on the first push, a
+ * sketch ~400 B: most series of a large family see a handful of values per
+ * period, so they never pay for a sketch.
+ */
+export const RAW_LIMIT = 16;
+
+/** One age bucket's observations: raw values (weight 1 each) or a sketch. */
+type Period = number[] | LogLinearSketch;
+
+/**
+ * Observations of the last `maxAgeSeconds`, kept in `ageBuckets` periods
+ * that rotate. Each observation goes into the current period only (one
+ * insert, not one per bucket as in prom-client); reads merge the periods.
  * The window therefore spans between (ageBuckets-1)/ageBuckets and all of
- * maxAgeSeconds, the same granularity the bucket count implies.
+ * maxAgeSeconds, the same granularity the bucket count implies. Period p
+ * covers clock times [p, p+1) * periodMs, the same for every window of a
+ * clock and shape (not counted from each window's creation), which keeps
+ * that bound.
  *
- * Memory is what the window holds: an age bucket's sketch is allocated when
- * something is observed in its period and dropped when it ages out, and the
- * merge at read time uses one scratch sketch shared by every window.
+ * Memory is what the window holds: nothing until the first observation; the
+ * current period keeps up to RAW_LIMIT values as a plain array, then a
+ * sketch; older periods get a ring only once the current one ages with data
+ * in it, and the ring is dropped when everything in it has aged out. Reads
+ * merge into one scratch sketch shared by every window, adding raw values
+ * exactly as a sketch would have: quantiles are the same as if every period
+ * were a sketch from the start.
  */
 export class SlidingWindow {
-  private readonly ring: (LogLinearSketch | undefined)[];
   private readonly periodMs: number;
-  private head = 0;
-  private rotateAtMs: number;
+  /** End of the period `raw`/`sketch` belong to. */
+  private untilMs: number;
+  private raw: number[] | undefined = undefined;
+  private sketch: LogLinearSketch | undefined = undefined;
+  /** Older periods: period p at p % ageBuckets. */
+  private ring: (Period | undefined)[] | undefined = undefined;
 
   constructor(
     maxAgeSeconds: number,
-    ageBuckets: number,
+    private readonly ageBuckets: number,
     private readonly clock: CoarseClock,
   ) {
-    this.ring = new Array<LogLinearSketch | undefined>(ageBuckets).fill(undefined);
     this.periodMs = (maxAgeSeconds * 1000) / ageBuckets;
-    this.rotateAtMs = clock.nowMs + this.periodMs;
+    this.untilMs = (Math.floor(clock.nowMs / this.periodMs) + 1) * this.periodMs;
   }
 
   observe(value: number, weight = 1): void {
-    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
-    (this.ring[this.head] ??= new LogLinearSketch()).add(value, weight);
+    if (this.clock.nowMs >= this.untilMs) this.advance();
+    const sketch = this.sketch;
+    const raw = this.raw;
+    if (sketch) sketch.add(value, weight);
+    else if (weight !== 1 || (raw && raw.length >= RAW_LIMIT)) this.toSketch().add(value, weight);
+    else if (raw) raw.push(value);
+    else this.raw = [value];
   }
 
   /** Merges `weight` observations already bucketed (a guest's sketch). */
   observeBucket(index: number, weight: number): void {
-    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
-    (this.ring[this.head] ??= new LogLinearSketch()).addBucket(index, weight);
+    if (this.clock.nowMs >= this.untilMs) this.advance();
+    (this.sketch ?? this.toSketch()).addBucket(index, weight);
   }
 
   /** The merged sketch of the whole window; valid until the next call on any window. */
   current(): LogLinearSketch {
     this.clock.refresh();
-    if (this.clock.nowMs >= this.rotateAtMs) this.rotate();
-    const merged = scratch;
-    merged.clear();
-    for (const sketch of this.ring) if (sketch) merged.merge(sketch);
-    return merged;
+    if (this.clock.nowMs >= this.untilMs) this.advance();
+    scratch.clear();
+    mergePeriod(this.sketch ?? this.raw);
+    if (this.ring) for (const period of this.ring) mergePeriod(period);
+    return scratch;
   }
 
-  private rotate(): void {
-    const now = this.clock.nowMs;
-    const steps = Math.floor((now - this.rotateAtMs) / this.periodMs) + 1;
-    for (let i = 0; i < Math.min(steps, this.ring.length); i++) {
-      this.head = (this.head + 1) % this.ring.length;
-      this.ring[this.head] = undefined;
-    }
-    this.rotateAtMs += steps * this.periodMs;
+  private toSketch(): LogLinearSketch {
+    const sketch = new LogLinearSketch();
+    for (const v of this.raw ?? []) sketch.add(v, 1);
+    this.raw = undefined;
+    this.sketch = sketch;
+    return sketch;
   }
+
+  /** Moves the current period into the ring and forgets periods that aged out. */
+  private advance(): void {
+    const ms = this.periodMs;
+    const n = this.ageBuckets;
+    const from = Math.round(this.untilMs / ms) - 1;
+    const to = Math.max(from + 1, Math.floor(this.clock.nowMs / ms));
+    const head = this.sketch ?? this.raw;
+    let ring = this.ring;
+    this.untilMs = (to + 1) * ms;
+    this.sketch = this.raw = undefined;
+    if (to - from >= n) ring = undefined;
+    else {
+      if (head) (ring ??= new Array<Period | undefined>(n).fill(undefined))[from % n] = head;
+      if (ring) for (let p = from + 1; p <= to; p++) ring[p % n] = undefined;
+      if (!ring?.some((p) => p)) ring = undefined;
+    }
+    this.ring = ring;
+  }
+}
+
+function mergePeriod(period: Period | undefined): void {
+  if (Array.isArray(period)) for (const v of period) scratch.add(v, 1);
+  else if (period) scratch.merge(period);
 }
 
 /** Where current() merges: windows are read one at a time, so one sketch serves them all. */
