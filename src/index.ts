@@ -2,9 +2,11 @@
  * `omnimeter`: the platform-neutral core. Imports no `node:` module, so it
  * bundles for browsers and WASM hosts as is. Node extras: `omnimeter/node`.
  * Browser bundles resolve `omnimeter` to `omnimeter/browser`, which leaves
- * out what this entry installs: the merge port, native histograms and
- * exemplars (core/features.ts).
+ * out what this entry installs: the merge port, native histograms,
+ * exemplars (core/features.ts) and shared histogram columns
+ * (backends/native/columns.ts).
  */
+import { enableHistogramColumns } from './backends/native/columns.js';
 import { enableExemplars, enableNativeHistograms } from './core/enable.js';
 import { enableMergePort } from './core/merge/enable.js';
 
@@ -13,3 +15,4 @@ export * from './facade.js';
 enableMergePort();
 enableNativeHistograms();
 enableExemplars();
+enableHistogramColumns();

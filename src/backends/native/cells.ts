@@ -16,48 +16,74 @@ export class NativeGauge implements GaugeCell, CounterCell {
   }
 }
 
-/** Non-cumulative bucket counts; exposition makes them cumulative. */
-export class NativeHistogram implements HistogramCell {
-  private readonly counts: Float64Array;
-  private sum = 0;
-  private count = 0;
+/** Shared histogram storage, when an entry installed it (columns.ts); page bundles give each cell an array of its own. */
+export const histogramStorage: { columns?: () => HistogramColumns } = {};
 
-  constructor(private readonly bounds: Float64Array) {
-    this.counts = new Float64Array(bounds.length + 1);
-  }
+/** Histogram cells of one backend instance, with counts in shared columns (columns.ts). */
+export interface HistogramColumns {
+  /** A new series' cell for `bounds` (one array per bucket layout: the backend caches it). */
+  cell(bounds: Float64Array): NativeHistogram;
+  /**
+   * Takes `cell` out of its column: its counts move to an array of its own
+   * (kept when it `expired`, since the core may reinstate it; zero when
+   * `removed`), so a handle the user kept never writes into a range that a
+   * new series reuses, and nothing is left behind in the column.
+   */
+  release(cell: NativeHistogram, reason: 'removed' | 'expired'): void;
+}
+
+/**
+ * Non-cumulative bucket counts, sum and count at `o` in `c` (its column's
+ * chunk, or an array of its own once released); exposition makes them
+ * cumulative. The bounds are the cell's own field (not read through the
+ * column): one load less on every observation.
+ */
+export class NativeHistogram implements HistogramCell {
+  constructor(
+    readonly bounds: Float64Array,
+    /** @internal */
+    public c: Float64Array,
+    /** @internal */
+    public o: number,
+  ) {}
 
   observe(value: number, weight: number): void {
     const bounds = this.bounds;
+    const n = bounds.length;
     let i = 0;
-    if (bounds.length <= 16) {
-      while (i < bounds.length && value > bounds[i]!) i++;
+    if (n <= 16) {
+      while (i < n && value > bounds[i]!) i++;
     } else {
-      let hi = bounds.length;
+      let hi = n;
       while (i < hi) {
         const mid = (i + hi) >>> 1;
         if (value > bounds[mid]!) i = mid + 1;
         else hi = mid;
       }
     }
-    this.counts[i]! += weight;
-    this.sum += value * weight;
-    this.count += weight;
+    const c = this.c;
+    const o = this.o;
+    c[o + i]! += weight;
+    c[o + n + 1]! += value * weight;
+    c[o + n + 2]! += weight;
   }
 
   addBucket(index: number, count: number): void {
-    this.counts[Math.min(index, this.counts.length - 1)]! += count;
-    this.count += count;
+    const n = this.bounds.length;
+    this.c[this.o + Math.min(index, n)]! += count;
+    this.c[this.o + n + 2]! += count;
   }
 
   addSum(value: number): void {
-    this.sum += value;
+    this.c[this.o + this.bounds.length + 1]! += value;
   }
 
   read(): CellReading {
-    const counts = this.counts;
-    const copy: number[] = new Array(counts.length);
-    for (let i = 0; i < counts.length; i++) copy[i] = counts[i]!; // several times faster than Array.from
-    return { count: this.count, sum: this.sum, bucketCounts: copy };
+    const { c, o } = this;
+    const n = this.bounds.length + 1;
+    const copy: number[] = new Array(n);
+    for (let i = 0; i < n; i++) copy[i] = c[o + i]!; // several times faster than Array.from
+    return { count: c[o + n + 1]!, sum: c[o + n]!, bucketCounts: copy };
   }
 }
 
