@@ -75,10 +75,6 @@ export class BucketStore {
     this.counts[slot]! += weight;
   }
 
-  isEmpty(): boolean {
-    return this.counts.length === 0;
-  }
-
   clear(): void {
     this.counts.fill(0);
     this.collapsed = false;
