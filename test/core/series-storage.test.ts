@@ -148,3 +148,16 @@ describe('series storage against a model', () => {
     });
   }
 });
+
+describe('gauges that are their own cell', () => {
+  it('take what the merge port combines without the handle check: a sum of shares may overflow to Infinity', async () => {
+    const metrics = createMetrics();
+    for (const session of [metrics.merge.open({ gaugePolicy: 'sum' }), metrics.merge.open({ gaugePolicy: 'sum' })]) {
+      const metric = session.register({ name: 'shared', kind: 'gauge', help: 'h', unit: '', labelNames: ['k'] }) as number;
+      expect(session.apply(session.series(metric, ['x']) as number, 'set', 0, 1e308)).toBeUndefined();
+    }
+    const family = (await metrics.registry.collect()).find((f) => f.name === 'shared')!;
+    expect(family.series.map((s) => s.value)).toEqual([Number.POSITIVE_INFINITY]);
+    await metrics.shutdown();
+  });
+});
