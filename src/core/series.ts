@@ -39,7 +39,10 @@ abstract class Series implements SeriesBase {
     protected readonly guard: SeriesHome,
   ) {
     this.key = labelValues;
-    this.createdOffset = createdMs - CREATED_EPOCH_MS;
+    // `| 0` makes it a Smi: the difference of two Date.now() readings is a
+    // heap number (16 B per series) even when it is a small integer.
+    const offset = createdMs - CREATED_EPOCH_MS;
+    this.createdOffset = (offset | 0) === offset ? offset | 0 : offset;
     this.activeAtMs = Math.ceil(activeAtMs);
   }
   /** User label values in labelNames order: a new array while the series is in its table. */

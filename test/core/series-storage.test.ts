@@ -161,3 +161,20 @@ describe('gauges that are their own cell', () => {
     await metrics.shutdown();
   });
 });
+
+describe('created timestamps', () => {
+  it('are the creation time in whole milliseconds since the epoch, for every type that has one', async () => {
+    const metrics = createMetrics();
+    const before = Date.now();
+    metrics.counter('c_total', { help: 'h', labelNames: ['k'] as const }).inc({ k: 'a' });
+    metrics.histogram('h', { help: 'h', labelNames: ['k'] as const }).observe({ k: 'a' }, 1);
+    const after = Date.now();
+    const families = (await metrics.registry.collect()).filter((f) => f.name === 'c' || f.name === 'h');
+    expect(families).toHaveLength(2);
+    for (const f of families) {
+      const created = f.series[0]!.createdMs!;
+      expect(Number.isInteger(created) && created >= before && created <= after, `${f.name}: ${created}`).toBe(true);
+    }
+    await metrics.shutdown();
+  });
+});
