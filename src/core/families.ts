@@ -365,11 +365,12 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
 }
 
 export class GaugeFamily<N extends string> extends Family<GaugeSeries> implements Gauge<N> {
-  protected makeCell(d: FamilyDescriptor, values: readonly string[]) {
-    return this.ctx.backend.gaugeCell(d, values);
+  protected makeCell(d: FamilyDescriptor, values: readonly string[], standalone?: boolean) {
+    // As for counters: a native gauge cell is one number, which the series holds itself.
+    return standalone || this.ctx.backend.id !== 'native' ? this.ctx.backend.gaugeCell(d, values) : undefined;
   }
   protected makeSeries(values: readonly string[], cell: Cell | undefined, home?: SeriesHome) {
-    return new GaugeSeries(...this.seriesArgs(values, home), cell as GaugeSeries['cell']);
+    return new GaugeSeries(...this.seriesArgs(values, home), cell as GaugeSeries['cell'] | undefined);
   }
   set(a: unknown, b?: number): void {
     if (this.direct) this.table.get(a as AnyLabels).set(b as number);

@@ -39,7 +39,10 @@ abstract class Series implements SeriesBase {
     protected readonly guard: SeriesHome,
   ) {
     this.key = labelValues;
-    this.createdOffset = createdMs - CREATED_EPOCH_MS;
+    // `| 0` makes it a Smi: the difference of two Date.now() readings is a
+    // heap number (16 B per series) even when it is a small integer.
+    const offset = createdMs - CREATED_EPOCH_MS;
+    this.createdOffset = (offset | 0) === offset ? offset | 0 : offset;
     this.activeAtMs = Math.ceil(activeAtMs);
   }
   /** User label values in labelNames order: a new array while the series is in its table. */
@@ -82,19 +85,33 @@ export class CounterSeries extends Series implements CounterHandle, CounterCell 
 }
 
 export class GaugeSeries extends Series implements GaugeHandle {
-  constructor(
-    labelValues: readonly string[],
-    createdMs: number,
-    activeAtMs: number,
-    guard: SeriesHome,
-    public cell: GaugeCell,
-  ) {
+  /** The value when the series is its own cell (no `cell` given: the native backend's gauges, as for counters). */
+  value = 0;
+  cell: GaugeCell;
+  constructor(labelValues: readonly string[], createdMs: number, activeAtMs: number, guard: SeriesHome, cell: GaugeCell | undefined) {
     super(labelValues, createdMs, activeAtMs, guard);
+    this.cell = cell ?? this;
+  }
+
+  /** Cell side (a value the caller validated): `set` is the handle's, which validates. */
+  add(value: number): void {
+    this.value += value;
+  }
+
+  read(): CellReading {
+    return { value: this.value };
+  }
+
+  /** Writes a value the caller validated (the merge port too): into the series itself or its cell. */
+  assign(value: number): void {
+    const cell = this.cell;
+    if (cell === this) this.value = value;
+    else cell.set(value);
   }
 
   set(value: number): void {
     if (Number.isFinite(value)) {
-      this.cell.set(value);
+      this.assign(value);
       this.touched = true;
     } else this.guard.rejectValue(value, 'gauge values must be finite numbers', this.labelValues);
   }

@@ -148,3 +148,33 @@ describe('series storage against a model', () => {
     });
   }
 });
+
+describe('gauges that are their own cell', () => {
+  it('take what the merge port combines without the handle check: a sum of shares may overflow to Infinity', async () => {
+    const metrics = createMetrics();
+    for (const session of [metrics.merge.open({ gaugePolicy: 'sum' }), metrics.merge.open({ gaugePolicy: 'sum' })]) {
+      const metric = session.register({ name: 'shared', kind: 'gauge', help: 'h', unit: '', labelNames: ['k'] }) as number;
+      expect(session.apply(session.series(metric, ['x']) as number, 'set', 0, 1e308)).toBeUndefined();
+    }
+    const family = (await metrics.registry.collect()).find((f) => f.name === 'shared')!;
+    expect(family.series.map((s) => s.value)).toEqual([Number.POSITIVE_INFINITY]);
+    await metrics.shutdown();
+  });
+});
+
+describe('created timestamps', () => {
+  it('are the creation time in whole milliseconds since the epoch, for every type that has one', async () => {
+    const metrics = createMetrics();
+    const before = Date.now();
+    metrics.counter('c_total', { help: 'h', labelNames: ['k'] as const }).inc({ k: 'a' });
+    metrics.histogram('h', { help: 'h', labelNames: ['k'] as const }).observe({ k: 'a' }, 1);
+    const after = Date.now();
+    const families = (await metrics.registry.collect()).filter((f) => f.name === 'c' || f.name === 'h');
+    expect(families).toHaveLength(2);
+    for (const f of families) {
+      const created = f.series[0]!.createdMs!;
+      expect(Number.isInteger(created) && created >= before && created <= after, `${f.name}: ${created}`).toBe(true);
+    }
+    await metrics.shutdown();
+  });
+});

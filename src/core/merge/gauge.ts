@@ -21,7 +21,7 @@ function setShare(target: MergeTarget, source: MergeSource, value: number): void
 }
 
 function setValue(series: GaugeSeries, value: number): void {
-  series.cell.set(value);
+  series.assign(value); // not set(): a sum of shares may overflow to Infinity, which the handle would refuse
   series.touched = true;
 }
 
@@ -37,7 +37,7 @@ export const gaugeMerge: KindMerge = {
     if ((op !== 'set' && op !== 'add') || !Number.isFinite(value)) return 'invalid_update';
     if (source.policy === 'last') {
       const series = target.series as GaugeSeries;
-      if (op === 'set') series.cell.set(value);
+      if (op === 'set') series.assign(value);
       else series.cell.add(value);
       series.touched = true;
       return undefined;
