@@ -2,10 +2,10 @@
  * `omnimeter`: the platform-neutral core. Imports no `node:` module, so it
  * bundles for browsers and WASM hosts as is. Node extras: `omnimeter/node`.
  * Browser bundles resolve `omnimeter` to `omnimeter/browser`, which leaves
- * out what this entry installs: the merge port, native histograms and
- * exemplars (core/features.ts).
+ * out what this entry installs: the merge port, native histograms,
+ * exemplars and the scrape text cache (core/features.ts).
  */
-import { enableExemplars, enableNativeHistograms } from './core/enable.js';
+import { enableExemplars, enableNativeHistograms, enableTextCache } from './core/enable.js';
 import { enableMergePort } from './core/merge/enable.js';
 
 export * from './facade.js';
@@ -13,3 +13,4 @@ export * from './facade.js';
 enableMergePort();
 enableNativeHistograms();
 enableExemplars();
+enableTextCache();
