@@ -57,6 +57,12 @@ export interface EngineContext {
 
 type AnyLabels = Readonly<Record<string, LabelValue>>;
 
+/** A series' label text, opened (`{a="x"`): from the layout's per-value cache while it is in a table. */
+function labelsOf(series: AnySeries, layout: LabelLayout, table: SeriesTable<AnySeries> | undefined): string {
+  const key = series.key;
+  return typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
+}
+
 /** The exemplars an exemplar series holds (ExemplarCounterSeries, ExemplarHistogramSeries). */
 function exemplarsOf(series: object): ExemplarSlots | undefined {
   return (series as { exemplars?: ExemplarSlots }).exemplars;
@@ -299,15 +305,11 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       const createdMs = created ? series.createdMs : undefined;
       const exemplars = exemplarsOf(series);
       // Series with exemplars are rendered every time: their text depends on more than the reading.
-      const kept = cache && !exemplars ? cache.get(series, reading, createdMs, pass) : undefined;
-      if (kept !== undefined) piece += kept;
-      else {
-        const key = series.key;
-        const labels = typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
-        const text = renderer.sample(labels, reading, createdMs, exemplars?.read());
-        if (cache && !exemplars) cache.set(series, reading, createdMs, text, pass);
-        piece += text;
-      }
+      if (cache && !exemplars)
+        piece +=
+          cache.text(renderer, series, reading, createdMs, pass) ??
+          cache.add(renderer, series, reading, createdMs, pass, labelsOf(series, layout, table));
+      else piece += renderer.sample(labelsOf(series, layout, table), reading, createdMs, exemplars?.read());
       visited++;
       if (++n >= size) {
         yield piece;

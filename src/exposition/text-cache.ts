@@ -15,12 +15,12 @@
  * are refused past it, never evicted: a refused series is rendered as usual).
  */
 import type { CellReading } from '../api/backend.js';
-import { type ExpositionFormat, flatten } from './text.js';
+import { type ExpositionFormat, type FamilyRenderer, flatten, valueLine } from './text.js';
 
 /** Families with more series than this are rendered without a text cache. */
 export const MAX_CACHED_SERIES = 2_000;
 
-/** Rough heap bytes of one entry besides its text (Map slot, entry object, copied numbers). */
+/** Rough heap bytes of one entry besides its text and prefixes (Map slot, entry object, copied numbers). */
 const ENTRY_OVERHEAD = 96;
 
 /** The characters (plus entry overhead) all caches of one registry may hold. */
@@ -40,6 +40,10 @@ interface Entry {
   text: string | undefined;
   /** Whether `text` was flattened (on its first reuse: text rendered anew every scrape never is). */
   flat: boolean;
+  /** The text before each line's value (FamilyRenderer.prefixes): a changed series is rendered from these. */
+  readonly prefixes: readonly string[];
+  /** Bytes accounted for the entry besides its text (overhead and prefixes). */
+  readonly size: number;
   value: number | undefined;
   count: number | undefined;
   sum: number | undefined;
@@ -48,8 +52,6 @@ interface Entry {
   values: number[] | undefined;
   /** Whether the reading had changed at the entry's last check. */
   changed: boolean;
-  /** Whether the text about to be rendered is to be kept (see get). */
-  keep: boolean;
   /** The pass that last used it; entries no pass used are dropped at the end of one. */
   pass: number;
 }
@@ -82,6 +84,50 @@ function copyValues(kept: number[] | undefined, now: readonly number[] | undefin
   return kept;
 }
 
+/**
+ * The text before the value of each line of a series without exemplars
+ * (`x_bucket{a="1",le="0.5"} `), in the order `renderLines` writes them,
+ * flat. Kept per series: a changed series' line is then its prefix and its
+ * value, two pieces instead of four or five.
+ */
+export function linePrefixes(r: FamilyRenderer, open: string): string[] {
+  const type = r.family.type;
+  const close = open ? '} ' : ' ';
+  const out: string[] = [];
+  if (type === 'counter') out.push(r.total + open + close);
+  else if (type === 'gauge') out.push(r.name + open + close);
+  else {
+    const sample = type === 'histogram' ? r.bucket : r.name;
+    const head = open ? `${sample}${open},` : `${sample}{`;
+    for (const label of type === 'histogram' ? r.les : r.qs) out.push(head + label);
+    out.push(r.count + open + close, r.sum + open + close);
+  }
+  if (r.om && type !== 'gauge') out.push(`${r.name}_created${open}${close}`);
+  return out.map(flatten);
+}
+
+/** What FamilyRenderer.sample renders for a series without exemplars, from its line prefixes. */
+export function renderLines(r: FamilyRenderer, prefixes: readonly string[], reading: CellReading, createdMs: number | undefined): string {
+  const type = r.family.type;
+  let out = '';
+  if (type === 'counter' || type === 'gauge') out = prefixes[0] + valueLine(reading.value ?? 0);
+  else {
+    const histogram = type === 'histogram';
+    const n = histogram ? r.les.length : r.qs.length;
+    const values = (histogram ? reading.bucketCounts : reading.quantileValues) ?? [];
+    let cumulative = 0;
+    for (let i = 0; i < n; i++) {
+      if (histogram) cumulative += values[i] ?? 0;
+      out += prefixes[i] + valueLine(histogram ? cumulative : (values[i] ?? Number.NaN));
+    }
+    // As sample does: OpenMetrics leaves out a histogram's _count and _sum with negative buckets or sum.
+    if (!histogram || !r.om || (!r.negativeBuckets && (reading.sum ?? 0) >= 0))
+      out += prefixes[n] + valueLine(reading.count ?? 0) + prefixes[n + 1] + valueLine(reading.sum ?? 0);
+  }
+  if (r.om && createdMs !== undefined && type !== 'gauge') out += prefixes[prefixes.length - 1] + valueLine(createdMs / 1000);
+  return out;
+}
+
 /** One family's cached series text in one format. */
 export class SeriesTextCache {
   private readonly entries = new Map<object, Entry>();
@@ -96,50 +142,56 @@ export class SeriesTextCache {
   }
 
   /**
-   * The kept text of `series` if its reading and creation time are those it
-   * was rendered from; else undefined, and the caller renders it and hands
-   * the text to `set`. A series that changed at the previous check too is
-   * marked to keep no text: series recorded between every two scrapes cost
-   * a comparison, not a kept copy.
+   * The text of `series` for this reading: the kept text if the reading and
+   * creation time are those it was rendered from, else rendered from the
+   * series' line prefixes (and kept, see below). Undefined for a series
+   * without an entry: `add` renders it. A series that changed at the
+   * previous scrape too keeps no text: series recorded between every two
+   * scrapes cost a comparison and a render, not a kept copy.
    */
-  get(series: object, reading: CellReading, createdMs: number | undefined, pass: number): string | undefined {
+  text(r: FamilyRenderer, series: object, reading: CellReading, createdMs: number | undefined, pass: number): string | undefined {
     const e = this.entries.get(series);
     if (e === undefined) return undefined;
     e.pass = pass;
+    let keep = true;
     if (sameReading(e, reading, createdMs)) {
       e.changed = false;
-      e.keep = true;
-      if (e.text === undefined || e.flat) return e.text;
-      // The renderer's text is a rope of its pieces, which every scrape would walk again.
-      e.flat = true;
-      return flatten(e.text);
-    }
-    e.value = reading.value;
-    e.count = reading.count;
-    e.sum = reading.sum;
-    e.createdMs = createdMs;
-    e.values = copyValues(e.values, reading.bucketCounts ?? reading.quantileValues);
-    e.keep = !e.changed;
-    e.changed = true;
-    return undefined;
-  }
-
-  /** After a miss of `get`: the text rendered from `reading` for `series`, kept if it should be and the budget allows. */
-  set(series: object, reading: CellReading, createdMs: number | undefined, text: string, pass: number): void {
-    const e = this.entries.get(series);
-    if (e === undefined) {
-      if (this.grow(text.length + ENTRY_OVERHEAD)) {
-        const values = copyValues(undefined, reading.bucketCounts ?? reading.quantileValues);
-        const { value, count, sum } = reading;
-        this.entries.set(series, { text, flat: false, value, count, sum, createdMs, values, changed: false, keep: true, pass });
+      if (e.text !== undefined) {
+        if (e.flat) return e.text;
+        // The renderer's text is a rope of its pieces, which every scrape would walk again.
+        e.flat = true;
+        return flatten(e.text);
       }
-      return;
+    } else {
+      e.value = reading.value;
+      e.count = reading.count;
+      e.sum = reading.sum;
+      e.createdMs = createdMs;
+      e.values = copyValues(e.values, reading.bucketCounts ?? reading.quantileValues);
+      keep = !e.changed;
+      e.changed = true;
     }
+    const text = renderLines(r, e.prefixes, reading, createdMs);
     const had = e.text === undefined ? 0 : e.text.length;
-    const kept = e.keep && this.grow(text.length - had);
+    const kept = keep && this.grow(text.length - had);
     if (!kept) this.grow(-had);
     e.text = kept ? text : undefined;
     e.flat = false;
+    return text;
+  }
+
+  /** The text of a series `text` has no entry for, whose label text (opened) is `open`; kept if the budget allows. */
+  add(r: FamilyRenderer, series: object, reading: CellReading, createdMs: number | undefined, pass: number, open: string): string {
+    const prefixes = linePrefixes(r, open);
+    const text = renderLines(r, prefixes, reading, createdMs);
+    let size = ENTRY_OVERHEAD + 16 * prefixes.length;
+    for (const p of prefixes) size += p.length;
+    if (this.grow(text.length + size)) {
+      const values = copyValues(undefined, reading.bucketCounts ?? reading.quantileValues);
+      const { value, count, sum } = reading;
+      this.entries.set(series, { text, flat: false, prefixes, size, value, count, sum, createdMs, values, changed: false, pass });
+    }
+    return text;
   }
 
   /**
@@ -151,7 +203,7 @@ export class SeriesTextCache {
     for (const [series, e] of this.entries) {
       if (e.pass === pass) continue;
       this.entries.delete(series);
-      this.grow(-(e.text === undefined ? 0 : e.text.length) - ENTRY_OVERHEAD);
+      this.grow(-(e.text === undefined ? 0 : e.text.length) - e.size);
     }
   }
 

@@ -40,8 +40,12 @@ export function flatten(text: string): string {
   return text;
 }
 
+/** `${n}\n` for the same integers: most lines end with one of these, and then allocate nothing for it. */
+const SMALL_LINES = SMALL_INTEGERS.map((n) => `${n}\n`);
+
 /** A sample value and the line's newline: one flat string (V8 copies joins shorter than 13 characters). */
-function valueLine(value: number): string {
+export function valueLine(value: number): string {
+  if ((value & 1023) === value) return SMALL_LINES[value]!;
   return formatValue(value) + '\n';
 }
 
@@ -146,19 +150,20 @@ function exemplarText(exemplar: Exemplar | undefined): string {
 export class FamilyRenderer {
   /** `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` lines. */
   readonly head: string;
-  private readonly om: boolean;
-  private readonly name: string;
-  private readonly les: readonly string[];
-  private readonly qs: readonly string[];
-  private readonly negativeBuckets: boolean;
+  readonly om: boolean;
+  readonly name: string;
+  /** `le="0.5"} ` per bucket (and `quantile="0.5"} ` per quantile): what follows a series' own labels. */
+  readonly les: readonly string[];
+  readonly qs: readonly string[];
+  readonly negativeBuckets: boolean;
   /** Sample names with their suffixes, joined once per scrape rather than once per series. */
-  private readonly total: string;
-  private readonly bucket: string;
-  private readonly count: string;
-  private readonly sum: string;
+  readonly total: string;
+  readonly bucket: string;
+  readonly count: string;
+  readonly sum: string;
 
   constructor(
-    private readonly family: FamilySnapshot,
+    readonly family: FamilySnapshot,
     format: ExpositionFormat,
   ) {
     const om = format === 'openmetrics';

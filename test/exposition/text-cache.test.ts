@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellReading } from '../../src/api/backend.js';
 import { MAX_CACHED_SERIES, SeriesTextCache, TextCacheBudget, TextCaches } from '../../src/exposition/text-cache.js';
-import { render } from '../../src/exposition/text.js';
+import { FamilyRenderer, render } from '../../src/exposition/text.js';
 import { createMetrics } from '../../src/index.js';
 
 // Scrapes keep the text of series whose reading has not changed since the
@@ -34,6 +34,7 @@ describe('series text kept across scrapes', () => {
         const h = m.histogram('lat_seconds', { help: 'h', labelNames: ['a'], buckets: [0, 1, 2] });
         const s = m.summary('size_bytes', { help: 'h', labelNames: ['a'], quantiles: [0.5, 0.9] });
         const plain = m.counter('plain_total', { help: 'h' });
+        const signed = m.histogram('signed', { help: 'h', labelNames: ['a'], buckets: [-1, 1] });
         const check = async (format: 'prometheus' | 'openmetrics') => {
           const expected = render(await m.registry.collect(), format);
           expect(await m.registry.expose(format)).toBe(expected);
@@ -59,6 +60,7 @@ describe('series text kept across scrapes', () => {
             if (o.v >= 0) plain.inc(o.v);
           } else if (o.kind === 'observe') {
             h.observe({ a: o.a }, o.v);
+            signed.observe({ a: o.a }, o.v); // OpenMetrics leaves out _count and _sum with negative buckets
             if (o.v >= 0) s.observe({ a: o.a }, o.v); // an empty summary window exposes NaN quantiles: kept text must match too
           } else if (o.kind === 'set') g.set({ a: o.a }, o.v);
         }
@@ -69,52 +71,64 @@ describe('series text kept across scrapes', () => {
     );
   });
 
-  it('keeps no text for a series that changes between every two scrapes, and reuses text once it stops', async () => {
+  // A gauge `x` without labels: an entry accounts 96 B + 16 B and 2 characters for its one line prefix (`x `).
+  const renderer = new FamilyRenderer({ name: 'x', type: 'gauge', help: 'h', unit: '', series: [] }, 'prometheus');
+  const ENTRY = 96 + 16 + 2;
+  const at = (v: number): CellReading => ({ value: v });
+  const usedBy = (cache: SeriesTextCache) => (cache as unknown as { used: number }).used;
+
+  it('keeps no text for a series that changes between every two scrapes, and keeps it again once it stops', () => {
     const cache = new SeriesTextCache(new TextCacheBudget());
     const series = {};
-    const at = (v: number): CellReading => ({ value: v });
-    let pass = cache.begin();
-    expect(cache.get(series, at(1), undefined, pass)).toBeUndefined();
-    cache.set(series, at(1), undefined, 'x 1\n', pass);
-    cache.finish(pass, 1);
-    pass = cache.begin();
-    expect(cache.get(series, at(1), undefined, pass)).toBe('x 1\n');
-    // Changed twice in a row: the second time no text is kept.
-    pass = cache.begin();
-    expect(cache.get(series, at(2), undefined, pass)).toBeUndefined();
-    cache.set(series, at(2), undefined, 'x 2\n', pass);
-    pass = cache.begin();
-    expect(cache.get(series, at(3), undefined, pass)).toBeUndefined();
-    cache.set(series, at(3), undefined, 'x 3\n', pass);
-    expect((cache as unknown as { used: number }).used).toBe(96); // the entry, no text
-    pass = cache.begin();
-    expect(cache.get(series, at(3), undefined, pass)).toBeUndefined(); // unchanged, but no text kept
-    cache.set(series, at(3), undefined, 'x 3\n', pass);
-    pass = cache.begin();
-    expect(cache.get(series, at(3), undefined, pass)).toBe('x 3\n');
-    // A bucket array the backend mutates in place is compared by value, not identity.
+    const scrape = (v: number) => {
+      const pass = cache.begin();
+      const text = cache.text(renderer, series, at(v), undefined, pass) ?? cache.add(renderer, series, at(v), undefined, pass, '');
+      cache.finish(pass, 1);
+      return text;
+    };
+    expect(scrape(1)).toBe('x 1\n');
+    expect(usedBy(cache)).toBe(ENTRY + 4);
+    expect(scrape(1)).toBe('x 1\n');
+    expect(scrape(2)).toBe('x 2\n'); // changed once: kept
+    expect(usedBy(cache)).toBe(ENTRY + 4);
+    expect(scrape(3)).toBe('x 3\n'); // changed at two scrapes in a row: not kept
+    expect(usedBy(cache)).toBe(ENTRY);
+    expect(scrape(3)).toBe('x 3\n'); // unchanged: rendered once more, kept
+    expect(usedBy(cache)).toBe(ENTRY + 4);
+    expect(scrape(3)).toBe('x 3\n');
+  });
+
+  it('compares bucket counts by value: a backend may hand out the same array, changed in place', () => {
+    const cache = new SeriesTextCache(new TextCacheBudget());
+    const h = new FamilyRenderer({ name: 'h', type: 'histogram', help: 'h', unit: '', buckets: [1], series: [] }, 'prometheus');
     const buckets = [1, 2];
-    const b = {};
-    cache.set(b, { count: 3, sum: 1, bucketCounts: buckets }, 5, 'h\n', pass);
+    const reading = { count: 3, sum: 4, bucketCounts: buckets };
+    const series = {};
+    const first = cache.add(h, series, reading, undefined, cache.begin(), '');
+    expect(cache.text(h, series, reading, undefined, cache.begin())).toBe(first);
     buckets[1] = 3;
-    expect(cache.get(b, { count: 3, sum: 1, bucketCounts: buckets }, 5, pass)).toBeUndefined();
+    reading.count = 4;
+    expect(cache.text(h, series, reading, undefined, cache.begin())).toBe(
+      render([{ name: 'h', type: 'histogram', help: 'h', unit: '', buckets: [1], series: [{ labels: [], ...reading }] }], 'prometheus')
+        .split('\n')
+        .slice(2)
+        .join('\n'),
+    );
   });
 
   it('stays within its budget and drops entries of series a scrape no longer visits', () => {
-    const budget = new TextCacheBudget(96 * 2 + 8);
+    const budget = new TextCacheBudget(2 * (ENTRY + 4) + 8);
     const cache = new SeriesTextCache(budget);
     const [s1, s2, s3] = [{}, {}, {}];
     let pass = cache.begin();
-    cache.set(s1, { value: 1 }, undefined, 'aaaa', pass);
-    cache.set(s2, { value: 1 }, undefined, 'bbbb', pass);
-    cache.set(s3, { value: 1 }, undefined, 'cccc', pass); // past the budget: not kept
-    expect(budget.used).toBe(2 * (96 + 4));
-    expect(cache.get(s3, { value: 1 }, undefined, pass)).toBeUndefined();
+    for (const s of [s1, s2, s3]) expect(cache.add(renderer, s, at(1), undefined, pass, '')).toBe('x 1\n');
+    expect(budget.used).toBe(2 * (ENTRY + 4)); // the third was past the budget: not kept
+    expect(cache.text(renderer, s3, at(1), undefined, pass)).toBeUndefined();
     cache.finish(pass, 3);
     pass = cache.begin();
-    expect(cache.get(s1, { value: 1 }, undefined, pass)).toBe('aaaa');
+    expect(cache.text(renderer, s1, at(1), undefined, pass)).toBe('x 1\n');
     cache.finish(pass, 1); // s2 was removed
-    expect(budget.used).toBe(96 + 4);
+    expect(budget.used).toBe(ENTRY + 4);
     cache.clear();
     expect(budget.used).toBe(0);
   });
