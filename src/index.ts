@@ -3,11 +3,11 @@
  * bundles for browsers and WASM hosts as is. Node extras: `omnimeter/node`.
  * Browser bundles resolve `omnimeter` to `omnimeter/browser`, which leaves
  * out what this entry installs: the merge port, native histograms,
- * exemplars (core/features.ts) and shared histogram columns
- * (backends/native/columns.ts).
+ * exemplars, the scrape text cache (core/features.ts) and shared histogram
+ * columns (backends/native/columns.ts).
  */
 import { enableHistogramColumns } from './backends/native/columns.js';
-import { enableExemplars, enableNativeHistograms } from './core/enable.js';
+import { enableExemplars, enableNativeHistograms, enableTextCache } from './core/enable.js';
 import { enableMergePort } from './core/merge/enable.js';
 
 export * from './facade.js';
@@ -16,3 +16,4 @@ enableMergePort();
 enableNativeHistograms();
 enableExemplars();
 enableHistogramColumns();
+enableTextCache();

@@ -8,6 +8,7 @@ import { ExemplarCounterSeries, ExemplarHistogramSeries } from './exemplars.js';
 import { features } from './features.js';
 import { NativeHistogramCell, backendCell } from './native-histogram.js';
 import { validateNative } from './options.js';
+import { TextCaches } from '../exposition/text-cache.js';
 
 /** Native histograms (`histogram(name, { native })`). */
 export function enableNativeHistograms(): void {
@@ -21,4 +22,9 @@ export function enableNativeHistograms(): void {
 /** Exemplars (`createMetrics({ exemplars })`). */
 export function enableExemplars(): void {
   features.exemplars ??= { counter: ExemplarCounterSeries, histogram: ExemplarHistogramSeries };
+}
+
+/** Series text kept across scrapes while unchanged (exposition/text-cache.ts): servers scrape, pages rarely do. */
+export function enableTextCache(): void {
+  features.textCaches ??= () => new TextCaches();
 }

@@ -18,6 +18,7 @@ import type { ExemplarContext, ExemplarSlots } from './exemplars.js';
 import type { ExemplarFeature, NativeHistogramFeature } from './features.js';
 import { LabelLayout } from './label-layout.js';
 import type { FamilyRenderer } from '../exposition/text.js';
+import type { SeriesTextCache } from '../exposition/text-cache.js';
 
 /** The label every overflow series carries instead of the metric's own labels. */
 export const OVERFLOW_LABEL = 'omnimeter_overflow';
@@ -55,6 +56,12 @@ export interface EngineContext {
 }
 
 type AnyLabels = Readonly<Record<string, LabelValue>>;
+
+/** A series' label text, opened (`{a="x"`): from the layout's per-value cache while it is in a table. */
+function labelsOf(series: AnySeries, layout: LabelLayout, table: SeriesTable<AnySeries> | undefined): string {
+  const key = series.key;
+  return typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
+}
 
 /** The exemplars an exemplar series holds (ExemplarCounterSeries, ExemplarHistogramSeries). */
 function exemplarsOf(series: object): ExemplarSlots | undefined {
@@ -290,22 +297,33 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   /**
    * The family's samples rendered by `renderer`, `size` series per piece,
    * read lazily like readChunks: no label pairs nor snapshot objects are
-   * built; label text comes from the layout's per-value cache (textAt).
+   * built; label text comes from the layout's per-value cache (textAt), and
+   * a series whose reading is the one `cache` kept text for is not rendered.
    */
-  *renderChunks(renderer: FamilyRenderer, size: number): Generator<string> {
+  *renderChunks(renderer: FamilyRenderer, size: number, cache?: SeriesTextCache): Generator<string> {
     let piece = '';
     let n = 0;
+    let visited = 0;
+    const pass = cache?.begin() ?? 0;
     const created = this.descriptor.type !== 'gauge';
     for (const [series, layout, table] of this.everySeries()) {
-      const key = series.key;
-      const labels = typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
-      piece += renderer.sample(labels, series.cell.read(), created ? series.createdMs : undefined, exemplarsOf(series)?.read());
+      const reading = series.cell.read();
+      const createdMs = created ? series.createdMs : undefined;
+      const exemplars = exemplarsOf(series);
+      // Series with exemplars are rendered every time: their text depends on more than the reading.
+      if (cache && !exemplars)
+        piece +=
+          cache.text(renderer, series, reading, createdMs, pass) ??
+          cache.add(renderer, series, reading, createdMs, pass, labelsOf(series, layout, table));
+      else piece += renderer.sample(labelsOf(series, layout, table), reading, createdMs, exemplars?.read());
+      visited++;
       if (++n >= size) {
         yield piece;
         piece = '';
         n = 0;
       }
     }
+    cache?.finish(pass, visited);
     if (n > 0) yield piece;
   }
 

@@ -2,7 +2,7 @@
  * Opt-in parts of the core, installed by the entries that need them rather
  * than imported by the engine, so a bundle without them leaves their code
  * out: the merge port (guests, /ingest, cluster workers: hosts only), native
- * histograms and exemplars. `omnimeter` (Node, WASM hosts) and
+ * histograms, exemplars and the scrape text cache. `omnimeter` (Node, WASM hosts) and
  * `omnimeter/host` install what they use on import; `omnimeter/browser`
  * installs none (docs/architecture.md, "Opt-in features").
  *
@@ -11,6 +11,7 @@
 import type { HistogramCell } from '../api/backend.js';
 import type { MergePort } from '../api/merge.js';
 import type { NativeHistogramSpec } from '../api/snapshot.js';
+import type { TextCaches } from '../exposition/text-cache.js';
 import type { ExemplarCounterSeries, ExemplarHistogramSeries } from './exemplars.js';
 import type { FamilySource } from './merge/store.js';
 import { MetricsError } from './errors.js';
@@ -35,6 +36,8 @@ export interface Features {
   mergePort?: (families: FamilySource) => MergePort;
   nativeHistograms?: NativeHistogramFeature;
   exemplars?: ExemplarFeature;
+  /** Text of series unchanged since the last scrape, kept per registry (exposition/text-cache.ts). */
+  textCaches?: () => TextCaches;
 }
 
 /** What is installed in this module instance; read by engines when they need a feature. */

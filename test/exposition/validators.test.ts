@@ -48,6 +48,28 @@ async function sampleRegistry() {
   return m;
 }
 
+/**
+ * A registry scraped twice, then recorded into for every third series: its
+ * next scrape serves the other series from the text kept at the last one
+ * (exposition/text-cache.ts) and renders the changed ones anew.
+ */
+async function keptTextRegistry(format: 'openmetrics' | 'prometheus') {
+  const m = createMetrics({ defaultLabels: { env: 'q"a' } });
+  const c = m.counter('kept_total', { help: 'Kept', labelNames: ['i'] as const });
+  const h = m.histogram('kept_seconds', { help: 'Kept', labelNames: ['i'] as const, buckets: [0.1, 1] });
+  for (let i = 0; i < 100; i++) {
+    c.inc({ i: String(i) }, i);
+    h.observe({ i: String(i) }, i / 50);
+  }
+  await m.registry.expose(format);
+  await m.registry.expose(format);
+  for (let i = 0; i < 100; i += 3) {
+    c.inc({ i: String(i) });
+    h.observe({ i: String(i) }, 5);
+  }
+  return m;
+}
+
 describeWithTools(['python3-prometheus-client'], 'exposition, by the Python client parsers', () => {
   it('passes the strict OpenMetrics parser with the values, labels and metadata we recorded', async () => {
     const m = await sampleRegistry();
@@ -121,6 +143,21 @@ describeWithTools(['python3-prometheus-client'], 'exposition, by the Python clie
     expect(median.value).toBeCloseTo(2.5, 1);
     await m.shutdown();
   }, 60_000);
+
+  it('passes the strict parser on a scrape served partly from the text kept at the previous one', async () => {
+    const m = await keptTextRegistry('openmetrics');
+    const families = parseStrict(await m.registry.expose('openmetrics'));
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const value = (family: string, sample: string, i: string, le?: string) =>
+      byName.get(family)!.samples.find((s) => s.name === sample && s.labels.i === i && s.labels.le === le)!.value;
+    expect(value('kept', 'kept_total', '3')).toBe(4); // changed
+    expect(value('kept', 'kept_total', '4')).toBe(4); // kept text
+    expect(value('kept_seconds', 'kept_seconds_count', '3')).toBe(2);
+    expect(value('kept_seconds', 'kept_seconds_bucket', '3', '+Inf')).toBe(2);
+    expect(value('kept_seconds', 'kept_seconds_bucket', '4', '1.0')).toBe(1);
+    expect(value('kept_seconds', 'kept_seconds_count', '4')).toBe(1);
+    expect(byName.get('kept')!.samples.filter((s) => s.name === 'kept_total')).toHaveLength(100);
+  });
 
   it('passes the 0.0.4 text parser with the same content', async () => {
     const m = await sampleRegistry();
@@ -214,6 +251,13 @@ describeWithTools(['promtool'], 'exposition, by promtool', () => {
       const result = promtoolCheck(await m.registry.expose('prometheus'));
       expect(result.status, `${JSON.stringify(c)}: ${result.output}`).toBe(0);
     }
+  });
+
+  it('passes promtool on a scrape served partly from the text kept at the previous one', async () => {
+    const m = await keptTextRegistry('prometheus');
+    const result = promtoolCheck(await m.registry.expose('prometheus'));
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('fails promtool on a broken body, so the check has teeth', () => {
