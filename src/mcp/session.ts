@@ -28,12 +28,12 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
-import { AttributeSets, type Direction, type Target } from './attribute-sets.js';
 import { utf8Bytes } from './bytes.js';
 import { jsonUtf8Bytes } from './json-size.js';
-import type { McpInstruments, RoleInstruments, SideInstruments } from './instruments.js';
+import type { McpInstruments, RoleInstruments } from './instruments.js';
 import type { ResolvedOptions } from './options.js';
 import { contextFields, extractContext } from './propagation.js';
+import { type Direction, SideRecorder, SizeRecorder, type Target } from './recorders.js';
 import { ATTR, ERROR_TYPE } from './semconv.js';
 
 type Id = string | number;
@@ -146,14 +146,16 @@ export class McpSession {
   private readonly role: RoleInstruments | undefined;
   /** Attributes every operation and session record starts with (transport, peer), rebuilt when the protocol version is learnt. */
   private base: Attributes = {};
-  /** Metric attribute objects, built once per distinct set (the hot path builds none). */
-  private readonly sets: AttributeSets;
+  /** What each side's operations record into, resolved once per distinct attribute set (the hot path builds none). */
+  private readonly server: SideRecorder | undefined;
+  private readonly client: SideRecorder | undefined;
+  private readonly sizes: SizeRecorder | undefined;
 
   constructor(
     private readonly transport: TransportLike,
     private readonly kind: Role,
     private readonly options: ResolvedOptions,
-    private readonly instruments: McpInstruments | undefined,
+    instruments: McpInstruments | undefined,
     private readonly peer: PeerInfo,
   ) {
     const known = KNOWN_TRANSPORTS.get((transport as object).constructor?.name ?? '');
@@ -161,7 +163,11 @@ export class McpSession {
     this.networkProtocol = known?.protocol;
     this.tracer = options.tracerProvider?.getTracer('omnimeter/mcp');
     this.role = instruments?.[kind];
-    this.sets = new AttributeSets(options.legacy, options.resourceUriMetrics, this.networkTransport);
+    if (instruments !== undefined) {
+      this.server = new SideRecorder(instruments.server, options.legacy, options.resourceUriMetrics);
+      this.client = new SideRecorder(instruments.client, options.legacy, options.resourceUriMetrics);
+      if (options.messageSizes) this.sizes = new SizeRecorder(instruments[kind], this.networkTransport);
+    }
     this.rebuildBase();
     this.role?.activeSessions.add(1, this.sessionAttributes(false));
   }
@@ -288,7 +294,7 @@ export class McpSession {
     const prompt = tool === undefined ? nameOf(message, method, 'prompts/get') : undefined;
     const uri = tool === undefined && prompt === undefined ? uriOf(message) : undefined;
     const request = isId(message.id);
-    if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
+    if (request) this.recorder(side)?.activeRequests(method, 1);
     // Without a tracer provider nothing here touches the context API: no parent, no span.
     const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
     return { side, method, tool, prompt, uri, request, start: now(), span, base: this.base };
@@ -343,15 +349,12 @@ export class McpSession {
       type = rpcCode;
       if (typeof response.error.message === 'string') statusMessage = response.error.message;
     } else if (op.tool !== undefined && response?.result?.isError === true) type = ERROR_TYPE.toolError;
-    const sideInstruments = this.sideOf(op.side);
-    if (sideInstruments !== undefined) {
-      const attributes = this.sets.operation(op.method, op, type, rpcCode);
-      sideInstruments.operationDuration.record((now() - op.start) / 1000, attributes);
-      if (op.request) sideInstruments.activeRequests.add(-1, this.sets.activeRequest(op.method));
-      if (op.tool !== undefined) {
-        const outcome = type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error';
-        sideInstruments.toolCalls.add(1, this.sets.toolCall(op.tool, outcome));
-      }
+    const recorder = this.recorder(op.side);
+    if (recorder !== undefined) {
+      recorder.duration(op.method, op, type, rpcCode, (now() - op.start) / 1000);
+      if (op.request) recorder.activeRequests(op.method, -1);
+      if (op.tool !== undefined)
+        recorder.toolCall(op.tool, type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error');
     }
     const span = op.span;
     if (span === undefined) return;
@@ -382,8 +385,8 @@ export class McpSession {
     this.end(op, undefined, cancelType(message.params?.reason));
   }
 
-  private sideOf(side: Side): SideInstruments | undefined {
-    return this.instruments?.[side];
+  private recorder(side: Side): SideRecorder | undefined {
+    return side === 'server' ? this.server : this.client;
   }
 
   // ----- session ----------------------------------------------------------------------------
@@ -399,7 +402,8 @@ export class McpSession {
       if (this.peer.port !== undefined) base[ATTR.serverPort] = this.peer.port;
     }
     this.base = base;
-    this.sets.rebase(base);
+    this.server?.rebase(base);
+    this.client?.rebase(base);
   }
 
   /** Called by the fetch middleware when it learns where the server is. */
@@ -454,8 +458,8 @@ export class McpSession {
   }
 
   private size(method: string, direction: Direction, message: Message): void {
-    if (this.role === undefined || !this.options.messageSizes) return;
+    if (this.sizes === undefined) return;
     const bytes = jsonUtf8Bytes(message, utf8Bytes);
-    if (bytes !== undefined) this.role.messageSize.record(bytes, this.sets.messageSize(method, direction));
+    if (bytes !== undefined) this.sizes.record(method, direction, bytes);
   }
 }
