@@ -89,6 +89,8 @@ interface Operation extends Target {
   readonly request: boolean;
   readonly start: number;
   readonly span: Span | undefined;
+  /** The context the operation runs in (its span active), when it has a span. */
+  readonly context: Context | undefined;
   /** The session's base attributes when it started (on its span already; rebuilt objects mean something changed). */
   readonly base: Attributes;
 }
@@ -126,6 +128,13 @@ function uriOf(message: Message): string | undefined {
 }
 
 const now = () => performance.now();
+
+/** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
+function ambientLink(parent: Context, active: Context): Link[] | undefined {
+  const ambient = trace.getSpanContext(active);
+  if (ambient === undefined || parent === active) return undefined;
+  return [{ context: ambient }];
+}
 
 /** Copies `source`'s keys onto `target` in order: a loop, because object spread is far slower on the hot path. */
 function copyInto(target: Attributes, source: Attributes): Attributes {
@@ -207,16 +216,16 @@ export class McpSession {
         if (op === undefined) return inner?.(message, extra);
         this.incoming.set(message.id, op);
         this.size(method, 'receive', message);
-        if (op.span === undefined) return inner?.(message, extra);
-        return context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+        if (op.context === undefined) return inner?.(message, extra);
+        return context.with(op.context as Context, () => inner?.(message, extra));
       }
       if (method === 'notifications/cancelled') this.cancelled(this.incoming, message);
       const op = this.begin('server', method, message);
       if (op === undefined) return inner?.(message, extra);
       this.size(method, 'receive', message);
       try {
-        if (op.span === undefined) inner?.(message, extra);
-        else context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+        if (op.context === undefined) inner?.(message, extra);
+        else context.with(op.context, () => inner?.(message, extra));
       } finally {
         this.end(op, undefined);
       }
@@ -273,16 +282,14 @@ export class McpSession {
 
   /** The message with our context in `params._meta` (a copy: the caller's params are not touched). */
   private inject(message: Message, op: Operation): Message {
-    const ctx = op.span ? trace.setSpan(context.active(), op.span) : context.active();
-    const fields = contextFields(ctx);
+    const fields = contextFields(op.context ?? context.active());
     if (fields === undefined) return message;
     const params = message.params ?? {};
     return { ...message, params: { ...params, _meta: { ...params._meta, ...fields } } };
   }
 
   /** The span's parent: for a received message, the context its `_meta` carries (else the active one). */
-  private parentOf(side: Side, message: Message): Context {
-    const active = context.active();
+  private parentOf(side: Side, message: Message, active: Context): Context {
     return (side === 'server' && extractContext(active, message.params?._meta)) || active;
   }
 
@@ -296,11 +303,18 @@ export class McpSession {
     const request = isId(message.id);
     if (request) this.recorder(side)?.activeRequests(method, 1);
     // Without a tracer provider nothing here touches the context API: no parent, no span.
-    const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
-    return { side, method, tool, prompt, uri, request, start: now(), span, base: this.base };
+    if (this.tracer === undefined)
+      return { side, method, tool, prompt, uri, request, start: now(), span: undefined, context: undefined, base: this.base };
+    // Read once: the operation starts and runs (the SDK's handler, our inject) in this same synchronous turn.
+    const active = context.active();
+    const span = this.startSpan(this.tracer, active, side, method, message, tool, prompt, uri, request);
+    const ctx = trace.setSpan(active, span);
+    return { side, method, tool, prompt, uri, request, start: now(), span, context: ctx, base: this.base };
   }
 
   private startSpan(
+    tracer: Tracer,
+    active: Context,
     side: Side,
     method: string,
     message: Message,
@@ -322,20 +336,13 @@ export class McpSession {
     if (tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
       attributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
     const name = tool ?? prompt;
-    const parent = this.parentOf(side, message);
-    const links = side === 'server' ? this.ambientLink(parent) : undefined;
-    return (this.tracer as Tracer).startSpan(
+    const parent = this.parentOf(side, message, active);
+    const links = side === 'server' ? ambientLink(parent, active) : undefined;
+    return tracer.startSpan(
       name === undefined ? method : `${method} ${name}`,
       { kind: side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes, links },
       parent,
     );
-  }
-
-  /** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
-  private ambientLink(parent: Context): Link[] | undefined {
-    const ambient = trace.getSpanContext(context.active());
-    if (ambient === undefined || parent === context.active()) return undefined;
-    return [{ context: ambient }];
   }
 
   /** Ends an operation with its response (if any) or an error type. */
