@@ -4,7 +4,12 @@
  * the latest per bucket) and exposed as OpenMetrics exemplars and in OTLP.
  *
  * Off the hot path: series with exemplars are subclasses created only when
- * exemplars are enabled, so the plain series stay as they were. Asking for
+ * exemplars are enabled, so the plain series stay as they were. Their
+ * recording methods repeat the plain ones' few lines instead of calling
+ * `super`: through `super` the plain method also ran for the subclass's
+ * objects, its property accesses saw two object shapes and went polymorphic,
+ * and plain and exemplar series in one process both paid for it
+ * (docs/benchmarks.md, "Exemplars"). Asking for
  * the active span costs far more than an observation (~20-60 ns through the
  * OpenTelemetry context API), so each series asks at most once per tick of
  * the coarse clock (250 ms): an observation with no active span costs one
@@ -65,8 +70,11 @@ export class ExemplarCounterSeries extends CounterSeries {
     this.clock = ctx.clock;
   }
   override inc(value = 1): void {
-    super.inc(value);
-    if (this.clock.tick !== this.checkedTick && typeof value === 'number' && value >= 0 && value < Infinity) {
+    // CounterSeries.inc's lines (not `super.inc`: see the top of this file).
+    if (!(typeof value === 'number' && value >= 0 && value < Infinity)) return super.inc(value); // refused there
+    this.cell.add(value);
+    this.touched = true;
+    if (this.clock.tick !== this.checkedTick) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) (this.exemplars ??= new ExemplarSlots(1)).set(0, exemplar);
     }
@@ -88,11 +96,19 @@ export class ExemplarHistogramSeries extends HistogramSeries {
   ) {
     super(labelValues, createdMs, activeAtMs, guard, cell, sampler);
     this.clock = ctx.clock;
+    this.sampling = sampler;
   }
   private readonly clock: CoarseClock;
+  /** The plain series' sampler (private there). */
+  private readonly sampling: Sampler | undefined;
   override observe(value: number): void {
-    super.observe(value);
-    if (this.clock.tick !== this.checkedTick && Number.isFinite(value)) {
+    // HistogramSeries.observe's lines (not `super.observe`: see the top of this file).
+    if (!Number.isFinite(value)) return super.observe(value); // refused there
+    const sampler = this.sampling;
+    if (sampler === undefined) this.cell.observe(value, 1);
+    else if (sampler.take()) this.cell.observe(value, sampler.every);
+    this.touched = true;
+    if (this.clock.tick !== this.checkedTick) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) {
         let bucket = 0;

@@ -28,12 +28,12 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
-import { AttributeSets, type Direction, type Target } from './attribute-sets.js';
 import { utf8Bytes } from './bytes.js';
 import { jsonUtf8Bytes } from './json-size.js';
-import type { McpInstruments, RoleInstruments, SideInstruments } from './instruments.js';
+import type { McpInstruments, RoleInstruments } from './instruments.js';
 import type { ResolvedOptions } from './options.js';
 import { contextFields, extractContext } from './propagation.js';
+import { type Direction, SideRecorder, SizeRecorder, type Target } from './recorders.js';
 import { ATTR, ERROR_TYPE } from './semconv.js';
 
 type Id = string | number;
@@ -89,6 +89,8 @@ interface Operation extends Target {
   readonly request: boolean;
   readonly start: number;
   readonly span: Span | undefined;
+  /** The context the operation runs in (its span active), when it has a span. */
+  readonly context: Context | undefined;
   /** The session's base attributes when it started (on its span already; rebuilt objects mean something changed). */
   readonly base: Attributes;
 }
@@ -127,6 +129,13 @@ function uriOf(message: Message): string | undefined {
 
 const now = () => performance.now();
 
+/** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
+function ambientLink(parent: Context, active: Context): Link[] | undefined {
+  const ambient = trace.getSpanContext(active);
+  if (ambient === undefined || parent === active) return undefined;
+  return [{ context: ambient }];
+}
+
 /** Copies `source`'s keys onto `target` in order: a loop, because object spread is far slower on the hot path. */
 function copyInto(target: Attributes, source: Attributes): Attributes {
   for (const key in source) target[key] = source[key];
@@ -146,14 +155,16 @@ export class McpSession {
   private readonly role: RoleInstruments | undefined;
   /** Attributes every operation and session record starts with (transport, peer), rebuilt when the protocol version is learnt. */
   private base: Attributes = {};
-  /** Metric attribute objects, built once per distinct set (the hot path builds none). */
-  private readonly sets: AttributeSets;
+  /** What each side's operations record into, resolved once per distinct attribute set (the hot path builds none). */
+  private readonly server: SideRecorder | undefined;
+  private readonly client: SideRecorder | undefined;
+  private readonly sizes: SizeRecorder | undefined;
 
   constructor(
     private readonly transport: TransportLike,
     private readonly kind: Role,
     private readonly options: ResolvedOptions,
-    private readonly instruments: McpInstruments | undefined,
+    instruments: McpInstruments | undefined,
     private readonly peer: PeerInfo,
   ) {
     const known = KNOWN_TRANSPORTS.get((transport as object).constructor?.name ?? '');
@@ -161,7 +172,11 @@ export class McpSession {
     this.networkProtocol = known?.protocol;
     this.tracer = options.tracerProvider?.getTracer('omnimeter/mcp');
     this.role = instruments?.[kind];
-    this.sets = new AttributeSets(options.legacy, options.resourceUriMetrics, this.networkTransport);
+    if (instruments !== undefined) {
+      this.server = new SideRecorder(instruments.server, options.legacy, options.resourceUriMetrics);
+      this.client = new SideRecorder(instruments.client, options.legacy, options.resourceUriMetrics);
+      if (options.messageSizes) this.sizes = new SizeRecorder(instruments[kind], this.networkTransport);
+    }
     this.rebuildBase();
     this.role?.activeSessions.add(1, this.sessionAttributes(false));
   }
@@ -201,16 +216,16 @@ export class McpSession {
         if (op === undefined) return inner?.(message, extra);
         this.incoming.set(message.id, op);
         this.size(method, 'receive', message);
-        if (op.span === undefined) return inner?.(message, extra);
-        return context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+        if (op.context === undefined) return inner?.(message, extra);
+        return context.with(op.context as Context, () => inner?.(message, extra));
       }
       if (method === 'notifications/cancelled') this.cancelled(this.incoming, message);
       const op = this.begin('server', method, message);
       if (op === undefined) return inner?.(message, extra);
       this.size(method, 'receive', message);
       try {
-        if (op.span === undefined) inner?.(message, extra);
-        else context.with(trace.setSpan(context.active(), op.span), () => inner?.(message, extra));
+        if (op.context === undefined) inner?.(message, extra);
+        else context.with(op.context, () => inner?.(message, extra));
       } finally {
         this.end(op, undefined);
       }
@@ -267,16 +282,14 @@ export class McpSession {
 
   /** The message with our context in `params._meta` (a copy: the caller's params are not touched). */
   private inject(message: Message, op: Operation): Message {
-    const ctx = op.span ? trace.setSpan(context.active(), op.span) : context.active();
-    const fields = contextFields(ctx);
+    const fields = contextFields(op.context ?? context.active());
     if (fields === undefined) return message;
     const params = message.params ?? {};
     return { ...message, params: { ...params, _meta: { ...params._meta, ...fields } } };
   }
 
   /** The span's parent: for a received message, the context its `_meta` carries (else the active one). */
-  private parentOf(side: Side, message: Message): Context {
-    const active = context.active();
+  private parentOf(side: Side, message: Message, active: Context): Context {
     return (side === 'server' && extractContext(active, message.params?._meta)) || active;
   }
 
@@ -288,13 +301,20 @@ export class McpSession {
     const prompt = tool === undefined ? nameOf(message, method, 'prompts/get') : undefined;
     const uri = tool === undefined && prompt === undefined ? uriOf(message) : undefined;
     const request = isId(message.id);
-    if (request) this.sideOf(side)?.activeRequests.add(1, this.sets.activeRequest(method));
+    if (request) this.recorder(side)?.activeRequests(method, 1);
     // Without a tracer provider nothing here touches the context API: no parent, no span.
-    const span = this.tracer && this.startSpan(side, method, message, tool, prompt, uri, request);
-    return { side, method, tool, prompt, uri, request, start: now(), span, base: this.base };
+    if (this.tracer === undefined)
+      return { side, method, tool, prompt, uri, request, start: now(), span: undefined, context: undefined, base: this.base };
+    // Read once: the operation starts and runs (the SDK's handler, our inject) in this same synchronous turn.
+    const active = context.active();
+    const span = this.startSpan(this.tracer, active, side, method, message, tool, prompt, uri, request);
+    const ctx = trace.setSpan(active, span);
+    return { side, method, tool, prompt, uri, request, start: now(), span, context: ctx, base: this.base };
   }
 
   private startSpan(
+    tracer: Tracer,
+    active: Context,
     side: Side,
     method: string,
     message: Message,
@@ -316,20 +336,13 @@ export class McpSession {
     if (tool !== undefined && this.options.recordToolArguments && message.params?.arguments !== undefined)
       attributes[ATTR.toolCallArguments] = JSON.stringify(message.params.arguments);
     const name = tool ?? prompt;
-    const parent = this.parentOf(side, message);
-    const links = side === 'server' ? this.ambientLink(parent) : undefined;
-    return (this.tracer as Tracer).startSpan(
+    const parent = this.parentOf(side, message, active);
+    const links = side === 'server' ? ambientLink(parent, active) : undefined;
+    return tracer.startSpan(
       name === undefined ? method : `${method} ${name}`,
       { kind: side === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes, links },
       parent,
     );
-  }
-
-  /** The conventions: the server span's parent is the context from _meta; the ambient span (an HTTP server span) becomes a link. */
-  private ambientLink(parent: Context): Link[] | undefined {
-    const ambient = trace.getSpanContext(context.active());
-    if (ambient === undefined || parent === context.active()) return undefined;
-    return [{ context: ambient }];
   }
 
   /** Ends an operation with its response (if any) or an error type. */
@@ -343,15 +356,12 @@ export class McpSession {
       type = rpcCode;
       if (typeof response.error.message === 'string') statusMessage = response.error.message;
     } else if (op.tool !== undefined && response?.result?.isError === true) type = ERROR_TYPE.toolError;
-    const sideInstruments = this.sideOf(op.side);
-    if (sideInstruments !== undefined) {
-      const attributes = this.sets.operation(op.method, op, type, rpcCode);
-      sideInstruments.operationDuration.record((now() - op.start) / 1000, attributes);
-      if (op.request) sideInstruments.activeRequests.add(-1, this.sets.activeRequest(op.method));
-      if (op.tool !== undefined) {
-        const outcome = type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error';
-        sideInstruments.toolCalls.add(1, this.sets.toolCall(op.tool, outcome));
-      }
+    const recorder = this.recorder(op.side);
+    if (recorder !== undefined) {
+      recorder.duration(op.method, op, type, rpcCode, (now() - op.start) / 1000);
+      if (op.request) recorder.activeRequests(op.method, -1);
+      if (op.tool !== undefined)
+        recorder.toolCall(op.tool, type === undefined ? 'success' : type === ERROR_TYPE.toolError ? 'tool_error' : 'error');
     }
     const span = op.span;
     if (span === undefined) return;
@@ -382,8 +392,8 @@ export class McpSession {
     this.end(op, undefined, cancelType(message.params?.reason));
   }
 
-  private sideOf(side: Side): SideInstruments | undefined {
-    return this.instruments?.[side];
+  private recorder(side: Side): SideRecorder | undefined {
+    return side === 'server' ? this.server : this.client;
   }
 
   // ----- session ----------------------------------------------------------------------------
@@ -399,7 +409,8 @@ export class McpSession {
       if (this.peer.port !== undefined) base[ATTR.serverPort] = this.peer.port;
     }
     this.base = base;
-    this.sets.rebase(base);
+    this.server?.rebase(base);
+    this.client?.rebase(base);
   }
 
   /** Called by the fetch middleware when it learns where the server is. */
@@ -454,8 +465,8 @@ export class McpSession {
   }
 
   private size(method: string, direction: Direction, message: Message): void {
-    if (this.role === undefined || !this.options.messageSizes) return;
+    if (this.sizes === undefined) return;
     const bytes = jsonUtf8Bytes(message, utf8Bytes);
-    if (bytes !== undefined) this.role.messageSize.record(bytes, this.sets.messageSize(method, direction));
+    if (bytes !== undefined) this.sizes.record(method, direction, bytes);
   }
 }

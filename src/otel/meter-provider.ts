@@ -165,12 +165,47 @@ class SeriesCache<S extends AnySeries> {
   }
 }
 
+/** A bridge instrument's series for one attribute set, as omnimeter's own `labels()` handles are. */
+export interface BoundCounter {
+  inc(value: number): void;
+}
+export interface BoundHistogram {
+  observe(value: number): void;
+}
+
+/** The series for `attributes`, bound: the idle sweep parks it instead of dropping it, as it does for `labels()` handles. */
+function bindSeries<S extends AnySeries>(cache: SeriesCache<S>, attributes: Attributes): S | undefined {
+  const series = cache.get(attributes);
+  if (series !== undefined) series.bound = true;
+  return series;
+}
+
+/**
+ * For instrumentation that records into the same attribute sets over and
+ * over (omnimeter/mcp): the series behind a bridge instrument and an
+ * attribute set, to record into without resolving the attributes each time.
+ * Undefined for instruments of other providers (the OpenTelemetry SDK has no
+ * bound instruments) and for attributes the bridge refuses. The handle
+ * checks values as omnimeter's series do (strict instances throw on invalid
+ * ones): callers pass values they know are valid.
+ */
+export function bindCounter(instrument: Counter | UpDownCounter, attributes: Attributes): BoundCounter | undefined {
+  return instrument instanceof BridgeCounter || instrument instanceof BridgeUpDownCounter ? instrument.bind(attributes) : undefined;
+}
+
+export function bindHistogram(instrument: Histogram, attributes: Attributes): BoundHistogram | undefined {
+  return instrument instanceof BridgeHistogram ? instrument.bind(attributes) : undefined;
+}
+
 class BridgeCounter implements Counter {
   constructor(private readonly cache: SeriesCache<CounterSeries>) {}
   add(value: number, attributes?: Attributes): void {
     if (typeof value !== 'number' || !(value >= 0 && value < Infinity))
       return this.cache.warn(`counter values must be finite and >= 0, got ${value}`);
     this.cache.get(attributes)?.inc(value);
+  }
+  bind(attributes: Attributes): CounterSeries | undefined {
+    return bindSeries(this.cache, attributes);
   }
 }
 
@@ -179,6 +214,9 @@ class BridgeUpDownCounter implements UpDownCounter {
   add(value: number, attributes?: Attributes): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) return this.cache.warn(`values must be finite numbers, got ${value}`);
     this.cache.get(attributes)?.inc(value);
+  }
+  bind(attributes: Attributes): GaugeSeries | undefined {
+    return bindSeries(this.cache, attributes);
   }
 }
 
@@ -189,6 +227,9 @@ class BridgeHistogram implements Histogram {
     if (typeof value !== 'number' || !(value >= 0 && value < Infinity))
       return this.cache.warn(`histogram values must be finite and >= 0, got ${value}`);
     this.cache.get(attributes)?.observe(value);
+  }
+  bind(attributes: Attributes): HistogramSeries | undefined {
+    return bindSeries(this.cache, attributes);
   }
 }
 

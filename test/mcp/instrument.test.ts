@@ -456,6 +456,30 @@ describe.each(SDK_PACKAGES)('with %s', (pkg) => {
     await metrics.shutdown();
   });
 
+  it('keeps counting into series the idle sweep dropped (the sessions hold bound series, as labels() handles are)', async () => {
+    let nowMs = 0;
+    const metrics = createMetrics({ seriesTtlSeconds: 60, clock: { now: () => nowMs } });
+    const server = buildServer(sdk);
+    instrumentServer(server, { metrics });
+    const client = new sdk.Client({ name: 'c', version: '1.0.0' });
+    const [clientSide, serverSide] = sdk.InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    const echoCalls = async () => seriesWith(await family(metrics, 'mcp.server.tool.calls'), { 'gen_ai.tool.name': 'echo' });
+    await client.callTool({ name: 'echo', arguments: { text: 'a' } });
+    expect((await echoCalls()).map((s) => s.value)).toEqual([1]);
+    nowMs += 120_000; // idle past the TTL: the next collection drops the series
+    expect(await echoCalls()).toEqual([]);
+    await client.callTool({ name: 'echo', arguments: { text: 'b' } });
+    await client.callTool({ name: 'echo', arguments: { text: 'c' } });
+    expect((await echoCalls()).map((s) => s.value)).toEqual([3]);
+    const durations = seriesWith(await family(metrics, 'mcp.server.operation.duration'), { 'gen_ai.tool.name': 'echo' });
+    expect(durations.map((s) => s.count)).toEqual([3]);
+    await client.close();
+    await server.close();
+    await metrics.shutdown();
+  });
+
   it('instruments the low-level Server (setRequestHandler) as it does McpServer', async () => {
     const metrics = createMetrics();
     const server = new sdk.Server({ name: 'low-level', version: '1.0.0' }, { capabilities: { tools: {} } });

@@ -95,6 +95,43 @@ describe('exemplars from the active OpenTelemetry span', () => {
     await m.shutdown();
   });
 
+  it('records exactly what plain series record: values, sampled histograms, refused values', async () => {
+    // Exemplar series repeat the plain recording lines (src/core/exemplars.ts): they must not drift apart.
+    const plain = createCoreMetrics({ mode: 'lenient' });
+    const withExemplars = createCoreMetrics({ mode: 'lenient', exemplars: { spanContext: activeSpanContext }, clock: steppingClock() });
+    for (const m of [plain, withExemplars]) {
+      const c = m.counter('c', { help: 'c', labelNames: ['k'] as const });
+      const h = m.histogram('h', { help: 'h', buckets: [0.1, 1] });
+      const sampled = m.histogram('s', { help: 's', buckets: [0.1, 1], sampleRate: 0.25 });
+      inSpan(() => {
+        for (const v of [0.05, 0.5, 5, 0, Number.NaN, Number.POSITIVE_INFINITY, -1, 2]) {
+          c.inc({ k: 'a' }, v);
+          h.observe(v);
+          sampled.observe(v);
+        }
+        for (let i = 0; i < 37; i++) sampled.observe(i / 10);
+        c.inc({ k: 'b' });
+        c.inc({ k: 'b' }, '3' as unknown as number);
+      });
+    }
+    const withoutExemplars = (text: string) => text.replace(/ # \{[^}]*\}[^\n]*/g, '');
+    const [a, b] = await Promise.all([plain.registry.expose('openmetrics'), withExemplars.registry.expose('openmetrics')]);
+    expect(b).toContain('trace_id'); // the exemplars were there
+    const values = (text: string) =>
+      withoutExemplars(text)
+        .split('\n')
+        .filter((line) => /^(c|h|s)_/.test(line) && !line.includes('_created'));
+    expect(values(b)).toEqual(values(a));
+    expect(values(a).length).toBeGreaterThan(10);
+    const drops = (text: string) => text.split('\n').filter((line) => line.startsWith('omnimeter_dropped_recordings_total'));
+    expect(drops(withoutExemplars(b))).toEqual(drops(a));
+    await Promise.all([plain.shutdown(), withExemplars.shutdown()]);
+    const strict = createCoreMetrics({ exemplars: { spanContext: activeSpanContext } });
+    expect(() => strict.histogram('x', { help: 'x' }).observe(Number.NaN)).toThrowError(/finite/);
+    expect(() => strict.counter('y', { help: 'y' }).inc(-1)).toThrowError(/>= 0/);
+    await strict.shutdown();
+  });
+
   it('is off by default, and exemplars: true asks for a span source outside omnimeter/node', () => {
     expect(() => createCoreMetrics({ exemplars: true })).toThrowError(/exemplars: expected \{ spanContext \}/);
     const m = createCoreMetrics();
