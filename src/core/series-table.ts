@@ -211,7 +211,8 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
   }
 
   private reinstate(series: S): S {
-    series.activeAtMs = Number.NEGATIVE_INFINITY;
+    // Untouched (a labels() call): expires at the next sweep unless used. Touched: that sweep dates it.
+    if (!series.touched) series.activeAtMs = Number.NEGATIVE_INFINITY;
     this.link(series);
     return series;
   }

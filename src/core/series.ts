@@ -13,6 +13,9 @@ export interface SeriesHome extends ValueGuard {
   valuesAt(slot: number): readonly string[];
 }
 
+/** `activeAtMs` of a series recorded into since the last sweep: a Smi no clock reading is. */
+const TOUCHED = -(2 ** 30);
+
 /** Creation times are stored relative to this (whole milliseconds, as Date.now()). */
 const CREATED_EPOCH_MS = Date.now();
 
@@ -21,17 +24,21 @@ const CREATED_EPOCH_MS = Date.now();
  * in the backend's cell, so every backend gets the same checks.
  */
 abstract class Series implements SeriesBase {
-  touched = false;
   bound = false;
   /** Milliseconds after CREATED_EPOCH_MS: a small integer (a Smi) where epoch milliseconds would be a 16-byte heap number per series. */
-  private readonly createdOffset: number;
-  /** Whole milliseconds, for the same reason (see SeriesTable.sweep). */
-  public activeAtMs: number;
+  // `declare`: assigned in the constructor, so no field definition is emitted (browser bundle bytes).
+  declare private readonly createdOffset: number;
+  /**
+   * Whole milliseconds, for the same reason (see SeriesTable.sweep), or
+   * TOUCHED once recorded into since the last sweep: one field for both
+   * (8 B per series), and a recording still stores one constant.
+   */
+  declare activeAtMs: number;
   /**
    * The series' slot in its home table while it is in one (the table keeps
    * the values, interned: no array per series), else its label values.
    */
-  key: number | readonly string[];
+  declare key: number | readonly string[];
   constructor(
     labelValues: readonly string[],
     createdMs: number,
@@ -39,11 +46,18 @@ abstract class Series implements SeriesBase {
     protected readonly guard: SeriesHome,
   ) {
     this.key = labelValues;
-    // `| 0` makes it a Smi: the difference of two Date.now() readings is a
-    // heap number (16 B per series) even when it is a small integer.
-    const offset = createdMs - CREATED_EPOCH_MS;
-    this.createdOffset = (offset | 0) === offset ? offset | 0 : offset;
+    // Math.ceil returns a Smi where it can: the difference of two Date.now()
+    // readings is a heap number (16 B per series) in unoptimized code even
+    // when it is a small integer. Both are whole milliseconds: no rounding.
+    this.createdOffset = Math.ceil(createdMs - CREATED_EPOCH_MS);
     this.activeAtMs = Math.ceil(activeAtMs);
+  }
+  /** Recorded into since the last sweep, which reads it, then sets activeAtMs (so setting false does nothing). */
+  get touched(): boolean {
+    return this.activeAtMs === TOUCHED;
+  }
+  set touched(value: boolean) {
+    if (value) this.activeAtMs = TOUCHED;
   }
   /** User label values in labelNames order: a new array while the series is in its table. */
   get labelValues(): readonly string[] {
@@ -60,7 +74,7 @@ abstract class Series implements SeriesBase {
 export class CounterSeries extends Series implements CounterHandle, CounterCell {
   /** The count when the series is its own cell (no `cell` given: the native backend's counters, one object per series instead of two). */
   value = 0;
-  cell: CounterCell;
+  declare cell: CounterCell;
   constructor(labelValues: readonly string[], createdMs: number, activeAtMs: number, guard: SeriesHome, cell: CounterCell | undefined) {
     super(labelValues, createdMs, activeAtMs, guard);
     this.cell = cell ?? this;
@@ -79,7 +93,7 @@ export class CounterSeries extends Series implements CounterHandle, CounterCell 
     // comparison pair rejects negatives, NaN (fails >=) and +Infinity.
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       this.cell.add(value);
-      this.touched = true;
+      this.activeAtMs = TOUCHED;
     } else this.guard.rejectValue(value, 'counter increments must be finite and >= 0', this.labelValues);
   }
 }
@@ -87,7 +101,7 @@ export class CounterSeries extends Series implements CounterHandle, CounterCell 
 export class GaugeSeries extends Series implements GaugeHandle {
   /** The value when the series is its own cell (no `cell` given: the native backend's gauges, as for counters). */
   value = 0;
-  cell: GaugeCell;
+  declare cell: GaugeCell;
   constructor(labelValues: readonly string[], createdMs: number, activeAtMs: number, guard: SeriesHome, cell: GaugeCell | undefined) {
     super(labelValues, createdMs, activeAtMs, guard);
     this.cell = cell ?? this;
@@ -112,14 +126,14 @@ export class GaugeSeries extends Series implements GaugeHandle {
   set(value: number): void {
     if (Number.isFinite(value)) {
       this.assign(value);
-      this.touched = true;
+      this.activeAtMs = TOUCHED;
     } else this.guard.rejectValue(value, 'gauge values must be finite numbers', this.labelValues);
   }
 
   inc(value = 1): void {
     if (Number.isFinite(value)) {
       this.cell.add(value);
-      this.touched = true;
+      this.activeAtMs = TOUCHED;
     } else this.guard.rejectValue(value, 'gauge increments must be finite numbers', this.labelValues);
   }
 
@@ -165,7 +179,7 @@ export class HistogramSeries extends Series implements HistogramHandle {
     if (Number.isFinite(value)) {
       if (this.sampler === undefined) this.cell.observe(value, 1);
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
-      this.touched = true;
+      this.activeAtMs = TOUCHED;
     } else this.guard.rejectValue(value, 'observed values must be finite numbers', this.labelValues);
   }
 }
@@ -187,7 +201,7 @@ export class SummarySeries extends Series implements SummaryHandle {
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       if (this.sampler === undefined) this.cell.observe(value, 1);
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
-      this.touched = true;
+      this.activeAtMs = TOUCHED;
     } else this.guard.rejectValue(value, 'summary observations must be finite and >= 0', this.labelValues);
   }
 }
