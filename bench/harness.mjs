@@ -21,10 +21,13 @@ function calibrate(fn, targetMs) {
 }
 
 /**
- * Runs every case of a group and returns ns/op (median of rounds) by name.
+ * Runs every case of a group, round after round, and returns each case's
+ * ns/op per round. Odd rounds run the cases in reverse order, so that no case
+ * always follows the same neighbour (GC debt, caches, frequency).
  * @param {Record<string, (n: number) => void>} cases
+ * @returns {Record<string, number[]>}
  */
-export function measure(cases, { rounds = 9, targetMs = 60 } = {}) {
+export function measureRounds(cases, { rounds = 9, targetMs = 60 } = {}) {
   const names = Object.keys(cases);
   const sizes = {};
   for (const name of names) {
@@ -33,7 +36,7 @@ export function measure(cases, { rounds = 9, targetMs = 60 } = {}) {
   }
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const name of names) {
+    for (const name of round % 2 ? [...names].reverse() : names) {
       globalThis.gc?.();
       const start = process.cpuUsage();
       cases[name](sizes[name]);
@@ -41,8 +44,28 @@ export function measure(cases, { rounds = 9, targetMs = 60 } = {}) {
       samples[name].push(((cpu.user + cpu.system) * 1000) / sizes[name]);
     }
   }
-  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+  return samples;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Each case's median round, by name. */
+export function medians(samples) {
+  return Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, median(xs)]));
+}
+
+/** Runs every case of a group and returns ns/op (median of rounds) by name. */
+export function measure(cases, options) {
+  return medians(measureRounds(cases, options));
+}
+
+/**
+ * The cost of `b` relative to `a` from rounds of measureRounds: the median of
+ * the per-round ratios. Each ratio compares two runs taken back to back, so
+ * load that drifts between rounds cancels out instead of landing on one side.
+ */
+export function pairedRatio(samples, a, b) {
+  return median(samples[b].map((x, i) => x / samples[a][i]));
 }
 
 /** Times an async operation (ms per call), median over rounds. */
