@@ -376,9 +376,9 @@ export class CounterFamily<N extends string> extends Family<CounterSeries> imple
     return new CounterSeries(...this.seriesArgs(values, home), cell as CounterSeries['cell']);
   }
   inc(a?: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).inc(b);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).inc(b);
-    else this.root.inc(a as number | undefined);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.inc(a as number | undefined);
+    else if (this.direct) this.table.get(a as AnyLabels).inc(b);
+    else this.resolve(a as AnyLabels).inc(b);
   }
 }
 
@@ -391,19 +391,19 @@ export class GaugeFamily<N extends string> extends Family<GaugeSeries> implement
     return new GaugeSeries(...this.seriesArgs(values, home), cell as GaugeSeries['cell'] | undefined);
   }
   set(a: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).set(b as number);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).set(b as number);
-    else this.root.set(a as number);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.set(a as number);
+    else if (this.direct) this.table.get(a as AnyLabels).set(b as number);
+    else this.resolve(a as AnyLabels).set(b as number);
   }
   inc(a?: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).inc(b);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).inc(b);
-    else this.root.inc(a as number | undefined);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.inc(a as number | undefined);
+    else if (this.direct) this.table.get(a as AnyLabels).inc(b);
+    else this.resolve(a as AnyLabels).inc(b);
   }
   dec(a?: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).dec(b);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).dec(b);
-    else this.root.dec(a as number | undefined);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.dec(a as number | undefined);
+    else if (this.direct) this.table.get(a as AnyLabels).dec(b);
+    else this.resolve(a as AnyLabels).dec(b);
   }
   setToCurrentTime(labels?: unknown): void {
     this.resolve(labels as AnyLabels | undefined).setToCurrentTime();
@@ -426,9 +426,9 @@ export class HistogramFamily<N extends string> extends Family<HistogramSeries> i
     return new HistogramSeries(...this.seriesArgs(values, home), cell as HistogramSeries['cell'], sampler);
   }
   observe(a: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).observe(b as number);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
-    else this.root.observe(a as number);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.observe(a as number);
+    else if (this.direct) this.table.get(a as AnyLabels).observe(b as number);
+    else this.resolve(a as AnyLabels).observe(b as number);
   }
 }
 
@@ -444,9 +444,9 @@ export class SummaryFamily<N extends string> extends Family<SummarySeries> imple
     );
   }
   observe(a: unknown, b?: number): void {
-    if (this.direct) this.table.get(a as AnyLabels).observe(b as number);
-    else if (this.root === undefined || (typeof a === 'object' && isLabelsArgument(a))) this.resolve(a as AnyLabels).observe(b as number);
-    else this.root.observe(a as number);
+    if (this.root !== undefined && !(typeof a === 'object' && isLabelsArgument(a))) this.root.observe(a as number);
+    else if (this.direct) this.table.get(a as AnyLabels).observe(b as number);
+    else this.resolve(a as AnyLabels).observe(b as number);
   }
 }
 

@@ -32,10 +32,10 @@ type Period = number[] | LogLinearSketch;
  */
 export class SlidingWindow {
   private readonly periodMs: number;
-  /** End of the period `raw`/`sketch` belong to. */
+  /** End of the period `head` belongs to. */
   private untilMs: number;
-  private raw: number[] | undefined = undefined;
-  private sketch: LogLinearSketch | undefined = undefined;
+  /** The current period: raw values, then a sketch. */
+  private head: Period | undefined = undefined;
   /** Older periods: period p at p % ageBuckets. */
   private ring: (Period | undefined)[] | undefined = undefined;
 
@@ -50,18 +50,17 @@ export class SlidingWindow {
 
   observe(value: number, weight = 1): void {
     if (this.clock.nowMs >= this.untilMs) this.advance();
-    const sketch = this.sketch;
-    const raw = this.raw;
-    if (sketch) sketch.add(value, weight);
-    else if (weight !== 1 || (raw && raw.length >= RAW_LIMIT)) this.toSketch().add(value, weight);
-    else if (raw) raw.push(value);
-    else this.raw = [value];
+    const head = this.head;
+    if (head instanceof LogLinearSketch) head.add(value, weight);
+    else if (weight !== 1 || (head && head.length >= RAW_LIMIT)) this.toSketch().add(value, weight);
+    else if (head) head.push(value);
+    else this.head = [value];
   }
 
   /** Merges `weight` observations already bucketed (a guest's sketch). */
   observeBucket(index: number, weight: number): void {
     if (this.clock.nowMs >= this.untilMs) this.advance();
-    (this.sketch ?? this.toSketch()).addBucket(index, weight);
+    (this.head instanceof LogLinearSketch ? this.head : this.toSketch()).addBucket(index, weight);
   }
 
   /** The merged sketch of the whole window; valid until the next call on any window. */
@@ -69,16 +68,15 @@ export class SlidingWindow {
     this.clock.refresh();
     if (this.clock.nowMs >= this.untilMs) this.advance();
     scratch.clear();
-    mergePeriod(this.sketch ?? this.raw);
-    if (this.ring) for (const period of this.ring) mergePeriod(period);
+    mergeInto(scratch, this.head);
+    if (this.ring) for (const period of this.ring) mergeInto(scratch, period);
     return scratch;
   }
 
   private toSketch(): LogLinearSketch {
     const sketch = new LogLinearSketch();
-    for (const v of this.raw ?? []) sketch.add(v, 1);
-    this.raw = undefined;
-    this.sketch = sketch;
+    mergeInto(sketch, this.head);
+    this.head = sketch;
     return sketch;
   }
 
@@ -88,10 +86,10 @@ export class SlidingWindow {
     const n = this.ageBuckets;
     const from = Math.round(this.untilMs / ms) - 1;
     const to = Math.max(from + 1, Math.floor(this.clock.nowMs / ms));
-    const head = this.sketch ?? this.raw;
+    const head = this.head;
     let ring = this.ring;
     this.untilMs = (to + 1) * ms;
-    this.sketch = this.raw = undefined;
+    this.head = undefined;
     if (to - from >= n) ring = undefined;
     else {
       if (head) (ring ??= new Array<Period | undefined>(n).fill(undefined))[from % n] = head;
@@ -102,9 +100,9 @@ export class SlidingWindow {
   }
 }
 
-function mergePeriod(period: Period | undefined): void {
-  if (Array.isArray(period)) for (const v of period) scratch.add(v, 1);
-  else if (period) scratch.merge(period);
+function mergeInto(sketch: LogLinearSketch, period: Period | undefined): void {
+  if (Array.isArray(period)) for (const v of period) sketch.add(v, 1);
+  else if (period) sketch.merge(period);
 }
 
 /** Where current() merges: windows are read one at a time, so one sketch serves them all. */
