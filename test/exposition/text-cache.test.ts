@@ -28,7 +28,7 @@ describe('series text kept across scrapes', () => {
   it('exposes what a fresh render of collect() renders, in both formats, under random recording, removal and reset', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 50 }), async (ops) => {
-        const m = createMetrics({ defaultLabels: { env: 'p' } });
+        const m = createMetrics({ defaultLabels: { env: 'p' }, maxSeriesPerMetric: 3 }); // a fourth label value lands in the overflow series;
         const c = m.counter('ops_total', { help: 'h', labelNames: ['a'] });
         const g = m.gauge('temp', { help: 'h', labelNames: ['a'] });
         const h = m.histogram('lat_seconds', { help: 'h', labelNames: ['a'], buckets: [0, 1, 2] });
