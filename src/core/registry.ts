@@ -171,8 +171,7 @@ export class Registry implements MetricsRegistry {
       family.sweep(now, this.hooks.ttlMs);
       const renderer = new FamilyRenderer(family.head(), format);
       pending += renderer.head;
-      const cache = this.textCaches?.of(family.name, format, family.seriesCount());
-      for (const piece of family.renderChunks(renderer, SERIES_PER_CHUNK, cache)) {
+      for (const piece of family.renderChunks(renderer, SERIES_PER_CHUNK, this.textCaches?.of(family, format))) {
         pending += piece;
         if (pending.length >= PART_CHARS) {
           yield flatten(pending);
