@@ -57,12 +57,6 @@ export interface EngineContext {
 
 type AnyLabels = Readonly<Record<string, LabelValue>>;
 
-/** A series' label text, opened (`{a="x"`): from the layout's per-value cache while it is in a table. */
-function labelsOf(series: AnySeries, layout: LabelLayout, table: SeriesTable<AnySeries> | undefined): string {
-  const key = series.key;
-  return typeof key === 'number' && table ? layout.textAt(table, key) : layout.text(series.labelValues);
-}
-
 /** The exemplars an exemplar series holds (ExemplarCounterSeries, ExemplarHistogramSeries). */
 function exemplarsOf(series: object): ExemplarSlots | undefined {
   return (series as { exemplars?: ExemplarSlots }).exemplars;
@@ -303,27 +297,20 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   *renderChunks(renderer: FamilyRenderer, size: number, cache?: SeriesTextCache): Generator<string> {
     let piece = '';
     let n = 0;
-    let visited = 0;
-    const pass = cache?.begin() ?? 0;
     const created = this.descriptor.type !== 'gauge';
     for (const [series, layout, table] of this.everySeries()) {
       const reading = series.cell.read();
       const createdMs = created ? series.createdMs : undefined;
       const exemplars = exemplarsOf(series);
-      // Series with exemplars are rendered every time: their text depends on more than the reading.
-      if (cache && !exemplars)
-        piece +=
-          cache.text(renderer, series, reading, createdMs, pass) ??
-          cache.add(renderer, series, reading, createdMs, pass, labelsOf(series, layout, table));
-      else piece += renderer.sample(labelsOf(series, layout, table), reading, createdMs, exemplars?.read());
-      visited++;
+      piece +=
+        cache?.text(renderer, series, reading, createdMs, exemplars, layout, table) ??
+        renderer.sample(layout.textOf(series, table), reading, createdMs, exemplars?.read());
       if (++n >= size) {
         yield piece;
         piece = '';
         n = 0;
       }
     }
-    cache?.finish(pass, visited);
     if (n > 0) yield piece;
   }
 

@@ -45,6 +45,12 @@ export class LabelLayout {
     return labelText({ labels: this.pairs(values) });
   }
 
+  /** The label text of `series`: from its table's value ids (textAt) while it is in `table`, else from its values. */
+  textOf(series: { readonly key: unknown; readonly labelValues: readonly string[] }, table: InternedValues | undefined): string {
+    const key = series.key;
+    return typeof key === 'number' && table ? this.textAt(table, key) : this.text(series.labelValues);
+  }
+
   /**
    * The label text of the series in `slot` of `table`, from its value ids:
    * each distinct value is escaped and rendered once and reused by every

@@ -52,7 +52,7 @@ interface Entry {
   values: number[] | undefined;
   /** Whether the reading had changed at the entry's last check. */
   changed: boolean;
-  /** The pass that last used it; entries no pass used are dropped at the end of one. */
+  /** The pass that last used it; entries the previous pass did not use are dropped when the next begins. */
   pass: number;
 }
 
@@ -128,31 +128,62 @@ export function renderLines(r: FamilyRenderer, prefixes: readonly string[], read
   return out;
 }
 
+/** What the cache needs to render a new series' label text: its family's LabelLayout (core/label-layout.ts). */
+export interface SeriesLabels<T> {
+  textOf(series: { readonly key: unknown; readonly labelValues: readonly string[] }, table: T): string;
+}
+
 /** One family's cached series text in one format. */
 export class SeriesTextCache {
   private readonly entries = new Map<object, Entry>();
   private pass = 0;
+  /** Series the current pass has visited. */
+  private visited = 0;
   private used = 0;
 
   constructor(private readonly budget: TextCacheBudget) {}
 
-  /** Starts a pass over the family's series; returns its number for `finish`. */
-  begin(): number {
-    return ++this.pass;
+  /**
+   * Starts a pass over the family's series (one per scrape). Entries the
+   * previous pass did not visit (series removed or expired) are dropped
+   * first; a pass abandoned midway only costs those it missed a render.
+   */
+  begin(): this {
+    if (this.visited < this.entries.size) {
+      for (const [series, e] of this.entries) {
+        if (e.pass === this.pass) continue;
+        this.entries.delete(series);
+        this.grow(-(e.text === undefined ? 0 : e.text.length) - e.size);
+      }
+    }
+    this.pass++;
+    this.visited = 0;
+    return this;
   }
 
   /**
    * The text of `series` for this reading: the kept text if the reading and
    * creation time are those it was rendered from, else rendered from the
-   * series' line prefixes (and kept, see below). Undefined for a series
-   * without an entry: `add` renders it. A series that changed at the
-   * previous scrape too keeps no text: series recorded between every two
-   * scrapes cost a comparison and a render, not a kept copy.
+   * series' line prefixes (a new series' from its label text, `labels`),
+   * and kept. A series that changed at the previous scrape too keeps no
+   * text: series recorded between every two scrapes cost a comparison and a
+   * render, not a kept copy. Undefined for series with exemplars (their text
+   * depends on more than the reading): the caller renders those.
    */
-  text(r: FamilyRenderer, series: object, reading: CellReading, createdMs: number | undefined, pass: number): string | undefined {
+  text<T>(
+    r: FamilyRenderer,
+    series: { readonly key: unknown; readonly labelValues: readonly string[] },
+    reading: CellReading,
+    createdMs: number | undefined,
+    exemplars: object | undefined,
+    labels: SeriesLabels<T>,
+    table: T,
+  ): string | undefined {
+    if (exemplars) return undefined;
+    this.visited++;
     const e = this.entries.get(series);
-    if (e === undefined) return undefined;
-    e.pass = pass;
+    if (e === undefined) return this.add(series, reading, createdMs, linePrefixes(r, labels.textOf(series, table)), r);
+    e.pass = this.pass;
     let keep = true;
     if (sameReading(e, reading, createdMs)) {
       e.changed = false;
@@ -180,31 +211,29 @@ export class SeriesTextCache {
     return text;
   }
 
-  /** The text of a series `text` has no entry for, whose label text (opened) is `open`; kept if the budget allows. */
-  add(r: FamilyRenderer, series: object, reading: CellReading, createdMs: number | undefined, pass: number, open: string): string {
-    const prefixes = linePrefixes(r, open);
+  /** A new series' text from its `prefixes`, kept with them if the budget allows. */
+  private add(series: object, reading: CellReading, createdMs: number | undefined, prefixes: string[], r: FamilyRenderer): string {
     const text = renderLines(r, prefixes, reading, createdMs);
     let size = ENTRY_OVERHEAD + 16 * prefixes.length;
     for (const p of prefixes) size += p.length;
     if (this.grow(text.length + size)) {
       const values = copyValues(undefined, reading.bucketCounts ?? reading.quantileValues);
       const { value, count, sum } = reading;
-      this.entries.set(series, { text, flat: false, prefixes, size, value, count, sum, createdMs, values, changed: false, pass });
+      this.entries.set(series, {
+        text,
+        flat: false,
+        prefixes,
+        size,
+        value,
+        count,
+        sum,
+        createdMs,
+        values,
+        changed: false,
+        pass: this.pass,
+      });
     }
     return text;
-  }
-
-  /**
-   * Ends pass `pass`, which visited `visited` series: entries of series it did
-   * not visit (removed, expired) are dropped, unless another pass began since.
-   */
-  finish(pass: number, visited: number): void {
-    if (pass !== this.pass || this.entries.size <= visited) return;
-    for (const [series, e] of this.entries) {
-      if (e.pass === pass) continue;
-      this.entries.delete(series);
-      this.grow(-(e.text === undefined ? 0 : e.text.length) - e.size);
-    }
   }
 
   /** Drops every entry (the family grew past MAX_CACHED_SERIES). */
@@ -231,15 +260,19 @@ export class TextCaches {
     this.budget = new TextCacheBudget(limit);
   }
 
-  /** The cache for `family` in `format`, or none (and its entries dropped) when the family has grown too large. */
-  of(family: string, format: ExpositionFormat, seriesCount: number): SeriesTextCache | undefined {
-    const key = `${format} ${family}`;
+  /**
+   * The cache for `family` in `format`, its pass begun (call once per scrape
+   * of the family), or none (and its entries dropped) when the family has
+   * grown too large.
+   */
+  of(family: { readonly name: string; seriesCount(): number }, format: ExpositionFormat): SeriesTextCache | undefined {
+    const key = `${format} ${family.name}`;
     let cache = this.caches.get(key);
-    if (seriesCount > MAX_CACHED_SERIES) {
+    if (family.seriesCount() > MAX_CACHED_SERIES) {
       cache?.clear();
       return undefined;
     }
     if (!cache) this.caches.set(key, (cache = new SeriesTextCache(this.budget)));
-    return cache;
+    return cache.begin();
   }
 }

@@ -40,12 +40,8 @@ export function flatten(text: string): string {
   return text;
 }
 
-/** `${n}\n` for the same integers: most lines end with one of these, and then allocate nothing for it. */
-const SMALL_LINES = SMALL_INTEGERS.map((n) => `${n}\n`);
-
 /** A sample value and the line's newline: one flat string (V8 copies joins shorter than 13 characters). */
 export function valueLine(value: number): string {
-  if ((value & 1023) === value) return SMALL_LINES[value]!;
   return formatValue(value) + '\n';
 }
 

@@ -28,7 +28,7 @@ describe('series text kept across scrapes', () => {
   it('exposes what a fresh render of collect() renders, in both formats, under random recording, removal and reset', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 50 }), async (ops) => {
-        const m = createMetrics({ defaultLabels: { env: 'p' } });
+        const m = createMetrics({ defaultLabels: { env: 'p' }, maxSeriesPerMetric: 3 }); // a fourth label value lands in the overflow series;
         const c = m.counter('ops_total', { help: 'h', labelNames: ['a'] });
         const g = m.gauge('temp', { help: 'h', labelNames: ['a'] });
         const h = m.histogram('lat_seconds', { help: 'h', labelNames: ['a'], buckets: [0, 1, 2] });
@@ -76,16 +76,15 @@ describe('series text kept across scrapes', () => {
   const ENTRY = 96 + 16 + 2;
   const at = (v: number): CellReading => ({ value: v });
   const usedBy = (cache: SeriesTextCache) => (cache as unknown as { used: number }).used;
+  const noLabels = { textOf: () => '' };
+  const newSeries = () => ({ key: undefined, labelValues: [] });
+  const textOf = (cache: SeriesTextCache, s: ReturnType<typeof newSeries>, reading: CellReading, r = renderer) =>
+    cache.text(r, s, reading, undefined, undefined, noLabels, undefined);
 
   it('keeps no text for a series that changes between every two scrapes, and keeps it again once it stops', () => {
     const cache = new SeriesTextCache(new TextCacheBudget());
-    const series = {};
-    const scrape = (v: number) => {
-      const pass = cache.begin();
-      const text = cache.text(renderer, series, at(v), undefined, pass) ?? cache.add(renderer, series, at(v), undefined, pass, '');
-      cache.finish(pass, 1);
-      return text;
-    };
+    const series = newSeries();
+    const scrape = (v: number) => textOf(cache.begin(), series, at(v));
     expect(scrape(1)).toBe('x 1\n');
     expect(usedBy(cache)).toBe(ENTRY + 4);
     expect(scrape(1)).toBe('x 1\n');
@@ -96,6 +95,8 @@ describe('series text kept across scrapes', () => {
     expect(scrape(3)).toBe('x 3\n'); // unchanged: rendered once more, kept
     expect(usedBy(cache)).toBe(ENTRY + 4);
     expect(scrape(3)).toBe('x 3\n');
+    // Series with exemplars are left to the caller.
+    expect(cache.text(renderer, series, at(3), undefined, {}, noLabels, undefined)).toBeUndefined();
   });
 
   it('compares bucket counts by value: a backend may hand out the same array, changed in place', () => {
@@ -103,12 +104,12 @@ describe('series text kept across scrapes', () => {
     const h = new FamilyRenderer({ name: 'h', type: 'histogram', help: 'h', unit: '', buckets: [1], series: [] }, 'prometheus');
     const buckets = [1, 2];
     const reading = { count: 3, sum: 4, bucketCounts: buckets };
-    const series = {};
-    const first = cache.add(h, series, reading, undefined, cache.begin(), '');
-    expect(cache.text(h, series, reading, undefined, cache.begin())).toBe(first);
+    const series = newSeries();
+    const first = textOf(cache.begin(), series, reading, h);
+    expect(textOf(cache.begin(), series, reading, h)).toBe(first);
     buckets[1] = 3;
     reading.count = 4;
-    expect(cache.text(h, series, reading, undefined, cache.begin())).toBe(
+    expect(textOf(cache.begin(), series, reading, h)).toBe(
       render([{ name: 'h', type: 'histogram', help: 'h', unit: '', buckets: [1], series: [{ labels: [], ...reading }] }], 'prometheus')
         .split('\n')
         .slice(2)
@@ -116,18 +117,17 @@ describe('series text kept across scrapes', () => {
     );
   });
 
-  it('stays within its budget and drops entries of series a scrape no longer visits', () => {
+  it('stays within its budget and drops entries of series the last scrape did not visit', () => {
     const budget = new TextCacheBudget(2 * (ENTRY + 4) + 8);
     const cache = new SeriesTextCache(budget);
-    const [s1, s2, s3] = [{}, {}, {}];
-    let pass = cache.begin();
-    for (const s of [s1, s2, s3]) expect(cache.add(renderer, s, at(1), undefined, pass, '')).toBe('x 1\n');
+    const [s1, s2, s3] = [newSeries(), newSeries(), newSeries()];
+    cache.begin();
+    for (const s of [s1, s2, s3]) expect(textOf(cache, s, at(1))).toBe('x 1\n');
     expect(budget.used).toBe(2 * (ENTRY + 4)); // the third was past the budget: not kept
-    expect(cache.text(renderer, s3, at(1), undefined, pass)).toBeUndefined();
-    cache.finish(pass, 3);
-    pass = cache.begin();
-    expect(cache.text(renderer, s1, at(1), undefined, pass)).toBe('x 1\n');
-    cache.finish(pass, 1); // s2 was removed
+    cache.begin();
+    expect(textOf(cache, s1, at(1))).toBe('x 1\n'); // s2 was removed: this scrape does not visit it
+    expect(budget.used).toBe(2 * (ENTRY + 4));
+    cache.begin();
     expect(budget.used).toBe(ENTRY + 4);
     cache.clear();
     expect(budget.used).toBe(0);
@@ -135,8 +135,9 @@ describe('series text kept across scrapes', () => {
 
   it('caches no family larger than MAX_CACHED_SERIES, and frees what it kept for it', async () => {
     const caches = new TextCaches();
-    expect(caches.of('f', 'prometheus', MAX_CACHED_SERIES)).toBeDefined();
-    expect(caches.of('f', 'prometheus', MAX_CACHED_SERIES + 1)).toBeUndefined();
+    const family = (n: number) => ({ name: 'f', seriesCount: () => n });
+    expect(caches.of(family(MAX_CACHED_SERIES), 'prometheus')).toBeDefined();
+    expect(caches.of(family(MAX_CACHED_SERIES + 1), 'prometheus')).toBeUndefined();
     const m = createMetrics();
     const c = m.counter('big_total', { help: 'h', labelNames: ['id'] });
     for (let i = 0; i < MAX_CACHED_SERIES; i++) c.inc({ id: String(i) });
