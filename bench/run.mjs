@@ -407,7 +407,8 @@ const fiveExporters = createNodeMetrics(
     "import { MeterProvider } from '@opentelemetry/sdk-metrics'; export const c = new MeterProvider().getMeter('m').createCounter('c');",
   );
   rows.push([group, 'OTel SDK metrics (MeterProvider): min + gzip', otel.gzip, 'KiB']);
-  target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16 KiB', core.gzip <= 16);
+  // The budget test/browser/entry.test.ts enforces (its comment says what the last increases paid for).
+  target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16.2 KiB', core.gzip <= 16.2);
 }
 
 // --- scale: memory per series, 100k-series scrapes (bench/scale.mjs) --------
@@ -423,12 +424,15 @@ const fiveExporters = createNodeMetrics(
   const ours = s['omnimeter scrape'];
   const theirs = s['prom-client scrape'];
   target('scrape of 100k series, speed-up over prom-client', ratio(theirs.ms, ours.ms), '>= 5x', theirs.ms >= 5 * ours.ms);
-  target(
-    'scrape of 100k series, longest stall (process CPU time)',
-    `${ours.maxCpuStallMs.toFixed(1)} ms`,
-    '<= 10 ms',
-    ours.maxCpuStallMs <= 10,
-  );
+  // What blocks the loop is the main thread's work between two turns. Process CPU time also counts V8's GC helper
+  // threads and the zlib thread pool, working beside the loop: its floor here (2 ms turns of work) is ~15 ms.
+  for (const [what, r] of [
+    ['expose()', ours],
+    ['HTTP + gzip', s['omnimeter http scrape']],
+  ]) {
+    const value = `${r.maxMainThreadStallMs.toFixed(1)} ms (wall clock ${r.maxStallMs.toFixed(1)} ms)`;
+    target(`scrape of 100k series, ${what}: longest stall, main-thread CPU`, value, '<= 10 ms', r.maxMainThreadStallMs <= 10);
+  }
 }
 
 // --- report -------------------------------------------------------------------
