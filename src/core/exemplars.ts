@@ -19,7 +19,7 @@ import type { CounterCell, HistogramCell } from '../api/backend.js';
 import type { SpanContextSource } from '../api/metrics.js';
 import type { Exemplar } from '../api/snapshot.js';
 import type { CoarseClock } from './clock.js';
-import { CounterSeries, HistogramSeries, type Sampler, type SeriesHome } from './series.js';
+import { CounterSeries, HistogramSeries, type Sampler, type SeriesHome, TOUCHED } from './series.js';
 
 /** What exemplar series need from the engine. */
 export interface ExemplarContext {
@@ -73,7 +73,7 @@ export class ExemplarCounterSeries extends CounterSeries {
     // CounterSeries.inc's lines (not `super.inc`: see the top of this file).
     if (!(typeof value === 'number' && value >= 0 && value < Infinity)) return super.inc(value); // refused there
     this.cell.add(value);
-    this.touched = true;
+    this.activeAtMs = TOUCHED;
     if (this.clock.tick !== this.checkedTick) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) (this.exemplars ??= new ExemplarSlots(1)).set(0, exemplar);
@@ -96,18 +96,15 @@ export class ExemplarHistogramSeries extends HistogramSeries {
   ) {
     super(labelValues, createdMs, activeAtMs, guard, cell, sampler);
     this.clock = ctx.clock;
-    this.sampling = sampler;
   }
   private readonly clock: CoarseClock;
-  /** The plain series' sampler (private there). */
-  private readonly sampling: Sampler | undefined;
   override observe(value: number): void {
     // HistogramSeries.observe's lines (not `super.observe`: see the top of this file).
     if (!Number.isFinite(value)) return super.observe(value); // refused there
-    const sampler = this.sampling;
+    const sampler = this.sampler;
     if (sampler === undefined) this.cell.observe(value, 1);
     else if (sampler.take()) this.cell.observe(value, sampler.every);
-    this.touched = true;
+    this.activeAtMs = TOUCHED;
     if (this.clock.tick !== this.checkedTick) {
       const exemplar = sample(this.ctx, this, value);
       if (exemplar) {

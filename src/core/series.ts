@@ -14,7 +14,7 @@ export interface SeriesHome extends ValueGuard {
 }
 
 /** `activeAtMs` of a series recorded into since the last sweep: a Smi no clock reading is. */
-const TOUCHED = -(2 ** 30);
+export const TOUCHED = -(2 ** 30);
 
 /** Creation times are stored relative to this (whole milliseconds, as Date.now()). */
 const CREATED_EPOCH_MS = Date.now();
@@ -170,7 +170,7 @@ export class HistogramSeries extends Series implements HistogramHandle {
     activeAtMs: number,
     guard: SeriesHome,
     public cell: HistogramCell,
-    private readonly sampler: Sampler | undefined,
+    protected readonly sampler: Sampler | undefined,
   ) {
     super(labelValues, createdMs, activeAtMs, guard);
   }
