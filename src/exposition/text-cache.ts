@@ -44,9 +44,14 @@ interface Entry {
   readonly prefixes: readonly string[];
   /** Bytes accounted for the entry besides its text (overhead and prefixes). */
   readonly size: number;
-  value: number | undefined;
-  count: number | undefined;
-  sum: number | undefined;
+  /**
+   * The reading's value, count and sum, NaN for absent (`same` treats them
+   * alike): always numbers, so V8 keeps these fields unboxed and updates them
+   * in place; a field that may hold undefined gets a new heap number per store.
+   */
+  value: number;
+  count: number;
+  sum: number;
   createdMs: number | undefined;
   /** Bucket counts or quantile values, copied: a backend may hand out the same array each time. */
   values: number[] | undefined;
@@ -68,9 +73,9 @@ function sameValues(kept: readonly number[] | undefined, now: readonly number[] 
 
 function sameReading(e: Entry, reading: CellReading, createdMs: number | undefined): boolean {
   return (
-    same(e.value, reading.value) &&
-    same(e.count, reading.count) &&
-    same(e.sum, reading.sum) &&
+    same(e.value, reading.value ?? Number.NaN) &&
+    same(e.count, reading.count ?? Number.NaN) &&
+    same(e.sum, reading.sum ?? Number.NaN) &&
     e.createdMs === createdMs &&
     sameValues(e.values, reading.bucketCounts ?? reading.quantileValues)
   );
@@ -106,26 +111,50 @@ export function linePrefixes(r: FamilyRenderer, open: string): string[] {
   return out.map(flatten);
 }
 
+/**
+ * `valueLine` of 0…1023, ready-made: most lines of a histogram are small
+ * cumulative counts, and `valueLine` allocates and copies a new short flat
+ * string for each (V8 copies joins shorter than 13 characters).
+ */
+const SMALL_LINES = Array.from({ length: 1024 }, (_, i) => valueLine(i));
+
+function line(value: number): string {
+  return (value & 1023) === value ? SMALL_LINES[value]! : valueLine(value);
+}
+
 /** What FamilyRenderer.sample renders for a series without exemplars, from its line prefixes. */
 export function renderLines(r: FamilyRenderer, prefixes: readonly string[], reading: CellReading, createdMs: number | undefined): string {
   const type = r.family.type;
-  let out = '';
-  if (type === 'counter' || type === 'gauge') out = prefixes[0] + valueLine(reading.value ?? 0);
+  let out: string;
+  if (type === 'counter' || type === 'gauge') out = prefixes[0] + line(reading.value ?? 0);
+  else if (type === 'histogram') out = histogramLines(r, prefixes, reading);
   else {
-    const histogram = type === 'histogram';
-    const n = histogram ? r.les.length : r.qs.length;
-    const values = (histogram ? reading.bucketCounts : reading.quantileValues) ?? [];
-    let cumulative = 0;
-    for (let i = 0; i < n; i++) {
-      if (histogram) cumulative += values[i] ?? 0;
-      out += prefixes[i] + valueLine(histogram ? cumulative : (values[i] ?? Number.NaN));
-    }
-    // As sample does: OpenMetrics leaves out a histogram's _count and _sum with negative buckets or sum.
-    if (!histogram || !r.om || (!r.negativeBuckets && (reading.sum ?? 0) >= 0))
-      out += prefixes[n] + valueLine(reading.count ?? 0) + prefixes[n + 1] + valueLine(reading.sum ?? 0);
+    const values = reading.quantileValues ?? [];
+    const n = r.qs.length;
+    out = '';
+    for (let i = 0; i < n; i++) out += prefixes[i] + line(values[i] ?? Number.NaN);
+    out += countAndSum(prefixes, n, reading);
   }
-  if (r.om && createdMs !== undefined && type !== 'gauge') out += prefixes[prefixes.length - 1] + valueLine(createdMs / 1000);
+  if (r.om && createdMs !== undefined && type !== 'gauge') out += prefixes[prefixes.length - 1] + line(createdMs / 1000);
   return out;
+}
+
+function histogramLines(r: FamilyRenderer, prefixes: readonly string[], reading: CellReading): string {
+  const counts = reading.bucketCounts ?? [];
+  const n = r.les.length;
+  let out = '';
+  let cumulative = 0;
+  for (let i = 0; i < n; i++) {
+    cumulative += counts[i] ?? 0;
+    out += prefixes[i] + line(cumulative);
+  }
+  // As sample does: OpenMetrics leaves out a histogram's _count and _sum with negative buckets or sum.
+  if (!r.om || (!r.negativeBuckets && (reading.sum ?? 0) >= 0)) out += countAndSum(prefixes, n, reading);
+  return out;
+}
+
+function countAndSum(prefixes: readonly string[], n: number, reading: CellReading): string {
+  return prefixes[n] + line(reading.count ?? 0) + prefixes[n + 1] + line(reading.sum ?? 0);
 }
 
 /** What the cache needs to render a new series' label text: its family's LabelLayout (core/label-layout.ts). */
@@ -194,9 +223,9 @@ export class SeriesTextCache {
         return flatten(e.text);
       }
     } else {
-      e.value = reading.value;
-      e.count = reading.count;
-      e.sum = reading.sum;
+      e.value = reading.value ?? Number.NaN;
+      e.count = reading.count ?? Number.NaN;
+      e.sum = reading.sum ?? Number.NaN;
       e.createdMs = createdMs;
       e.values = copyValues(e.values, reading.bucketCounts ?? reading.quantileValues);
       keep = !e.changed;
@@ -218,15 +247,14 @@ export class SeriesTextCache {
     for (const p of prefixes) size += p.length;
     if (this.grow(text.length + size)) {
       const values = copyValues(undefined, reading.bucketCounts ?? reading.quantileValues);
-      const { value, count, sum } = reading;
       this.entries.set(series, {
         text,
         flat: false,
         prefixes,
         size,
-        value,
-        count,
-        sum,
+        value: reading.value ?? Number.NaN,
+        count: reading.count ?? Number.NaN,
+        sum: reading.sum ?? Number.NaN,
         createdMs,
         values,
         changed: false,

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellReading } from '../../src/api/backend.js';
-import { MAX_CACHED_SERIES, SeriesTextCache, TextCacheBudget, TextCaches } from '../../src/exposition/text-cache.js';
+import {
+  linePrefixes,
+  MAX_CACHED_SERIES,
+  renderLines,
+  SeriesTextCache,
+  TextCacheBudget,
+  TextCaches,
+} from '../../src/exposition/text-cache.js';
 import { FamilyRenderer, render } from '../../src/exposition/text.js';
 import { createMetrics } from '../../src/index.js';
 
@@ -12,7 +19,7 @@ import { createMetrics } from '../../src/index.js';
 
 const labelValue = fc.constantFrom('a', 'b', 'c"', 'é');
 type Op = { kind: 'inc' | 'observe' | 'set' | 'noop' | 'remove'; a: string; v: number } | { kind: 'reset' | 'scrape' | 'scrapeBoth' };
-const value = fc.constantFrom(0, 1, 2.5, -1, 0.1, 1e21);
+const value = fc.constantFrom(0, 1, 2.5, -1, 0.1, 1e21, 1023, 1024); // 1023/1024: the ends of the ready-made small-integer lines
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 4,
@@ -59,6 +66,7 @@ describe('series text kept across scrapes', () => {
             if (o.v >= 0) c.inc({ a: o.a }, o.v);
             if (o.v >= 0) plain.inc(o.v);
           } else if (o.kind === 'observe') {
+            if (Number.isNaN(o.v)) continue;
             h.observe({ a: o.a }, o.v);
             signed.observe({ a: o.a }, o.v); // OpenMetrics leaves out _count and _sum with negative buckets
             if (o.v >= 0) s.observe({ a: o.a }, o.v); // an empty summary window exposes NaN quantiles: kept text must match too
@@ -68,6 +76,39 @@ describe('series text kept across scrapes', () => {
         await check('openmetrics');
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('renders from line prefixes what FamilyRenderer.sample renders, for any reading', () => {
+    const count = fc.oneof(fc.nat(2100), fc.constantFrom(0, 1023, 1024), fc.double({ noNaN: true, min: 0, max: 1e6 }));
+    const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1023, 1024, -1));
+    const reading = fc.record({
+      value: number,
+      count,
+      sum: number,
+      bucketCounts: fc.array(count, { minLength: 4, maxLength: 4 }),
+      quantileValues: fc.array(number, { minLength: 2, maxLength: 2 }),
+    });
+    const specs = [
+      { type: 'counter' },
+      { type: 'gauge' },
+      { type: 'histogram', buckets: [-1, 0.5, 2] },
+      { type: 'histogram', buckets: [0.1, 0.5, 2] },
+      { type: 'summary', quantiles: [0.5, 0.9] },
+    ];
+    const families = specs.flatMap((spec) =>
+      (['prometheus', 'openmetrics'] as const).map(
+        (format) => new FamilyRenderer({ name: 'x', help: 'h', unit: '', series: [], ...spec } as never, format),
+      ),
+    );
+    fc.assert(
+      fc.property(reading, fc.constantFrom(undefined, 0, 1_700_000_000_123), fc.constantFrom('', '{a="1"'), (r, createdMs, open) => {
+        for (const renderer of families) {
+          const expected = renderer.sample(open, r, createdMs, undefined);
+          expect(renderLines(renderer, linePrefixes(renderer, open), r, createdMs)).toBe(expected);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 
