@@ -93,7 +93,8 @@ export class SlidingWindow {
     if (to - from >= n) ring = undefined;
     else {
       if (head) (ring ??= new Array<Period | undefined>(n).fill(undefined))[from % n] = head;
-      if (ring) for (let p = from + 1; p <= to; p++) ring[p % n] = undefined;
+      // Counted by k, not by period number: past 2^53 (a clock far ahead) p++ leaves p where it was and never ends.
+      if (ring) for (let k = 1; k <= to - from; k++) ring[(from + k) % n] = undefined;
       if (!ring?.some((p) => p)) ring = undefined;
     }
     this.ring = ring;

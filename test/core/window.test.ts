@@ -166,3 +166,19 @@ describe('SlidingWindow', () => {
     expect(late.current().count).toBe(0);
   });
 });
+
+describe('a window whose clock jumps far ahead', () => {
+  it('rotates in bounded time past 2^53 ms (period numbers no longer step by one there) and keeps counting', () => {
+    let ms = 0;
+    const clock = coarseClockFor({ now: () => ms });
+    const window = new SlidingWindow(600, 5, clock);
+    window.observe(1);
+    ms = 1_000_000; // a period with data ages: the window now has a ring
+    window.observe(2);
+    for (const jump of [2 ** 60, 2 ** 60 + 2 ** 9, 2 ** 70, Number.MAX_VALUE]) {
+      ms = jump;
+      window.observe(3);
+      expect(window.current().count).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
