@@ -34,37 +34,46 @@ export interface SeriesTableOptions<S extends SeriesBase> {
   guard?: ValueGuard;
 }
 
-const KEY_SEPARATOR = '\u0000';
+export const KEY_SEPARATOR = '\u0000';
 
 /**
  * Maps label sets to series. Each label's values are interned to small ids
  * (one Map per label name, shared by all series), and the id tuple is looked
  * up in an open-addressing index of typed arrays (TupleIndex): no key string
  * and no per-series Map or Set entry. A miss validates the label object
- * fully and creates the series.
+ * fully and creates the series. This class keeps one series object per
+ * slot; ColumnSeriesTable (core/columns.ts) keeps counters' and gauges'
+ * values in columns instead, with no object per series.
  */
 export class SeriesTable<S extends SeriesBase> implements SeriesHome {
-  private readonly names: readonly string[];
+  protected readonly names: readonly string[];
   /** @internal per label name, value -> id; read by compiled lookups. */
   readonly interned: readonly Interner[];
   /** @internal the id-tuple index; read by compiled lookups. */
-  readonly ix: TupleIndex<S>;
+  readonly ix: TupleIndex;
+  /** The series in each slot (holes where removed ones were, until compaction). */
+  protected readonly objects: (S | undefined)[] = [];
   /** Scratch id tuple for the generic paths. */
-  private readonly scratch: Int32Array;
+  protected readonly scratch: Int32Array;
   private single: S | undefined;
   private overflow: S | undefined;
   /** Expired series a user still holds a handle to, by label key. */
-  private retired = new Map<string, WeakRef<S>>();
+  protected retired = new Map<string, WeakRef<S>>();
 
   /** The hot-path lookup, specialised to this table's label names when possible. */
   readonly get: (labels: Readonly<Record<string, LabelValue>>) => S;
 
-  constructor(private readonly options: SeriesTableOptions<S>) {
+  /** `fly`: the one object every lookup returns, repositioned per call (column tables; see compileLookup). */
+  constructor(
+    protected readonly options: SeriesTableOptions<S>,
+    fly?: S & { slot: number },
+  ) {
     this.names = options.labelNames;
     this.interned = this.names.map(() => new Interner());
-    this.ix = new TupleIndex<S>(this.names.length);
+    this.ix = new TupleIndex(this.names.length);
+    this.ix.onMove = (from, to) => this.move(from, to);
     this.scratch = new Int32Array(this.names.length);
-    this.get = compileLookup<S>(this, this.names) ?? ((labels) => this.lookup(labels));
+    this.get = compileLookup<S>(this, this.names, this.objects, fly) ?? ((labels) => this.lookup(labels));
   }
 
   get size(): number {
@@ -78,19 +87,35 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
    * so stopping at the length seen at the start is what keeps a series that
    * left and came back (removed and re-created, or expired and reinstated)
    * from appearing twice in one exposition, which Prometheus would refuse.
+   * Column tables yield one object repositioned per series: use it before
+   * asking for the next.
    */
   *all(): Generator<S> {
     if (this.single) yield this.single;
     const ix = this.ix;
     ix.readers++;
     try {
-      for (let s = 0, end = ix.slots.length; s < end; s++) {
-        const series = ix.slots[s];
-        if (series !== undefined) yield series;
-      }
+      for (let s = 0, end = ix.end; s < end; s++) if (ix.has(s)) yield this.at(s);
     } finally {
       ix.readers--;
     }
+  }
+
+  /** The series in a live `slot`. */
+  protected at(slot: number): S {
+    return this.objects[slot]!;
+  }
+
+  /** Compaction moved a series from slot `from` to `to`. */
+  protected move(from: number, to: number): void {
+    const series = this.objects[from]!;
+    this.objects[to] = series;
+    series.key = to;
+  }
+
+  /** What identifies `series` across scrapes (the text cache's key): the series object here. */
+  keyOf(series: S): unknown {
+    return series;
   }
 
   /** The label values of the series in `slot`, from the interned ids. */
@@ -121,9 +146,15 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
       if (id === undefined) return this.miss(labels);
       ids[i] = id;
     }
-    const series = this.ix.find(ids);
-    if (series === undefined) return this.miss(labels);
+    const slot = this.ix.find(ids);
+    if (slot < 0) return this.miss(labels);
     if (countKeys(labels) !== names.length) this.badLabels(labels);
+    return this.at(slot);
+  }
+
+  /** A series the user keeps (`labels()`): it records wherever it is, and expiry parks it instead of dropping it. */
+  keep(series: S): S {
+    series.bound = true;
     return series;
   }
 
@@ -174,15 +205,25 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
         this.reinstate(series);
       }
     }
+    this.expire(now, ttlMs);
+  }
+
+  /** The sweep's pass over the live series: dates the recorded ones, drops (or parks) the idle ones. */
+  protected expire(now: number, ttlMs: number): void {
     for (const series of this.all()) {
       if (series.touched) {
         series.touched = false;
         series.activeAtMs = now;
       } else if (now - series.activeAtMs >= ttlMs) {
         this.delete(series, 'expired');
-        if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
+        if (series.bound) this.park(series);
       }
     }
+  }
+
+  /** Keeps an expired series the user holds, to bring back when it records again. */
+  protected park(series: S): void {
+    this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
   }
 
   private miss(labels: Readonly<Record<string, LabelValue>>): S {
@@ -204,13 +245,14 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
     return this.insert(values);
   }
 
-  private insert(values: readonly string[]): S {
+  /** A new series for `values` (an empty list: the unlabelled series). */
+  protected insert(values: readonly string[]): S {
     const series = this.options.create(values);
     this.link(series);
     return series;
   }
 
-  private reinstate(series: S): S {
+  protected reinstate(series: S): S {
     // Untouched (a labels() call): expires at the next sweep unless used. Touched: that sweep dates it.
     if (!series.touched) series.activeAtMs = Number.NEGATIVE_INFINITY;
     this.link(series);
@@ -223,40 +265,60 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
       this.single = series;
       return;
     }
-    const ids = this.scratch;
-    for (let i = 0; i < values.length; i++) ids[i] = this.interned[i]!.acquire(values[i]!);
-    series.key = this.ix.add(ids, series);
+    const slot = this.ix.add(this.acquire(values));
+    // Compaction (in add) moved the live series down: what is past the new end is stale.
+    this.objects.length = slot;
+    this.objects.push(series);
+    series.key = slot;
   }
 
-  private find(values: readonly string[]): S | undefined {
-    if (values.length === 0) return this.single;
+  /** Interns `values` into the scratch id tuple, counting one more series for each. */
+  protected acquire(values: readonly string[]): Int32Array {
+    const ids = this.scratch;
+    for (let i = 0; i < values.length; i++) ids[i] = this.interned[i]!.acquire(values[i]!);
+    return ids;
+  }
+
+  /** The slot of the series with `values`, or -1. */
+  protected slotOf(values: readonly string[]): number {
     const ids = this.scratch;
     for (let i = 0; i < values.length; i++) {
       const id = this.interned[i]!.ids.get(values[i]!);
-      if (id === undefined) return undefined;
+      if (id === undefined) return -1;
       ids[i] = id;
     }
     return this.ix.find(ids);
   }
 
-  private delete(series: S, reason: 'removed' | 'expired'): void {
+  private find(values: readonly string[]): S | undefined {
+    if (values.length === 0) return this.single;
+    const slot = this.slotOf(values);
+    return slot < 0 ? undefined : this.at(slot);
+  }
+
+  protected delete(series: S, reason: 'removed' | 'expired'): void {
     this.options.destroy(series, reason);
     if (series === this.single) {
       this.single = undefined;
       return;
     }
     const slot = series.key;
-    if (typeof slot !== 'number' || this.ix.slots[slot] !== series) return;
+    if (typeof slot !== 'number' || this.objects[slot] !== series) return;
     // The series leaves the table with its values: a handle the user kept still names its labels.
+    series.key = this.free(slot);
+    this.objects[slot] = undefined;
+  }
+
+  /** Takes `slot` out of the index; values no series carries any more free their ids (churn does not leak). Returns its values. */
+  protected free(slot: number): readonly string[] {
     const values = this.valuesAt(slot);
-    series.key = values;
     this.ix.remove(slot);
-    // Values no series carries any more free their ids, so churn does not leak memory.
     for (let i = 0; i < values.length; i++) this.interned[i]!.release(values[i]!);
+    return values;
   }
 
   /** Full validation, used off the hot path: exact key set, string-able values. */
-  private valuesOf(labels: Readonly<Record<string, LabelValue>>): string[] {
+  protected valuesOf(labels: Readonly<Record<string, LabelValue>>): string[] {
     if (typeof labels !== 'object' || labels === null) this.badLabels(labels);
     const names = this.names;
     const values: string[] = [];
@@ -321,19 +383,21 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
 function compileLookup<S extends SeriesBase>(
   table: SeriesTable<S>,
   names: readonly string[],
+  objects: readonly (S | undefined)[],
+  fly: (S & { slot: number }) | undefined,
 ): ((labels: Readonly<Record<string, LabelValue>>) => S) | undefined {
   if (names.length === 0 || names.length > 8) return undefined;
   // A constant key in brackets (`labels["gen_ai.tool.name"]`) is the same
   // monomorphic named load as `labels.x`; JSON.stringify makes any key a safe literal.
   // Terse on purpose: this text ships in the browser bundle as is. `M` is the miss (t.lookup), `H` the hash step,
-  // `I` the index, `S` the slots, `Z` true when dense, `d1..` the shifts.
+  // `I` the index, `S` the slots' series (or `F`, the one object a column table repositions), `Z` true when dense, `d1..` the shifts.
   const k = names.length;
   const ids = names.map((_, i) => `i${i}`);
   let head = `if(typeof l!="object"||l===null)return M(l);`;
   names.forEach((name, i) => {
     head += `const v${i}=l[${JSON.stringify(name)}];if(typeof v${i}!="string")return M(l);const i${i}=m${i}.get(v${i});if(i${i}===undefined)return M(l);`;
   });
-  const tail = `let n=0;for(const _ in l)n++;return n===${k}?S[s]:M(l)`;
+  const tail = `let n=0;for(const _ in l)n++;return n===${k}?${fly ? '(F.slot=s,F)' : 'S[s]'}:M(l)`;
   // Dense layout: the packed ids are the position (every interned id fits its bits, so no key compare).
   const dense = `const s=I[${ids.map((id, i) => (i ? `${id}<<d${i}` : id)).join('|')}]-1;if(s<0)return M(l);`;
   const match = ids.map((id, i) => `K[o+${i}]===${id}`).join('&&');
@@ -341,17 +405,19 @@ function compileLookup<S extends SeriesBase>(
   const shifts = ids.slice(1).map((_, i) => `d${i + 1}`);
   // One function for the table's life (callers may keep `table.get`, the OTel bridge does); `R` re-points the
   // variables it reads at the index's current arrays after each layout change. `var`: no TDZ checks on the hot path.
-  const vars = ['I', 'S', 'Z', ...shifts];
+  const vars = ['I', 'Z', ...shifts];
   const body = `var ${vars};return[function lookup(l){${head}if(Z){${dense}${tail}}${hash}${tail}},(${vars.map((v) => `_${v}`)})=>{${vars.map((v) => `${v}=_${v}`).join(';')}}]`;
   try {
-    const [lookup, rebind] = new Function('M', 'x', 'H', ...names.map((_, i) => `m${i}`), body)(
+    const [lookup, rebind] = new Function('M', 'x', 'H', 'S', 'F', ...names.map((_, i) => `m${i}`), body)(
       (labels: Readonly<Record<string, LabelValue>>) => table.lookup(labels),
       table.ix,
       mix,
+      objects,
+      fly,
       ...table.interned.map((i) => i.ids),
     );
     const { ix } = table;
-    const bind = () => rebind(ix.index, ix.slots, ix.shifts !== null, ...(ix.shifts ?? []).slice(1));
+    const bind = () => rebind(ix.index, ix.shifts !== null, ...(ix.shifts ?? []).slice(1));
     bind();
     ix.onLayout = bind;
     return lookup as (labels: Readonly<Record<string, LabelValue>>) => S;

@@ -38,21 +38,24 @@ export function mix(h: number, id: number): number {
 }
 
 /**
- * Series keyed by a tuple of `k` interned ids, without an object per entry:
- * `slots` holds the series in insertion order (removed ones leave a hole
- * until compaction), `keys` their id tuples (slot * k), and `index` maps a
- * tuple to slot + 1 (0: empty). Two layouts of `index`:
+ * Slots keyed by a tuple of `k` interned ids, without an object per entry:
+ * slots are numbered in insertion order (a removed one leaves a hole, its
+ * first id set to -1, until compaction), `keys` holds their id tuples
+ * (slot * k), and `index` maps a tuple to slot + 1 (0: empty). What a slot
+ * holds is its owner's business (SeriesTable: a series object, or a row of
+ * value columns). Two layouts of `index`:
  * - dense (`shifts` set): while the ids of every label fit in few bits, the
  *   tuple's ids packed side by side (id_j << shifts[j]) are its position: no
  *   hash, no probe, no key compare. Used while that space is at most 4 entries
- *   per live series (or 256), so it never costs more than the hash layout;
+ *   per live slot (or 256), so it never costs more than the hash layout;
  * - hash (`shifts` null): open addressing, linear probing, at most half full.
- * Per series that is ~8 B of slot, 4k B of key and 4-16 B of index, where a
- * Map entry per label plus a Set entry cost ~90 B. The layout is chosen again
- * whenever the index is rebuilt (growth, compaction, an id outgrowing its bits).
+ * Per slot that is 4k B of key and 4-16 B of index, where a Map entry per
+ * label plus a Set entry cost ~90 B. The layout is chosen again whenever the
+ * index is rebuilt (growth, compaction, an id outgrowing its bits).
  */
-export class TupleIndex<S extends { key: unknown }> {
-  slots: (S | undefined)[] = [];
+export class TupleIndex {
+  /** Slots handed out so far, holes included: the next slot's number. */
+  end = 0;
   keys: Int32Array;
   index = new Int32Array(1);
   /** Dense layout: bit offset of each label's id in a position; null in the hash layout. */
@@ -62,16 +65,25 @@ export class TupleIndex<S extends { key: unknown }> {
   live = 0;
   /** Iterations in progress: compaction renumbers slots, so it waits for none. */
   readers = 0;
+  /** Compactions so far: slot numbers name the same entry between two of them. */
+  compactions = 0;
   /** Positions a dense index may always take, whatever the series count (tests lower it to see layouts switch). */
   static floor = 256;
 
-  /** Called whenever `index`, `slots` or `shifts` are replaced (the compiled lookup holds them). */
+  /** Called whenever `index` or `shifts` are replaced (the compiled lookup holds them). */
   onLayout: (() => void) | undefined;
+  /** Compaction moved slot `from` to `to` (to <= from, in increasing order); `end` is the new slot count. */
+  onMove: ((from: number, to: number) => void) | undefined;
 
   constructor(readonly k: number) {
-    this.keys = new Int32Array(8 * k);
+    this.keys = new Int32Array(8 * Math.max(k, 1));
     this.bits = new Uint8Array(k);
     this.shifts = new Uint8Array(k);
+  }
+
+  /** Whether `slot` holds a live entry. */
+  has(slot: number): boolean {
+    return slot < this.end && this.keys[slot * this.k]! >= 0;
   }
 
   /** Where the tuple at `keys[offset..]` lives: its position (dense) or where its probe starts (hash). */
@@ -82,26 +94,27 @@ export class TupleIndex<S extends { key: unknown }> {
     return shifts ? h : (h ^ (h >>> 15)) & (this.index.length - 1);
   }
 
-  /** The series with `ids` (its first k entries). */
-  find(ids: ArrayLike<number>): S | undefined {
+  /** The slot of `ids` (its first k entries), or -1. */
+  find(ids: ArrayLike<number>): number {
     const { index, keys, k } = this;
     const mask = index.length - 1;
     for (let p = this.home(ids, 0); ; p = (p + 1) & mask) {
       const e = index[p]!;
-      if (e === 0) return undefined;
+      if (e === 0) return -1;
       const o = (e - 1) * k;
       let j = 0;
       while (j < k && keys[o + j] === ids[j]) j++;
-      if (j === k) return this.slots[e - 1];
+      if (j === k) return e - 1;
     }
   }
 
-  /** Adds `series` under `ids`; returns its slot. */
-  add(ids: ArrayLike<number>, series: S): number {
-    if (this.readers === 0 && this.slots.length - this.live > Math.max(64, this.live)) this.compact();
-    const slot = this.slots.length;
+  /** Adds `ids`; returns the new slot (compaction may renumber the others first: onMove). */
+  add(ids: ArrayLike<number>): number {
+    if (this.readers === 0 && this.end - this.live > Math.max(64, this.live)) this.compact();
+    const slot = this.end;
     const k = this.k;
-    if ((slot + 1) * k > this.keys.length) this.keys = grow(this.keys, (slot + 1) * k * 2);
+    // 1.5x: the keys are ~a fifth of a counter series' bytes, and doubling left up to half of them unused.
+    if ((slot + 1) * k > this.keys.length) this.keys = grow(this.keys, Math.max(8, ((slot + 1) * 3) >> 1) * k);
     let wider = false;
     for (let j = 0; j < k; j++) {
       const id = ids[j]!;
@@ -111,7 +124,7 @@ export class TupleIndex<S extends { key: unknown }> {
         wider = true;
       }
     }
-    this.slots.push(series);
+    this.end++;
     this.live++;
     if (this.shifts ? wider : this.live * 2 > this.index.length) this.relayout();
     else this.place(slot);
@@ -133,7 +146,7 @@ export class TupleIndex<S extends { key: unknown }> {
         p = q;
       }
     }
-    this.slots[slot] = undefined;
+    this.keys[slot * this.k] = -1;
     this.live--;
   }
 
@@ -159,24 +172,24 @@ export class TupleIndex<S extends { key: unknown }> {
       while (size < this.live * 2) size *= 2;
     }
     this.index = new Int32Array(size);
-    for (let s = 0; s < this.slots.length; s++) if (this.slots[s] !== undefined) this.place(s);
+    for (let s = 0; s < this.end; s++) if (this.has(s)) this.place(s);
     this.onLayout?.();
   }
 
-  /** Drops the holes removed series left, keeping insertion order. */
+  /** Drops the holes removed entries left, keeping insertion order. */
   private compact(): void {
     const k = this.k;
-    const slots: (S | undefined)[] = [];
     const keys = new Int32Array(Math.max(8, this.live * 2) * k);
-    for (let s = 0; s < this.slots.length; s++) {
-      const series = this.slots[s];
-      if (series === undefined) continue;
-      keys.set(this.keys.subarray(s * k, s * k + k), slots.length * k);
-      series.key = slots.length;
-      slots.push(series);
+    let next = 0;
+    for (let s = 0; s < this.end; s++) {
+      if (!this.has(s)) continue;
+      keys.set(this.keys.subarray(s * k, s * k + k), next * k);
+      if (s !== next) this.onMove?.(s, next);
+      next++;
     }
-    this.slots = slots;
+    this.end = next;
     this.keys = keys;
+    this.compactions++;
     this.relayout();
   }
 }
