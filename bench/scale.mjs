@@ -246,7 +246,21 @@ export async function scrapeStats(scrape) {
  * with its frame: a suspended async loop keeps dead locals alive, which
  * charged one peer's memory to the next one's baseline.
  */
+/**
+ * Runs a peer's code for `type` once on throwaway series (and a scrape), so the measurement that follows counts
+ * memory per series, not the bytecode and machine code a library compiles on first use (which would land on
+ * whichever peer and type happen to be measured first in the process).
+ */
+async function warmUp(peer, type) {
+  const p = peers[peer]();
+  const m = p.make(type);
+  if (m) for (let i = 0; i < 5000; i++) p.rec(type, m, { route: `/warm/${i % 50}`, id: `w${i}` });
+  if (m) await p.scrape();
+  await p.close();
+}
+
 async function measurePeer(peer, type, n, sets, rows, results, log) {
+  await warmUp(peer, type);
   await settle();
   const r = bytesPerSeries(peer, type, sets);
   if (!r) return;

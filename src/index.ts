@@ -3,11 +3,11 @@
  * bundles for browsers and WASM hosts as is. Node extras: `omnimeter/node`.
  * Browser bundles resolve `omnimeter` to `omnimeter/browser`, which leaves
  * out what this entry installs: the merge port, native histograms,
- * exemplars, the scrape text cache (core/features.ts) and shared histogram
- * columns (backends/native/columns.ts).
+ * exemplars, the scrape text cache, counter and gauge value columns
+ * (core/features.ts) and shared histogram columns (backends/native/columns.ts).
  */
 import { enableHistogramColumns } from './backends/native/columns.js';
-import { enableExemplars, enableNativeHistograms, enableTextCache } from './core/enable.js';
+import { enableExemplars, enableNativeHistograms, enableTextCache, enableValueColumns } from './core/enable.js';
 import { enableMergePort } from './core/merge/enable.js';
 
 export * from './facade.js';
@@ -17,3 +17,4 @@ enableNativeHistograms();
 enableExemplars();
 enableHistogramColumns();
 enableTextCache();
+enableValueColumns();

@@ -9,6 +9,7 @@ import { features } from './features.js';
 import { NativeHistogramCell, backendCell } from './native-histogram.js';
 import { validateNative } from './options.js';
 import { TextCaches } from '../exposition/text-cache.js';
+import { columnTable } from './columns.js';
 
 /** Native histograms (`histogram(name, { native })`). */
 export function enableNativeHistograms(): void {
@@ -27,4 +28,9 @@ export function enableExemplars(): void {
 /** Series text kept across scrapes while unchanged (exposition/text-cache.ts): servers scrape, pages rarely do. */
 export function enableTextCache(): void {
   features.textCaches ??= () => new TextCaches();
+}
+
+/** Counters' and gauges' values in columns instead of an object per series (core/columns.ts): servers hold many series. */
+export function enableValueColumns(): void {
+  features.columnTable ??= columnTable;
 }

@@ -13,7 +13,8 @@ import {
   SummarySeries,
   type ValueGuard,
 } from './series.js';
-import { SeriesTable } from './series-table.js';
+import { SeriesTable, type SeriesTableOptions } from './series-table.js';
+import { features } from './features.js';
 import type { ExemplarContext, ExemplarSlots } from './exemplars.js';
 import type { ExemplarFeature, NativeHistogramFeature } from './features.js';
 import { LabelLayout } from './label-layout.js';
@@ -115,7 +116,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     const defaultValues = defaults.map(([, v]) => v);
     this.layout = new LabelLayout(defaults, labelNames);
     this.overflowLayout = new LabelLayout([...defaults, [OVERFLOW_LABEL, 'true']], []);
-    this.table = new SeriesTable<S>({
+    // Counters and gauges may keep their values in columns where the entry installed them (core/columns.ts).
+    const options: SeriesTableOptions<S> = {
       metric: descriptor.name,
       labelNames,
       maxSeries: ctx.maxSeries,
@@ -124,7 +126,8 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       onOverflow: () => ctx.onOverflow(descriptor.name),
       destroy: (series, reason) => ctx.backend.release(ctx.native ? ctx.native.unwrap(series.cell) : series.cell, reason),
       guard: this,
-    });
+    };
+    this.table = features.columnTable?.(this, options) ?? new SeriesTable<S>(options);
     this.root = labelNames.length === 0 && !open ? this.table.unlabelled() : undefined;
     this.direct = !this.root && !ctx.lenient;
   }
@@ -198,9 +201,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   }
 
   labels(labels: Labels<string>): S {
-    const series = this.resolve(labels);
-    series.bound = true;
-    return series;
+    return this.table.keep(this.resolve(labels));
   }
 
   /** Overflow series of merge sources with identity labels (a component's), by those labels (filled by merge/overflow.ts). */
@@ -303,7 +304,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       const createdMs = created ? series.createdMs : undefined;
       const exemplars = exemplarsOf(series);
       piece +=
-        cache?.text(renderer, series, reading, createdMs, exemplars, layout, table) ??
+        cache?.text(renderer, table ? table.keyOf(series) : series, series, reading, createdMs, exemplars, layout, table) ??
         renderer.sample(layout.textOf(series, table), reading, createdMs, exemplars?.read());
       if (++n >= size) {
         yield piece;

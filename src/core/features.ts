@@ -2,7 +2,7 @@
  * Opt-in parts of the core, installed by the entries that need them rather
  * than imported by the engine, so a bundle without them leaves their code
  * out: the merge port (guests, /ingest, cluster workers: hosts only), native
- * histograms, exemplars and the scrape text cache. `omnimeter` (Node, WASM hosts) and
+ * histograms, exemplars, the scrape text cache and value columns. `omnimeter` (Node, WASM hosts) and
  * `omnimeter/host` install what they use on import; `omnimeter/browser`
  * installs none (docs/architecture.md, "Opt-in features").
  *
@@ -14,6 +14,8 @@ import type { NativeHistogramSpec } from '../api/snapshot.js';
 import type { TextCaches } from '../exposition/text-cache.js';
 import type { ExemplarCounterSeries, ExemplarHistogramSeries } from './exemplars.js';
 import type { FamilySource } from './merge/store.js';
+import type { SeriesBase, SeriesTable, SeriesTableOptions } from './series-table.js';
+import type { ColumnCandidate } from './columns.js';
 import { MetricsError } from './errors.js';
 
 /** Native histogram cells: the backend's cell with exponential buckets beside it. */
@@ -36,6 +38,8 @@ export interface Features {
   mergePort?: (families: FamilySource) => MergePort;
   nativeHistograms?: NativeHistogramFeature;
   exemplars?: ExemplarFeature;
+  /** The declared table of `family` with its values in columns, where it can have one (core/columns.ts). */
+  columnTable?: <S extends SeriesBase>(family: ColumnCandidate, options: SeriesTableOptions<S>) => SeriesTable<S> | undefined;
   /** Text of series unchanged since the last scrape, kept per registry (exposition/text-cache.ts). */
   textCaches?: () => TextCaches;
 }

@@ -5,7 +5,7 @@ type Pairs = readonly (readonly [string, string])[];
 /** What label text needs from a series table: values interned per label, and each slot's id tuple. */
 export interface InternedValues {
   readonly interned: readonly { readonly values: readonly (string | undefined)[] }[];
-  readonly ix: { readonly keys: Int32Array; readonly live: number };
+  readonly ix: { readonly keys: ArrayLike<number>; readonly live: number };
 }
 
 /** Value ids below this always keep their rendered text; above it only while values are shared (see textAt). */

@@ -13,6 +13,11 @@ export interface SeriesHome extends ValueGuard {
   valuesAt(slot: number): readonly string[];
 }
 
+/** What each instrument refuses, as error messages say it (core/columns.ts checks the same). */
+export const COUNTER_RULE = 'counter increments must be finite and >= 0';
+export const GAUGE_SET_RULE = 'gauge values must be finite numbers';
+export const GAUGE_INC_RULE = 'gauge increments must be finite numbers';
+
 /** `activeAtMs` of a series recorded into since the last sweep: a Smi no clock reading is. */
 export const TOUCHED = -(2 ** 30);
 
@@ -94,7 +99,7 @@ export class CounterSeries extends Series implements CounterHandle, CounterCell 
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       this.cell.add(value);
       this.activeAtMs = TOUCHED;
-    } else this.guard.rejectValue(value, 'counter increments must be finite and >= 0', this.labelValues);
+    } else this.guard.rejectValue(value, COUNTER_RULE, this.labelValues);
   }
 }
 
@@ -127,14 +132,14 @@ export class GaugeSeries extends Series implements GaugeHandle {
     if (Number.isFinite(value)) {
       this.assign(value);
       this.activeAtMs = TOUCHED;
-    } else this.guard.rejectValue(value, 'gauge values must be finite numbers', this.labelValues);
+    } else this.guard.rejectValue(value, GAUGE_SET_RULE, this.labelValues);
   }
 
   inc(value = 1): void {
     if (Number.isFinite(value)) {
       this.cell.add(value);
       this.activeAtMs = TOUCHED;
-    } else this.guard.rejectValue(value, 'gauge increments must be finite numbers', this.labelValues);
+    } else this.guard.rejectValue(value, GAUGE_INC_RULE, this.labelValues);
   }
 
   dec(value = 1): void {

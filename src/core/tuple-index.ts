@@ -1,3 +1,5 @@
+import { roomFor } from './room.js';
+
 /**
  * Label values interned per label name: each distinct value gets a small
  * integer id shared by every series that carries it, counted so that ids of
@@ -40,8 +42,9 @@ export function mix(h: number, id: number): number {
 /**
  * Slots keyed by a tuple of `k` interned ids, without an object per entry:
  * slots are numbered in insertion order (a removed one leaves a hole, its
- * first id set to -1, until compaction), `keys` holds their id tuples
- * (slot * k), and `index` maps a tuple to slot + 1 (0: empty). What a slot
+ * first id set to `hole`, until compaction), `keys` holds their id tuples
+ * (slot * k), and `index` maps a tuple to slot + 1 (0: empty). Both are
+ * 16-bit while ids and slots fit (most tables), else 32-bit. What a slot
  * holds is its owner's business (SeriesTable: a series object, or a row of
  * value columns). Two layouts of `index`:
  * - dense (`shifts` set): while the ids of every label fit in few bits, the
@@ -49,15 +52,17 @@ export function mix(h: number, id: number): number {
  *   hash, no probe, no key compare. Used while that space is at most 4 entries
  *   per live slot (or 256), so it never costs more than the hash layout;
  * - hash (`shifts` null): open addressing, linear probing, at most half full.
- * Per slot that is 4k B of key and 4-16 B of index, where a Map entry per
+ * Per slot that is 2k-4k B of key and 2-16 B of index, where a Map entry per
  * label plus a Set entry cost ~90 B. The layout is chosen again whenever the
  * index is rebuilt (growth, compaction, an id outgrowing its bits).
  */
 export class TupleIndex {
   /** Slots handed out so far, holes included: the next slot's number. */
   end = 0;
-  keys: Int32Array;
-  index = new Int32Array(1);
+  keys: Uint16Array | Int32Array;
+  /** The largest id `keys` holds, and its hole marker (the first id of a removed slot): 0xffff, or -1 once 32-bit. */
+  hole = 0xffff;
+  index: Uint16Array | Int32Array = new Uint16Array(1);
   /** Dense layout: bit offset of each label's id in a position; null in the hash layout. */
   shifts: Uint8Array | null;
   /** Bits the largest id seen per label needs. */
@@ -76,14 +81,14 @@ export class TupleIndex {
   onMove: ((from: number, to: number) => void) | undefined;
 
   constructor(readonly k: number) {
-    this.keys = new Int32Array(8 * Math.max(k, 1));
+    this.keys = new Uint16Array(8 * Math.max(k, 1));
     this.bits = new Uint8Array(k);
     this.shifts = new Uint8Array(k);
   }
 
   /** Whether `slot` holds a live entry. */
   has(slot: number): boolean {
-    return slot < this.end && this.keys[slot * this.k]! >= 0;
+    return slot < this.end && this.keys[slot * this.k] !== this.hole;
   }
 
   /** Where the tuple at `keys[offset..]` lives: its position (dense) or where its probe starts (hash). */
@@ -113,11 +118,11 @@ export class TupleIndex {
     if (this.readers === 0 && this.end - this.live > Math.max(64, this.live)) this.compact();
     const slot = this.end;
     const k = this.k;
-    // 1.5x: the keys are ~a fifth of a counter series' bytes, and doubling left up to half of them unused.
-    if ((slot + 1) * k > this.keys.length) this.keys = grow(this.keys, Math.max(8, ((slot + 1) * 3) >> 1) * k);
+    if ((slot + 1) * k > this.keys.length) this.keys = grow(this.keys, roomFor(slot) * k);
     let wider = false;
     for (let j = 0; j < k; j++) {
       const id = ids[j]!;
+      if (id >= 0xffff && this.hole === 0xffff) this.widenKeys();
       this.keys[slot * k + j] = id;
       if (id >>> this.bits[j]! !== 0) {
         this.bits[j] = 32 - Math.clz32(id);
@@ -126,7 +131,7 @@ export class TupleIndex {
     }
     this.end++;
     this.live++;
-    if (this.shifts ? wider : this.live * 2 > this.index.length) this.relayout();
+    if ((this.shifts ? wider : this.live * 2 > this.index.length) || this.end === 0xffff) this.relayout();
     else this.place(slot);
     return slot;
   }
@@ -146,7 +151,7 @@ export class TupleIndex {
         p = q;
       }
     }
-    this.keys[slot * this.k] = -1;
+    this.keys[slot * this.k] = this.hole;
     this.live--;
   }
 
@@ -171,15 +176,24 @@ export class TupleIndex {
       this.shifts = null;
       while (size < this.live * 2) size *= 2;
     }
-    this.index = new Int32Array(size);
+    // Entries are slot + 1: 16 bits while slots are few (relaid out at the last slot that fits).
+    this.index = this.end < 0xffff ? new Uint16Array(size) : new Int32Array(size);
     for (let s = 0; s < this.end; s++) if (this.has(s)) this.place(s);
     this.onLayout?.();
+  }
+
+  /** 32-bit keys: an id no longer fits 16 bits (0xffff is the 16-bit hole marker). */
+  private widenKeys(): void {
+    const keys = Int32Array.from(this.keys);
+    for (let s = 0; s < this.end; s++) if (keys[s * this.k] === 0xffff) keys[s * this.k] = -1;
+    this.keys = keys;
+    this.hole = -1;
   }
 
   /** Drops the holes removed entries left, keeping insertion order. */
   private compact(): void {
     const k = this.k;
-    const keys = new Int32Array(Math.max(8, this.live * 2) * k);
+    const keys = new (this.keys.constructor as Int32ArrayConstructor)(roomFor(this.live) * k);
     let next = 0;
     for (let s = 0; s < this.end; s++) {
       if (!this.has(s)) continue;
@@ -194,8 +208,8 @@ export class TupleIndex {
   }
 }
 
-function grow(array: Int32Array, length: number): Int32Array {
-  const next = new Int32Array(length);
+function grow<A extends Uint16Array | Int32Array>(array: A, length: number): A {
+  const next = new (array.constructor as new (n: number) => A)(length);
   next.set(array);
   return next;
 }

@@ -164,7 +164,8 @@ export interface SeriesLabels<T> {
 
 /** One family's cached series text in one format. */
 export class SeriesTextCache {
-  private readonly entries = new Map<object, Entry>();
+  /** By the series' key (SeriesTable.keyOf: the series object, or a column table's slot and compaction count). */
+  private readonly entries = new Map<unknown, Entry>();
   private pass = 0;
   /** Series the current pass has visited. */
   private visited = 0;
@@ -179,9 +180,9 @@ export class SeriesTextCache {
    */
   begin(): this {
     if (this.visited < this.entries.size) {
-      for (const [series, e] of this.entries) {
+      for (const [key, e] of this.entries) {
         if (e.pass === this.pass) continue;
-        this.entries.delete(series);
+        this.entries.delete(key);
         this.grow(-(e.text === undefined ? 0 : e.text.length) - e.size);
       }
     }
@@ -201,6 +202,7 @@ export class SeriesTextCache {
    */
   text<T>(
     r: FamilyRenderer,
+    key: unknown,
     series: { readonly key: unknown; readonly labelValues: readonly string[] },
     reading: CellReading,
     createdMs: number | undefined,
@@ -210,8 +212,8 @@ export class SeriesTextCache {
   ): string | undefined {
     if (exemplars) return undefined;
     this.visited++;
-    const e = this.entries.get(series);
-    if (e === undefined) return this.add(series, reading, createdMs, linePrefixes(r, labels.textOf(series, table)), r);
+    const e = this.entries.get(key);
+    if (e === undefined) return this.add(key, reading, createdMs, linePrefixes(r, labels.textOf(series, table)), r);
     e.pass = this.pass;
     let keep = true;
     if (sameReading(e, reading, createdMs)) {
@@ -241,13 +243,13 @@ export class SeriesTextCache {
   }
 
   /** A new series' text from its `prefixes`, kept with them if the budget allows. */
-  private add(series: object, reading: CellReading, createdMs: number | undefined, prefixes: string[], r: FamilyRenderer): string {
+  private add(key: unknown, reading: CellReading, createdMs: number | undefined, prefixes: string[], r: FamilyRenderer): string {
     const text = renderLines(r, prefixes, reading, createdMs);
     let size = ENTRY_OVERHEAD + 16 * prefixes.length;
     for (const p of prefixes) size += p.length;
     if (this.grow(text.length + size)) {
       const values = copyValues(undefined, reading.bucketCounts ?? reading.quantileValues);
-      this.entries.set(series, {
+      this.entries.set(key, {
         text,
         flat: false,
         prefixes,

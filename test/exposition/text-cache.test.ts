@@ -120,7 +120,7 @@ describe('series text kept across scrapes', () => {
   const noLabels = { textOf: () => '' };
   const newSeries = () => ({ key: undefined, labelValues: [] });
   const textOf = (cache: SeriesTextCache, s: ReturnType<typeof newSeries>, reading: CellReading, r = renderer) =>
-    cache.text(r, s, reading, undefined, undefined, noLabels, undefined);
+    cache.text(r, s, s, reading, undefined, undefined, noLabels, undefined);
 
   it('keeps no text for a series that changes between every two scrapes, and keeps it again once it stops', () => {
     const cache = new SeriesTextCache(new TextCacheBudget());
@@ -137,7 +137,7 @@ describe('series text kept across scrapes', () => {
     expect(usedBy(cache)).toBe(ENTRY + 4);
     expect(scrape(3)).toBe('x 3\n');
     // Series with exemplars are left to the caller.
-    expect(cache.text(renderer, series, at(3), undefined, {}, noLabels, undefined)).toBeUndefined();
+    expect(cache.text(renderer, series, series, at(3), undefined, {}, noLabels, undefined)).toBeUndefined();
   });
 
   it('compares bucket counts by value: a backend may hand out the same array, changed in place', () => {
