@@ -32,7 +32,7 @@ abstract class Series implements SeriesBase {
   bound = false;
   /** Milliseconds after CREATED_EPOCH_MS: a small integer (a Smi) where epoch milliseconds would be a 16-byte heap number per series. */
   // `declare`: assigned in the constructor, so no field definition is emitted (browser bundle bytes).
-  declare private readonly createdOffset: number;
+  declare private createdOffset: number;
   /**
    * Whole milliseconds, for the same reason (see SeriesTable.sweep), or
    * TOUCHED once recorded into since the last sweep: one field for both
@@ -69,9 +69,12 @@ abstract class Series implements SeriesBase {
     const key = this.key;
     return typeof key === 'number' ? this.guard.valuesAt(key) : key;
   }
-  /** Series creation, milliseconds since the epoch. */
+  /** Series creation, milliseconds since the epoch (set: a series that existed as a row before, core/columns.ts). */
   get createdMs(): number {
     return CREATED_EPOCH_MS + this.createdOffset;
+  }
+  set createdMs(ms: number) {
+    this.createdOffset = Math.ceil(ms - CREATED_EPOCH_MS);
   }
   abstract cell: CounterCell | GaugeCell | HistogramCell | SummaryCell;
 }
