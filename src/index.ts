@@ -3,7 +3,7 @@
  * bundles for browsers and WASM hosts as is. Node extras: `omnimeter/node`.
  * Browser bundles resolve `omnimeter` to `omnimeter/browser`, which leaves
  * out what this entry installs: the merge port, native histograms,
- * exemplars, the scrape text cache, counter and gauge value columns
+ * exemplars, the scrape text cache, series as rows of columns
  * (core/features.ts) and shared histogram columns (backends/native/columns.ts).
  */
 import { enableHistogramColumns } from './backends/native/columns.js';

@@ -21,3 +21,20 @@ export function exponentialBuckets(start: number, factor: number, count: number)
   }
   return Array.from({ length: count }, (_, i) => start * factor ** i);
 }
+
+/** The index of the first bound `value` does not exceed (bounds.length: above them all): where an observation counts. */
+export function bucketIndex(bounds: Float64Array, value: number): number {
+  const n = bounds.length;
+  let i = 0;
+  if (n <= 16) {
+    while (i < n && value > bounds[i]!) i++;
+    return i;
+  }
+  let hi = n;
+  while (i < hi) {
+    const mid = (i + hi) >>> 1;
+    if (value > bounds[mid]!) i = mid + 1;
+    else hi = mid;
+  }
+  return i;
+}

@@ -1,27 +1,39 @@
 /**
- * Counter and gauge series without an object per series: a labelled family
- * on the native backend keeps each series' value, last activity and
- * creation time in typed-array columns, one row per slot of its series
- * table. An object per series costs 24 B of header plus 8 B a field in
+ * Counter, gauge and histogram series without an object per series: a
+ * labelled family on the native backend keeps each series' numbers (a value;
+ * bucket counts and sum), last activity and creation time in typed-array
+ * columns, one row per slot of its series table. An object per series costs 24 B of header plus 8 B a field in
  * Node (no pointer compression): more than the whole row here. Objects
  * exist only where something holds a series:
  * - one view per table, repositioned at each lookup and at each step of an
  *   iteration (`inc(labels)`, exposition, the sweep): callers use it before
  *   the next lookup and never keep it;
  * - the series object (core/series.ts) of a series that `labels()` handed
- *   out (users, the merge port, timers keep those). Its value moves into it
- *   and its row holds NaN, which no validated recording can produce: the
- *   view passes recordings on to it and reads it. A kept handle so records
+ *   out (users, the merge port, timers keep those). Its numbers move into it
+ *   and its row's last number holds NaN, which no validated recording can
+ *   produce: the view passes recordings on to it and reads it. A kept handle so records
  *   at the speed of an unlabelled series (an integer field add, where a
  *   column's is a floating-point add through memory), and it leaves its
  *   table (removed, expired) with its value as any series object does.
  * Installed by the `omnimeter` entry (core/features.ts); page bundles keep
  * the object per series.
  */
-import type { CellReading, CounterCell, FamilyDescriptor, GaugeCell } from '../api/backend.js';
-import type { CounterHandle, GaugeHandle } from '../api/instruments.js';
+import type { CellReading, FamilyDescriptor } from '../api/backend.js';
+import type { CounterHandle, GaugeHandle, HistogramHandle } from '../api/instruments.js';
 import type { Clock } from './clock.js';
-import { COUNTER_RULE, type CounterSeries, GAUGE_INC_RULE, GAUGE_SET_RULE, type GaugeSeries, type SeriesHome, TOUCHED } from './series.js';
+import { bucketIndex } from './buckets.js';
+import {
+  type AnySeries,
+  COUNTER_RULE,
+  type CounterSeries,
+  GAUGE_INC_RULE,
+  GAUGE_SET_RULE,
+  type GaugeSeries,
+  type HistogramSeries,
+  OBSERVE_RULE,
+  type SeriesHome,
+  TOUCHED,
+} from './series.js';
 import { roomFor } from './room.js';
 import { SeriesTable, type SeriesBase, type SeriesTableOptions } from './series-table.js';
 
@@ -37,6 +49,7 @@ const FAR = -(2 ** 31);
 
 /** The rows of one table. */
 export class ValueColumns {
+  /** `stride` numbers per row: a counter's or gauge's value; a histogram's bucket counts, sum and count. */
   values: Float64Array;
   /** Last activity: whole milliseconds after `base` on the family's clock, or TOUCHED_AT / NEVER. */
   active: Int32Array;
@@ -51,8 +64,12 @@ export class ValueColumns {
   /** Rows ever written: the extent rebase() walks. */
   private rows = 0;
 
-  constructor(capacity: number, withCreated: boolean) {
-    this.values = new Float64Array(capacity);
+  constructor(
+    capacity: number,
+    withCreated: boolean,
+    readonly stride = 1,
+  ) {
+    this.values = new Float64Array(capacity * stride);
     this.active = new Int32Array(capacity);
     this.created = withCreated ? new Int32Array(capacity) : undefined;
   }
@@ -60,9 +77,9 @@ export class ValueColumns {
   /** Room for `row` (see roomFor). */
   private fit(row: number): void {
     if (row >= this.rows) this.rows = row + 1;
-    if (row < this.values.length) return;
+    if (row < this.active.length) return;
     const size = roomFor(row);
-    this.values = widen(this.values, size);
+    this.values = widen(this.values, size * this.stride);
     this.active = widen(this.active, size);
     if (this.created) this.created = widen(this.created, size);
   }
@@ -70,18 +87,18 @@ export class ValueColumns {
   /** A new series in `row`: zero, created at `createdMs`, active at `nowMs`. */
   open(row: number, createdMs: number, nowMs: number): void {
     this.fit(row);
-    this.values[row] = 0;
+    this.values.fill(0, row * this.stride, (row + 1) * this.stride);
     this.setCreated(row, createdMs);
     this.setActive(row, nowMs);
   }
 
-  /** Copies row `from` of `source` into `row`. */
-  copy(source: ValueColumns, from: number, row: number): void {
-    this.fit(row);
-    this.values[row] = source.values[from]!;
-    const a = source.active[from]!;
-    this.active[row] = a === TOUCHED_AT || a === NEVER ? a : this.offset(a + source.base);
-    this.setCreated(row, source.createdMs(from));
+  /** Copies row `from` into `row` (compaction). */
+  move(from: number, row: number): void {
+    const n = this.stride;
+    this.values.copyWithin(row * n, from * n, (from + 1) * n);
+    this.active[row] = this.active[from]!;
+    if (this.created) this.created[row] = this.created[from]!;
+    if (this.far?.has(from)) this.far.set(row, this.far.get(from)!);
   }
 
   createdMs(row: number): number {
@@ -102,6 +119,16 @@ export class ValueColumns {
 
   touched(row: number): boolean {
     return this.active[row] === TOUCHED_AT;
+  }
+
+  /** Whether `row` was handed to a series object: its last number is NaN, which no validated recording makes. */
+  handed(row: number): boolean {
+    const x = this.values[row * this.stride + this.stride - 1]!;
+    return x !== x;
+  }
+
+  hand(row: number): void {
+    this.values[row * this.stride + this.stride - 1] = Number.NaN;
   }
 
   /** Last activity on the clock, -Infinity for NEVER (TOUCHED_AT reads as TOUCHED_AT: the sweep tests touched() first). */
@@ -142,13 +169,12 @@ function widen<A extends Float64Array | Int32Array>(array: A, length: number): A
   return next;
 }
 
-/** The series objects of the rows `labels()` handed out (their value holds NaN), by slot. */
-type Handles = Map<number, CounterSeries | GaugeSeries>;
+/** The series objects of the rows `labels()` handed out (their row's last number holds NaN), by slot. */
+type Handles = Map<number, AnySeries>;
 
 /**
  * A table's view of its rows: repositioned by every lookup and iteration
- * step, used at once, never kept. It is its own cell, as native counter
- * series are.
+ * step, used at once, never kept. It is its own cell (exposition reads it).
  */
 abstract class RowView implements SeriesBase {
   readonly bound = false;
@@ -178,44 +204,49 @@ abstract class RowView implements SeriesBase {
   get activeAtMs(): number {
     return this.c.activeMs(this.slot);
   }
-  /** The series object a handed-out row's value lives in. */
-  protected handle(): CounterSeries & GaugeSeries {
-    return this.handles.get(this.slot) as CounterSeries & GaugeSeries;
+  /** The series object a handed-out row's numbers live in. */
+  protected handle<T extends AnySeries>(): T {
+    return this.handles.get(this.slot) as T;
   }
   get createdMs(): number {
-    const c = this.c;
-    return c.values[this.slot] === c.values[this.slot] ? c.createdMs(this.slot) : this.handle().createdMs;
+    return this.c.handed(this.slot) ? this.handle().createdMs : this.c.createdMs(this.slot);
   }
+  abstract read(): CellReading;
+  /** Adds the row's numbers to `series` (a new series object taking the row over). */
+  abstract moveInto(series: AnySeries): void;
+}
 
-  /** Cell side (a value the caller validated: the merge port writes through handles, so only here for completeness). */
-  add(value: number): void {
-    const x = this.c.values[this.slot]!;
-    if (x === x) this.c.values[this.slot] = x + value;
-    else this.handle().add(value);
-  }
+/** Counters and gauges: one number per row. */
+abstract class RowValue extends RowView {
   read(): CellReading {
     const x = this.c.values[this.slot]!;
-    return x === x ? { value: x } : this.handle().read();
+    return x === x ? { value: x } : this.handle().cell.read();
+  }
+  moveInto(series: AnySeries): void {
+    // A number read from a Float64Array is a heap number even when integral: stored as is, it would turn the
+    // value field of every series object of the class into a boxed double (unlabelled counters 1.3 -> 3.9 ns an inc).
+    const x = this.c.values[this.slot]!;
+    (series as CounterSeries | GaugeSeries).value = x === (x | 0) ? x | 0 : x;
   }
 }
 
-export class RowCounter extends RowView implements CounterHandle, CounterCell {
+export class RowCounter extends RowValue implements CounterHandle {
   inc(value = 1): void {
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       const { c, slot } = this;
       const x = c.values[slot]!;
-      if (x !== x) return this.handle().inc(value);
+      if (x !== x) return this.handle<CounterSeries>().inc(value);
       c.values[slot] = x + value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, COUNTER_RULE, this.labelValues);
   }
 }
 
-export class RowGauge extends RowView implements GaugeHandle, GaugeCell {
+export class RowGauge extends RowValue implements GaugeHandle {
   set(value: number): void {
     if (Number.isFinite(value)) {
       const { c, slot } = this;
-      if (c.values[slot] !== c.values[slot]) return this.handle().set(value);
+      if (c.values[slot] !== c.values[slot]) return this.handle<GaugeSeries>().set(value);
       c.values[slot] = value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, GAUGE_SET_RULE, this.labelValues);
@@ -224,7 +255,7 @@ export class RowGauge extends RowView implements GaugeHandle, GaugeCell {
     if (Number.isFinite(value)) {
       const { c, slot } = this;
       const x = c.values[slot]!;
-      if (x !== x) return this.handle().inc(value);
+      if (x !== x) return this.handle<GaugeSeries>().inc(value);
       c.values[slot] = x + value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, GAUGE_INC_RULE, this.labelValues);
@@ -237,7 +268,50 @@ export class RowGauge extends RowView implements GaugeHandle, GaugeCell {
   }
 }
 
-type ViewClass = typeof RowCounter | typeof RowGauge;
+/**
+ * Histograms: the bucket counts (not cumulative) and the sum per row. The
+ * count is their total, added up when read: one number (8 B) less per row.
+ * The sum is the row's last number, NaN once handed out: a sum of finite
+ * observations can reach an infinity but never NaN.
+ */
+export class RowHistogram extends RowView implements HistogramHandle {
+  /** @internal the family's bucket bounds. */
+  bounds: Float64Array = new Float64Array(0);
+
+  observe(value: number): void {
+    if (Number.isFinite(value)) {
+      const { c, slot, bounds } = this;
+      const n = bounds.length;
+      const values = c.values;
+      const o = slot * (n + 2);
+      const sum = values[o + n + 1]!;
+      if (sum !== sum) return this.handle<HistogramSeries>().observe(value);
+      values[o + bucketIndex(bounds, value)]! += 1;
+      values[o + n + 1] = sum + value;
+      c.active[slot] = TOUCHED_AT;
+    } else this.home.rejectValue(value, OBSERVE_RULE, this.labelValues);
+  }
+
+  read(): CellReading {
+    const { c, slot } = this;
+    if (c.handed(slot)) return this.handle().cell.read();
+    const n = this.bounds.length + 1;
+    const o = slot * (n + 1);
+    const counts: number[] = new Array(n);
+    let count = 0;
+    for (let i = 0; i < n; i++) count += counts[i] = c.values[o + i]!; // a loop: several times faster than Array.from
+    return { count, sum: c.values[o + n]!, bucketCounts: counts };
+  }
+
+  moveInto(series: AnySeries): void {
+    const cell = (series as HistogramSeries).cell;
+    const r = this.read();
+    r.bucketCounts!.forEach((count, i) => count && cell.addBucket(i, count));
+    cell.addSum(r.sum!);
+  }
+}
+
+type ViewClass = typeof RowCounter | typeof RowGauge | typeof RowHistogram;
 
 /**
  * A series table whose series are rows of value columns, and series objects
@@ -252,10 +326,12 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
     options: SeriesTableOptions<S>,
     view: ViewClass,
     private readonly clock: Clock,
+    bounds?: Float64Array,
   ) {
-    const c = new ValueColumns(0, view === RowCounter);
+    const c = new ValueColumns(0, view !== RowGauge, bounds ? bounds.length + 2 : 1);
     const handles: Handles = new Map();
     const v = new view(c, 0, undefined as unknown as SeriesHome, handles);
+    if (bounds && v instanceof RowHistogram) v.bounds = bounds;
     super(options, v as unknown as S & { slot: number });
     v.home = this; // the table did not exist before super()
     this.c = c;
@@ -269,7 +345,7 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
   }
 
   protected override move(from: number, to: number): void {
-    this.c.copy(this.c, from, to);
+    this.c.move(from, to);
     const handle = this.handles.get(from);
     if (handle) {
       this.handles.delete(from);
@@ -283,28 +359,25 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
     return series === (this.view as unknown) ? this.view.slot + this.ix.compactions * 2 ** 32 : series;
   }
 
-  /** The row's series object, made on first ask: the row's value, creation and activity move into it. */
+  /** The row's series object, made on first ask: the row's numbers, creation and activity move into it. */
   override keep(series: S): S {
     if (series !== (this.view as unknown)) return super.keep(series);
     const { c, view } = this;
     const slot = view.slot;
     const kept = this.handles.get(slot);
     if (kept) return kept as unknown as S;
-    const handle = this.options.create(this.valuesAt(slot)) as unknown as CounterSeries & GaugeSeries;
-    // A number read from a Float64Array is a heap number even when integral: stored as is, it would turn the
-    // value field of every series object of the class into a boxed double (unlabelled counters 1.3 -> 3.9 ns an inc).
-    const x = c.values[slot]!;
-    handle.value = x === (x | 0) ? x | 0 : x;
+    const handle = this.options.create(this.valuesAt(slot)) as unknown as AnySeries;
+    view.moveInto(handle);
     handle.createdMs = c.createdMs(slot);
     handle.activeAtMs = c.touched(slot) ? TOUCHED : Math.ceil(c.activeMs(slot));
     return this.hand(slot, handle) as unknown as S;
   }
 
   /** Puts `handle` in charge of `slot`. */
-  private hand(slot: number, handle: CounterSeries | GaugeSeries): CounterSeries | GaugeSeries {
+  private hand(slot: number, handle: AnySeries): AnySeries {
     handle.bound = true;
     handle.key = slot;
-    this.c.values[slot] = Number.NaN;
+    this.c.hand(slot);
     this.handles.set(slot, handle);
     return handle;
   }
@@ -317,7 +390,7 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
   }
 
   protected override reinstate(series: S): S {
-    const handle = series as unknown as CounterSeries | GaugeSeries;
+    const handle = series as unknown as AnySeries;
     // Untouched (a labels() call): expires at the next sweep unless used. Touched: that sweep dates it.
     if (!handle.touched) handle.activeAtMs = Number.NEGATIVE_INFINITY;
     const slot = this.ix.add(this.acquire(handle.labelValues));
@@ -326,7 +399,7 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
   }
 
   protected override delete(series: S, reason: 'removed' | 'expired'): void {
-    if (series === (this.view as unknown)) this.drop(this.view.slot);
+    if (series === (this.view as unknown)) this.drop(this.view.slot, reason);
     else super.delete(series, reason);
   }
 
@@ -334,42 +407,47 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
     const { ix, c } = this;
     for (let s = 0; s < ix.end; s++) {
       if (!ix.has(s)) continue;
-      const handle = c.values[s] === c.values[s] ? undefined : this.handles.get(s)!;
+      const handle = c.handed(s) ? this.handles.get(s)! : undefined;
       if (handle ? handle.touched : c.touched(s)) {
         if (handle) handle.activeAtMs = now;
         else c.setActive(s, now);
       } else if (now - (handle ? handle.activeAtMs : c.activeMs(s)) >= ttlMs) {
-        this.drop(s);
+        this.drop(s, 'expired');
         if (handle) this.park(handle as unknown as S);
       }
     }
   }
 
-  /** Takes `slot` out of the table; its series object, if any, leaves with its value and label values. */
-  private drop(slot: number): void {
+  /** Takes `slot` out of the table; its series object, if any, leaves with its numbers and label values. */
+  private drop(slot: number, reason: 'removed' | 'expired'): void {
     const handle = this.handles.get(slot);
     const values = this.free(slot);
     if (!handle) return;
     this.handles.delete(slot);
     handle.key = values;
+    this.options.destroy(handle as unknown as S, reason); // histograms: the cell leaves the backend's shared columns
   }
 }
 
-/** What decides whether a family's series can be rows: its type, labels and engine. */
+/** What decides whether a family's series can be rows: its type, labels, sampling and engine. */
 export interface ColumnCandidate {
   readonly descriptor: FamilyDescriptor;
+  readonly sampleEvery: number;
   readonly ctx: { readonly backend: { readonly id: string }; readonly clock: Clock; readonly exemplars?: object };
 }
 
 /**
- * The column table of a counter or gauge family whose series would be their
- * own cell anyway (native backend) and carry nothing per series besides
- * (declared labels, no exemplars); undefined for every other family.
+ * The column table of a counter, gauge or histogram family whose series
+ * would keep nothing of their own besides their numbers: native backend,
+ * declared labels, no exemplars, every observation recorded, classic
+ * buckets only. Undefined for every other family (series objects).
  */
 export function columnTable<S extends SeriesBase>(family: ColumnCandidate, options: SeriesTableOptions<S>): SeriesTable<S> | undefined {
   const { descriptor: d, ctx } = family;
   if (ctx.backend.id !== 'native' || options.labelNames.length === 0) return undefined;
   if (d.type === 'gauge') return new ColumnSeriesTable(options, RowGauge, ctx.clock);
-  if (d.type === 'counter' && !ctx.exemplars) return new ColumnSeriesTable(options, RowCounter, ctx.clock);
-  return undefined;
+  if (ctx.exemplars) return undefined;
+  if (d.type === 'counter') return new ColumnSeriesTable(options, RowCounter, ctx.clock);
+  if (d.type !== 'histogram' || d.native || family.sampleEvery !== 1) return undefined;
+  return new ColumnSeriesTable(options, RowHistogram, ctx.clock, Float64Array.from(d.buckets ?? []));
 }

@@ -30,7 +30,7 @@ export function enableTextCache(): void {
   features.textCaches ??= () => new TextCaches();
 }
 
-/** Counters' and gauges' values in columns instead of an object per series (core/columns.ts): servers hold many series. */
+/** Counter, gauge and histogram series as rows of columns instead of objects (core/columns.ts): servers hold many series. */
 export function enableValueColumns(): void {
   features.columnTable ??= columnTable;
 }

@@ -106,7 +106,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     /** Identity used to decide whether a re-registration matches. */
     readonly shape: string,
     /** Histograms and summaries: record 1 in `sampleEvery` observations. */
-    protected readonly sampleEvery = 1,
+    readonly sampleEvery = 1,
     /** Attribute sets not declared up front (OPEN_LABELS). */
     readonly open = false,
   ) {

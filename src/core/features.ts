@@ -2,7 +2,7 @@
  * Opt-in parts of the core, installed by the entries that need them rather
  * than imported by the engine, so a bundle without them leaves their code
  * out: the merge port (guests, /ingest, cluster workers: hosts only), native
- * histograms, exemplars, the scrape text cache and value columns. `omnimeter` (Node, WASM hosts) and
+ * histograms, exemplars, the scrape text cache and series columns. `omnimeter` (Node, WASM hosts) and
  * `omnimeter/host` install what they use on import; `omnimeter/browser`
  * installs none (docs/architecture.md, "Opt-in features").
  *

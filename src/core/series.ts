@@ -17,6 +17,7 @@ export interface SeriesHome extends ValueGuard {
 export const COUNTER_RULE = 'counter increments must be finite and >= 0';
 export const GAUGE_SET_RULE = 'gauge values must be finite numbers';
 export const GAUGE_INC_RULE = 'gauge increments must be finite numbers';
+export const OBSERVE_RULE = 'observed values must be finite numbers';
 
 /** `activeAtMs` of a series recorded into since the last sweep: a Smi no clock reading is. */
 export const TOUCHED = -(2 ** 30);
@@ -188,7 +189,7 @@ export class HistogramSeries extends Series implements HistogramHandle {
       if (this.sampler === undefined) this.cell.observe(value, 1);
       else if (this.sampler.take()) this.cell.observe(value, this.sampler.every);
       this.activeAtMs = TOUCHED;
-    } else this.guard.rejectValue(value, 'observed values must be finite numbers', this.labelValues);
+    } else this.guard.rejectValue(value, OBSERVE_RULE, this.labelValues);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Counter and gauge values in columns (core/columns.ts): what the model test
+ * Counter, gauge and histogram series as rows of columns (core/columns.ts): what the model test
  * (series-storage.test.ts) does not reach with its six label sets, namely
  * compaction renumbering rows under kept handles, clocks far from where a
  * table started, and tables past 16-bit ids and slots.
@@ -152,5 +152,24 @@ describe('value columns', () => {
       });
       await metrics.shutdown();
     }
+  });
+
+  it('histogram rows: counts move into a kept handle, and a sum at infinity is still a row (NaN alone marks a handed-out row)', async () => {
+    const metrics = createMetrics();
+    const h = metrics.histogram('h_seconds', { help: 'h', labelNames: ['a'], buckets: [1, 5] });
+    h.observe({ a: 'x' }, 0.5);
+    h.observe({ a: 'x' }, 3);
+    const kept = h.labels({ a: 'x' });
+    kept.observe(9);
+    h.observe({ a: 'x' }, 4); // through the view: passed on to the handle
+    h.observe({ a: 'big' }, 1e308);
+    h.observe({ a: 'big' }, 1e308);
+    h.observe({ a: 'big' }, -1e308);
+    const family = (await metrics.registry.collect()).find((f) => f.name === 'h_seconds')!;
+    const byA = new Map(family.series.map((s) => [Object.fromEntries(s.labels).a!, s]));
+    expect(byA.get('x')).toMatchObject({ bucketCounts: [1, 2, 1], count: 4, sum: 16.5 });
+    expect(byA.get('big')).toMatchObject({ bucketCounts: [1, 0, 2], count: 3, sum: Number.POSITIVE_INFINITY });
+    expect(await metrics.registry.expose('prometheus')).toBe(render(await metrics.registry.collect(), 'prometheus'));
+    await metrics.shutdown();
   });
 });

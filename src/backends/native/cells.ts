@@ -1,6 +1,7 @@
 import type { CellReading, CounterCell, GaugeCell, HistogramCell, SummaryCell } from '../../api/backend.js';
 import type { CoarseClock } from '../../core/clock.js';
 import { SlidingWindow } from '../../core/window.js';
+import { bucketIndex } from '../../core/buckets.js';
 
 /** A counter's or a gauge's value (counters only add). Counter series hold their value themselves; this serves a counter only when core asks for a standalone cell. */
 export class NativeGauge implements GaugeCell, CounterCell {
@@ -48,19 +49,8 @@ export class NativeHistogram implements HistogramCell {
   ) {}
 
   observe(value: number, weight: number): void {
-    const bounds = this.bounds;
-    const n = bounds.length;
-    let i = 0;
-    if (n <= 16) {
-      while (i < n && value > bounds[i]!) i++;
-    } else {
-      let hi = n;
-      while (i < hi) {
-        const mid = (i + hi) >>> 1;
-        if (value > bounds[mid]!) i = mid + 1;
-        else hi = mid;
-      }
-    }
+    const n = this.bounds.length;
+    const i = bucketIndex(this.bounds, value);
     const c = this.c;
     const o = this.o;
     c[o + i]! += weight;
