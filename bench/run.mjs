@@ -408,7 +408,7 @@ const fiveExporters = createNodeMetrics(
   );
   rows.push([group, 'OTel SDK metrics (MeterProvider): min + gzip', otel.gzip, 'KiB']);
   // The budget test/browser/entry.test.ts enforces (its comment says what the last increases paid for).
-  target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16.2 KiB', core.gzip <= 16.2);
+  target('omnimeter/browser size, min + gzip', `${core.gzip.toFixed(2)} KiB`, '<= 16.5 KiB', core.gzip <= 16.5);
 }
 
 // --- scale: memory per series, 100k-series scrapes (bench/scale.mjs) --------
