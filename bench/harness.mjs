@@ -84,3 +84,11 @@ export async function measureAsync(cases, { rounds = 9 } = {}) {
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
 }
+
+/** Log-normal latencies in seconds (median ~50 ms), the same every run: the histogram cases' values. */
+export function logNormalValues(n = 4096, seed = 7) {
+  const values = new Float64Array(n);
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  for (let i = 0; i < n; i++) values[i] = Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand()));
+  return values;
+}

@@ -12,7 +12,7 @@ import { createMetrics } from '../dist/index.js';
 import { createMetrics as createNodeMetrics } from '../dist/node/index.js';
 import { activeSpanContext, createMeterProvider } from '../dist/otel/index.js';
 import { encodeProtobufExposition } from '../dist/exposition/prometheus-protobuf.js';
-import { measure, measureAsync, measureRounds, medians, pairedRatio } from './harness.mjs';
+import { logNormalValues, measure, measureAsync, measureRounds, medians, pairedRatio } from './harness.mjs';
 
 const WRITE = process.argv.includes('--write');
 const rows = []; // [group, case, ns/op or ms, unit]
@@ -131,12 +131,7 @@ const LABELS = ['search', 'fetch', 'write', 'read'].flatMap((tool) => ['ok', 'er
 }
 
 // Log-normal latencies (median ~50 ms), shared by the histogram cases.
-const VALUES = new Float64Array(4096);
-{
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  for (let i = 0; i < VALUES.length; i++) VALUES[i] = Math.exp(-3 + Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand()));
-}
+const VALUES = logNormalValues();
 
 // --- the OpenTelemetry API on omnimeter (issue #13) ------------------------------
 {
@@ -322,45 +317,10 @@ const fiveExporters = createNodeMetrics(
   target('summary max relative quantile error (q = .5 … .999)', `${(err(ours) * 100).toFixed(3)}%`, '<= 1%', err(ours) <= 0.01);
 }
 
-// --- exposition ---------------------------------------------------------------
+// --- exposition (bench/exposition.mjs; alone: node --expose-gc bench/exposition.mjs) ---
 {
-  const m = createMetrics();
-  const h = m.histogram('expo_seconds', { help: 'e', labelNames: ['route'] });
-  const ph = prom(promClient.Histogram, { name: 'expo_seconds', help: 'e', labelNames: ['route'] });
-  const promOnly = new promClient.Registry();
-  promOnly.registerMetric(ph);
-  for (let i = 0; i < 1000; i++) {
-    for (let j = 0; j < 5; j++) {
-      h.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
-      ph.observe({ route: `/api/v${i}` }, VALUES[(i * 5 + j) & 4095]);
-    }
-  }
-  // A second registry whose every series records between two scrapes: no text kept from the last scrape is reusable.
-  const churned = createMetrics();
-  const ch = churned.histogram('expo_seconds', { help: 'e', labelNames: ['route'] });
-  const routes = Array.from({ length: 1000 }, (_, i) => ({ route: `/api/v${i}` }));
-  for (let i = 0; i < 1000; i++) for (let j = 0; j < 5; j++) ch.observe(routes[i], VALUES[(i * 5 + j) & 4095]);
-  let tick = 0;
-  const r = await measureAsync({
-    'omnimeter expose, 1,000 histogram series (text)': () => m.registry.expose('prometheus'),
-    'omnimeter expose, 1,000 histogram series (OpenMetrics)': () => m.registry.expose('openmetrics'),
-    'omnimeter expose, 1,000 histogram series, every one recorded since the last scrape (text)': () => {
-      for (let i = 0; i < 1000; i++) ch.observe(routes[i], VALUES[(i + tick++) & 4095]);
-      return churned.registry.expose('prometheus');
-    },
-    'prom-client registry.metrics(), 1,000 histogram series': () => promOnly.metrics(),
-  });
-  record('exposition', r, 'ms');
-  const ours = r['omnimeter expose, 1,000 histogram series (text)'];
-  const changed = r['omnimeter expose, 1,000 histogram series, every one recorded since the last scrape (text)'];
-  const theirs = r['prom-client registry.metrics(), 1,000 histogram series'];
-  target('exposition of 1,000 histogram series, speed-up over prom-client', ratio(theirs, ours), '>= 10x', theirs >= 10 * ours);
-  target(
-    'the same, every series recorded since the last scrape (1,000 observe() included)',
-    ratio(theirs, changed),
-    '>= 10x',
-    theirs >= 10 * changed,
-  );
+  const { benchExposition } = await import('./exposition.mjs');
+  await benchExposition(record, target, VALUES);
 }
 
 // --- WebAssembly guests (issues #4, #11) ------------------------------------------
