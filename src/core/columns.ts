@@ -35,7 +35,7 @@ import {
   TOUCHED,
 } from './series.js';
 import { roomFor } from './room.js';
-import { SeriesTable, type SeriesBase, type SeriesTableOptions } from './series-table.js';
+import { KEY_SEPARATOR, type SeriesBase, SeriesTable, type SeriesTableOptions } from './series-table.js';
 
 /** `active` of a row recorded into since the last sweep. */
 const TOUCHED_AT = -(2 ** 31);
@@ -413,7 +413,7 @@ export class ColumnSeriesTable<S extends SeriesBase> extends SeriesTable<S> {
         else c.setActive(s, now);
       } else if (now - (handle ? handle.activeAtMs : c.activeMs(s)) >= ttlMs) {
         this.drop(s, 'expired');
-        if (handle) this.park(handle as unknown as S);
+        if (handle) this.retired.set(handle.labelValues.join(KEY_SEPARATOR), new WeakRef(handle as unknown as S));
       }
     }
   }

@@ -216,14 +216,10 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
         series.activeAtMs = now;
       } else if (now - series.activeAtMs >= ttlMs) {
         this.delete(series, 'expired');
-        if (series.bound) this.park(series);
+        // Kept by the user: parked, to come back when it records again.
+        if (series.bound) this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
       }
     }
-  }
-
-  /** Keeps an expired series the user holds, to bring back when it records again. */
-  protected park(series: S): void {
-    this.retired.set(series.labelValues.join(KEY_SEPARATOR), new WeakRef(series));
   }
 
   private miss(labels: Readonly<Record<string, LabelValue>>): S {
@@ -279,20 +275,15 @@ export class SeriesTable<S extends SeriesBase> implements SeriesHome {
     return ids;
   }
 
-  /** The slot of the series with `values`, or -1. */
-  protected slotOf(values: readonly string[]): number {
+  private find(values: readonly string[]): S | undefined {
+    if (values.length === 0) return this.single;
     const ids = this.scratch;
     for (let i = 0; i < values.length; i++) {
       const id = this.interned[i]!.ids.get(values[i]!);
-      if (id === undefined) return -1;
+      if (id === undefined) return undefined;
       ids[i] = id;
     }
-    return this.ix.find(ids);
-  }
-
-  private find(values: readonly string[]): S | undefined {
-    if (values.length === 0) return this.single;
-    const slot = this.slotOf(values);
+    const slot = this.ix.find(ids);
     return slot < 0 ? undefined : this.at(slot);
   }
 

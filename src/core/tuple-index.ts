@@ -86,9 +86,9 @@ export class TupleIndex {
     this.shifts = new Uint8Array(k);
   }
 
-  /** Whether `slot` holds a live entry. */
+  /** Whether `slot` (below `end`) holds a live entry. */
   has(slot: number): boolean {
-    return slot < this.end && this.keys[slot * this.k] !== this.hole;
+    return this.keys[slot * this.k] !== this.hole;
   }
 
   /** Where the tuple at `keys[offset..]` lives: its position (dense) or where its probe starts (hash). */
