@@ -124,7 +124,7 @@ export class ValueColumns {
   /** Whether `row` was handed to a series object: its last number is NaN, which no validated recording makes. */
   handed(row: number): boolean {
     const x = this.values[row * this.stride + this.stride - 1]!;
-    return x !== x;
+    return Number.isNaN(x);
   }
 
   hand(row: number): void {
@@ -220,7 +220,7 @@ abstract class RowView implements SeriesBase {
 abstract class RowValue extends RowView {
   read(): CellReading {
     const x = this.c.values[this.slot]!;
-    return x === x ? { value: x } : this.handle().cell.read();
+    return Number.isNaN(x) ? this.handle().cell.read() : { value: x };
   }
   moveInto(series: AnySeries): void {
     // A number read from a Float64Array is a heap number even when integral: stored as is, it would turn the
@@ -235,7 +235,7 @@ export class RowCounter extends RowValue implements CounterHandle {
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       const { c, slot } = this;
       const x = c.values[slot]!;
-      if (x !== x) return this.handle<CounterSeries>().inc(value);
+      if (Number.isNaN(x)) return this.handle<CounterSeries>().inc(value);
       c.values[slot] = x + value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, COUNTER_RULE, this.labelValues);
@@ -246,7 +246,7 @@ export class RowGauge extends RowValue implements GaugeHandle {
   set(value: number): void {
     if (Number.isFinite(value)) {
       const { c, slot } = this;
-      if (c.values[slot] !== c.values[slot]) return this.handle<GaugeSeries>().set(value);
+      if (Number.isNaN(c.values[slot])) return this.handle<GaugeSeries>().set(value);
       c.values[slot] = value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, GAUGE_SET_RULE, this.labelValues);
@@ -255,7 +255,7 @@ export class RowGauge extends RowValue implements GaugeHandle {
     if (Number.isFinite(value)) {
       const { c, slot } = this;
       const x = c.values[slot]!;
-      if (x !== x) return this.handle<GaugeSeries>().inc(value);
+      if (Number.isNaN(x)) return this.handle<GaugeSeries>().inc(value);
       c.values[slot] = x + value;
       c.active[slot] = TOUCHED_AT;
     } else this.home.rejectValue(value, GAUGE_INC_RULE, this.labelValues);
@@ -285,7 +285,7 @@ export class RowHistogram extends RowView implements HistogramHandle {
       const values = c.values;
       const o = slot * (n + 2);
       const sum = values[o + n + 1]!;
-      if (sum !== sum) return this.handle<HistogramSeries>().observe(value);
+      if (Number.isNaN(sum)) return this.handle<HistogramSeries>().observe(value);
       values[o + bucketIndex(bounds, value)]! += 1;
       values[o + n + 1] = sum + value;
       c.active[slot] = TOUCHED_AT;
