@@ -116,7 +116,7 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
     const defaultValues = defaults.map(([, v]) => v);
     this.layout = new LabelLayout(defaults, labelNames);
     this.overflowLayout = new LabelLayout([...defaults, [OVERFLOW_LABEL, 'true']], []);
-    // Counters and gauges may keep their values in columns where the entry installed them (core/columns.ts).
+    // Counters, gauges and histograms may keep their series as rows of columns where the entry installed them (core/columns.ts).
     const options: SeriesTableOptions<S> = {
       metric: descriptor.name,
       labelNames,

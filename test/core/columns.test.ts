@@ -73,7 +73,7 @@ describe('value columns', () => {
     g.remove({ a: 'x' });
     g.set({ a: 'y' }, 1);
     old.inc(10);
-    expect(old.labelValues).toEqual(['x']);
+    expect((old as unknown as { labelValues: readonly string[] }).labelValues).toEqual(['x']);
     expect(await values(metrics, 'g')).toEqual(new Map([['y', 1]]));
     await metrics.shutdown();
   });
