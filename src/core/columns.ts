@@ -39,8 +39,6 @@ import { KEY_SEPARATOR, type SeriesBase, SeriesTable, type SeriesTableOptions } 
 
 /** `active` of a row recorded into since the last sweep. */
 const TOUCHED_AT = -(2 ** 31);
-/** `active` of a row that expires at the next sweep unless recorded into (a reinstated handle). */
-const NEVER = TOUCHED_AT + 1;
 /** Activity offsets stay within this of `base`; the sweep rebases them past it. */
 const SPAN = 2 ** 30;
 
@@ -51,7 +49,7 @@ const FAR = -(2 ** 31);
 export class ValueColumns {
   /** `stride` numbers per row: a counter's or gauge's value; a histogram's bucket counts, sum and count. */
   values: Float64Array;
-  /** Last activity: whole milliseconds after `base` on the family's clock, or TOUCHED_AT / NEVER. */
+  /** Last activity: whole milliseconds after `base` on the family's clock, or TOUCHED_AT. */
   active: Int32Array;
   /** Creation, milliseconds after `createdBase` (or FAR): counters only (gauges expose none). */
   created: Int32Array | undefined;
@@ -131,14 +129,14 @@ export class ValueColumns {
     this.values[row * this.stride + this.stride - 1] = Number.NaN;
   }
 
-  /** Last activity on the clock, -Infinity for NEVER (TOUCHED_AT reads as TOUCHED_AT: the sweep tests touched() first). */
+  /** Last activity on the clock (TOUCHED_AT reads as TOUCHED_AT: the sweep tests touched() first). */
   activeMs(row: number): number {
     const a = this.active[row]!;
-    return a === NEVER ? Number.NEGATIVE_INFINITY : a === TOUCHED_AT ? a : a + this.base;
+    return a === TOUCHED_AT ? a : a + this.base;
   }
 
   setActive(row: number, ms: number): void {
-    this.active[row] = ms === Number.NEGATIVE_INFINITY ? NEVER : this.offset(ms);
+    this.active[row] = this.offset(ms);
   }
 
   /** `ms` as an offset from `base`, rebasing first when it is too far (a clock running for weeks, a test's clock). */
@@ -157,7 +155,7 @@ export class ValueColumns {
     const active = this.active;
     for (let r = 0; r < this.rows; r++) {
       const a = active[r]!;
-      if (a !== TOUCHED_AT && a !== NEVER) active[r] = Math.max(-SPAN + 1, Math.min(SPAN - 1, a + shift));
+      if (a !== TOUCHED_AT) active[r] = Math.max(-SPAN + 1, Math.min(SPAN - 1, a + shift));
     }
     this.base = Number.isFinite(base) ? base : 0;
   }
