@@ -244,7 +244,12 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   collect(nowMs: number, ttlMs: number | undefined): FamilySnapshot {
     this.sweep(nowMs, ttlMs);
     const series: SeriesSnapshot[] = [];
-    for (const chunk of this.readChunks(Number.POSITIVE_INFINITY)) for (const s of chunk) series.push(s);
+    // One chunk of every series, yielded once the walk is over (no read is left open).
+    this.chunks(
+      Number.POSITIVE_INFINITY,
+      (s, layout) => series.push(this.read(s, layout.pairs(s.labelValues))),
+      () => series,
+    ).next();
     return { ...this.head(), series };
   }
 
@@ -272,67 +277,68 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
   }
 
   /**
-   * The series' readings, at most `size` per chunk, read when the chunk is
-   * asked for: a caller that yields to the event loop between chunks never
-   * copies a large family in one go. Series added meanwhile are included,
-   * removed ones skipped (Set iteration is live). The overflow series is last.
-   */
-  *readChunks(size: number): Generator<SeriesSnapshot[]> {
-    let chunk: SeriesSnapshot[] = [];
-    for (const [series, layout] of this.everySeries()) {
-      chunk.push(this.read(series, layout.pairs(series.labelValues)));
-      if (chunk.length >= size) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) yield chunk;
-  }
-
-  /**
    * The family's samples rendered by `renderer`, `size` series per piece,
-   * read lazily like readChunks: no label pairs nor snapshot objects are
-   * built; label text comes from the layout's per-value cache (textAt), and
-   * a series whose reading is the one `cache` kept text for is not rendered.
+   * read when the piece is asked for (a caller that yields to the event loop
+   * between pieces never renders a large family in one go). No label pairs
+   * nor snapshot objects are built; label text comes from the layout's
+   * per-value cache (textAt), and a series whose reading is the one `cache`
+   * kept text for is not rendered.
    */
   *renderChunks(renderer: FamilyRenderer, size: number, cache?: SeriesTextCache): Generator<string> {
     let piece = '';
-    let n = 0;
-    const created = this.descriptor.type !== 'gauge';
-    for (const [series, layout, table] of this.everySeries()) {
-      const reading = series.cell.read();
-      const createdMs = created ? series.createdMs : undefined;
-      const exemplars = exemplarsOf(series);
-      piece +=
-        cache?.text(renderer, table ? table.keyOf(series) : series, series, reading, createdMs, exemplars, layout, table) ??
-        renderer.sample(layout.textOf(series, table), reading, createdMs, exemplars?.read());
-      if (++n >= size) {
-        yield piece;
+    yield* this.chunks(
+      size,
+      (series, layout, table) => {
+        piece += this.render(renderer, series, layout, table, cache);
+      },
+      () => {
+        const out = piece;
         piece = '';
-        n = 0;
-      }
-    }
-    if (n > 0) yield piece;
+        return out;
+      },
+    );
   }
 
-  /** Every series with the layout of its labels and its table (none for overflow series), the overflow series last. */
-  private *everySeries(): Generator<readonly [S, LabelLayout, SeriesTable<S> | undefined]> {
-    const entry: [S, LabelLayout, SeriesTable<S> | undefined] = [undefined as unknown as S, this.layout, this.table];
-    for (const s of this.table.all()) {
-      entry[0] = s;
-      yield entry;
-    }
-    for (const { table, layout } of this.openTables.values()) {
-      entry[1] = layout;
-      entry[2] = table;
-      for (const s of table.all()) {
-        entry[0] = s;
-        yield entry;
+  /**
+   * Walks every series in exposition order (each table's, then the overflow
+   * series), passing each to `add` with its label layout and table (none for
+   * overflow series), and yields `take()` after every `size` series and at
+   * the end. Series added meanwhile wait for the next walk, removed ones are
+   * skipped (SeriesTable.all). Tables are walked directly: a generator step
+   * per series allocates a result object (~40 B per series and scrape).
+   */
+  private *chunks<T>(size: number, add: (series: S, layout: LabelLayout, table?: SeriesTable<S>) => void, take: () => T): Generator<T> {
+    let n = 0;
+    for (const { table, layout } of [{ table: this.table, layout: this.layout }, ...this.openTables.values()]) {
+      for (const series of table.all()) {
+        add(series, layout, table);
+        if (++n >= size) {
+          yield take();
+          n = 0;
+        }
       }
     }
     const overflow = this.table.overflowSeries;
-    if (overflow) yield [overflow, this.overflowLayout, undefined];
-    for (const { series, layout } of this.sourceOverflows.values()) yield [series, layout, undefined];
+    if (overflow) add(overflow, this.overflowLayout);
+    for (const { series, layout } of this.sourceOverflows.values()) add(series, layout);
+    if (n > 0 || overflow || this.sourceOverflows.size > 0) yield take();
+  }
+
+  /** One series' samples: the kept text when `cache` has it for this reading, else rendered. */
+  private render(
+    renderer: FamilyRenderer,
+    series: S,
+    layout: LabelLayout,
+    table: SeriesTable<S> | undefined,
+    cache: SeriesTextCache | undefined,
+  ): string {
+    const reading = series.cell.read();
+    const createdMs = this.descriptor.type !== 'gauge' ? series.createdMs : undefined;
+    const exemplars = exemplarsOf(series);
+    return (
+      cache?.text(renderer, table ? table.keyOf(series) : series, series, reading, createdMs, exemplars, layout, table) ??
+      renderer.sample(layout.textOf(series, table), reading, createdMs, exemplars?.read())
+    );
   }
 
   /** A series' reading with `labels` (pairs for collect(), nothing for text exposition). */

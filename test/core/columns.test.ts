@@ -172,4 +172,24 @@ describe('value columns', () => {
     expect(await metrics.registry.expose('prometheus')).toBe(render(await metrics.registry.collect(), 'prometheus'));
     await metrics.shutdown();
   });
+
+  it('scrapes close their reads of the table, finished or abandoned midway: removing series afterwards lets it compact', async () => {
+    const metrics = createMetrics({ maxSeriesPerMetric: 10_000 });
+    const c = metrics.counter('c_total', { help: 'h', labelNames: ['a'] });
+    const ix = (c as unknown as { table: { ix: { readers: number; compactions: number } } }).table.ix;
+    const value = (i: number) => `a-label-value-long-enough-to-fill-several-parts-${i}`;
+    for (let i = 0; i < 5000; i++) c.inc({ a: value(i) });
+    await metrics.registry.expose('prometheus');
+    expect(ix.readers).toBe(0);
+    const parts = metrics.registry.exposeChunks('openmetrics')[Symbol.asyncIterator]();
+    await parts.next();
+    await parts.next(); // ~32K characters each: in the middle of the family's rows
+    expect(ix.readers).toBe(1);
+    await parts.return?.();
+    expect(ix.readers).toBe(0);
+    for (let i = 0; i < 4900; i++) c.remove({ a: value(i) });
+    c.inc({ a: 'new' }); // a table compacts when it adds a row
+    expect(ix.compactions).toBeGreaterThan(0);
+    expect((await values(metrics, 'c')).size).toBe(101);
+  });
 });
