@@ -80,15 +80,20 @@ class Render {
     }
     this.joinable = false;
     this.onStreaming();
-    // Starting the stream (headers, the gzip stream and its pipeline: ~4 ms
-    // of main-thread CPU on a process's first streamed scrape, while V8
-    // compiles that code) gets an event-loop turn of its own, instead of
-    // adding to the render slice that filled the first 64 KiB.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Starting the stream runs code a process's first streamed scrape finds
+    // cold (Node compiles its HTTP, stream and zlib functions on first use):
+    // the headers took ~2 ms there, the gzip stream and its pipeline ~5.5,
+    // the first pumped chunk ~7. In one turn with the render slice that
+    // filled the first 64 KiB, they blocked the loop 11-15 ms; each gets a
+    // turn of its own. Later scrapes pay two setImmediate hops.
+    await nextTurn();
     const headers = this.gzipOk ? { ...this.headers(), 'content-encoding': 'gzip' } : this.headers();
     for (const sink of this.sinks) sink.start(200, headers);
+    await nextTurn();
     try {
-      await this.pump(this.gzipOk ? gzipped(held, source) : rest(held, source));
+      const body = this.gzipOk ? gzipped(held, source) : rest(held, source);
+      await nextTurn();
+      await this.pump(body);
     } catch (error) {
       for (const sink of this.sinks) sink.abort(error instanceof Error ? error : new Error(String(error)));
       return;
@@ -123,6 +128,8 @@ class Render {
     }
   }
 }
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The held pieces, then the rest of the source. */
 async function* rest(held: Buffer[], source: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
