@@ -68,10 +68,14 @@ export function pairedRatio(samples, a, b) {
   return median(samples[b].map((x, i) => x / samples[a][i]));
 }
 
-/** Times an async operation (ms per call), median over rounds. */
-export async function measureAsync(cases, { rounds = 9 } = {}) {
+/**
+ * Times an async operation (ms per call), median over rounds, after
+ * `warmup` calls of each case (code V8 is still optimizing ran 2-5x slower
+ * for the first ~10 calls of a 3 ms exposition).
+ */
+export async function measureAsync(cases, { rounds = 9, warmup = 1 } = {}) {
   const names = Object.keys(cases);
-  for (const name of names) await cases[name](); // warm up
+  for (const name of names) for (let i = 0; i < warmup; i++) await cases[name]();
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {

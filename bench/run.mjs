@@ -232,6 +232,12 @@ const fiveExporters = createNodeMetrics(
     },
   });
   record('hot path with exporters (issue #3)', r);
+  // Stopped here, not at the end: its collection every second (five exports, console output) would run inside
+  // the later blocks' timed windows. Prometheus, StatsD and OTLP receivers are absent: the final flush gives up.
+  const quiet = console.warn;
+  console.warn = () => {};
+  await Promise.race([fiveExporters.shutdown(), new Promise((r) => setTimeout(r, 3000))]);
+  console.warn = quiet;
   const bound = r['bound inc(), five exporters configured'] / r['bound inc(), no exporters'];
   const labelled = r['inc(labels), five exporters configured'] / r['inc(labels), no exporters'];
   target('bound `inc()`: five exporters vs none', `${bound.toFixed(2)}x`, '<= 1x (5% noise band)', bound <= 1.05);
@@ -383,15 +389,17 @@ const fiveExporters = createNodeMetrics(
   }
   const ours = s['omnimeter scrape'];
   const theirs = s['prom-client scrape'];
-  target('scrape of 100k series, speed-up over prom-client', ratio(theirs.ms, ours.ms), '>= 5x', theirs.ms >= 5 * ours.ms);
+  target('scrape of 100k series (median of 5), speed-up over prom-client', ratio(theirs.ms, ours.ms), '>= 5x', theirs.ms >= 5 * ours.ms);
   // What blocks the loop is the main thread's work between two turns. Process CPU time also counts V8's GC helper
   // threads and the zlib thread pool, working beside the loop: its floor here (2 ms turns of work) is ~15 ms.
+  // Linux counts a running thread's CPU time in 4 ms ticks: each gap's reading is capped by its wall clock.
   for (const [what, r] of [
-    ['expose()', ours],
-    ['HTTP + gzip', s['omnimeter http scrape']],
+    ['expose(), 5 scrapes', ours],
+    ["HTTP + gzip, the process's first", s['omnimeter first http scrape']],
+    ['HTTP + gzip, 5 more', s['omnimeter http scrape']],
   ]) {
-    const value = `${r.maxMainThreadStallMs.toFixed(1)} ms (wall clock ${r.maxStallMs.toFixed(1)} ms)`;
-    target(`scrape of 100k series, ${what}: longest stall, main-thread CPU`, value, '<= 10 ms', r.maxMainThreadStallMs <= 10);
+    const value = `${r.maxBlockedMs.toFixed(1)} ms (wall clock ${r.maxStallMs.toFixed(1)} ms)`;
+    target(`scrape of 100k series, ${what}: longest stall, main-thread CPU`, value, '<= 10 ms', r.maxBlockedMs <= 10);
   }
 }
 
@@ -423,9 +431,4 @@ if (WRITE) {
   console.log('docs/benchmarks.md updated');
 }
 await om.shutdown();
-// Prometheus, StatsD and OTLP receivers are absent here: the final flush gives up quickly on them.
-const quiet = console.warn;
-console.warn = () => {};
-await Promise.race([fiveExporters.shutdown(), new Promise((r) => setTimeout(r, 3000))]);
-console.warn = quiet;
 process.exit(0);
