@@ -71,9 +71,12 @@ export function pairedRatio(samples, a, b) {
 /**
  * Times an async operation (ms per call), median over rounds, after
  * `warmup` calls of each case (code V8 is still optimizing ran 2-5x slower
- * for the first ~10 calls of a 3 ms exposition).
+ * for the first ~10 calls of a 3 ms exposition). A round times `batch`
+ * calls in a row after one full GC: the sweeping that follows a forced GC,
+ * and any other process's work, then weigh on a millisecond-long case no
+ * more than on a case 20 times longer.
  */
-export async function measureAsync(cases, { rounds = 9, warmup = 1 } = {}) {
+export async function measureAsync(cases, { rounds = 9, warmup = 1, batch = 1 } = {}) {
   const names = Object.keys(cases);
   for (const name of names) for (let i = 0; i < warmup; i++) await cases[name]();
   const samples = Object.fromEntries(names.map((n) => [n, []]));
@@ -81,8 +84,8 @@ export async function measureAsync(cases, { rounds = 9, warmup = 1 } = {}) {
     for (const name of names) {
       globalThis.gc?.();
       const start = now();
-      await cases[name]();
-      samples[name].push(Number(now() - start) / 1e6);
+      for (let i = 0; i < batch; i++) await cases[name]();
+      samples[name].push(Number(now() - start) / 1e6 / batch);
     }
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
