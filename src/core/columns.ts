@@ -217,8 +217,9 @@ abstract class RowView implements SeriesBase {
 /** Counters and gauges: one number per row. */
 abstract class RowValue extends RowView {
   /**
-   * The reading read() returns, rewritten by the next read (readers copy the number at once): a new object per
-   * read was a sixth of a 100k-series scrape's garbage. Made a double from the start, so stores update it in place.
+   * The reading read() returns, rewritten by the next read of any row of the table (the view is the table's one):
+   * readers copy the number at once. A new object per read was a sixth of a 100k-series scrape's garbage. Made a
+   * double from the start, so stores update it in place.
    */
   private readonly reading = { value: 0.5 };
   read(): CellReading {

@@ -303,9 +303,11 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
    * Walks every series in exposition order (each table's, then the overflow
    * series), passing each to `add` with its label layout and table (none for
    * overflow series), and yields `take()` after every `size` series and at
-   * the end. Series added meanwhile wait for the next walk, removed ones are
-   * skipped (SeriesTable.all). Tables are walked directly: a generator step
-   * per series allocates a result object (~40 B per series and scrape).
+   * the end (the last piece may hold the overflow series beyond `size`).
+   * Series and open tables added meanwhile wait for the next walk, removed
+   * series are skipped (SeriesTable.all). Tables are walked directly: a
+   * generator step per series allocates a result object (~40 B per series
+   * and scrape).
    */
   private *chunks<T>(size: number, add: (series: S, layout: LabelLayout, table?: SeriesTable<S>) => void, take: () => T): Generator<T> {
     let n = 0;
@@ -319,9 +321,15 @@ export abstract class Family<S extends AnySeries> implements ValueGuard {
       }
     }
     const overflow = this.table.overflowSeries;
-    if (overflow) add(overflow, this.overflowLayout);
-    for (const { series, layout } of this.sourceOverflows.values()) add(series, layout);
-    if (n > 0 || overflow || this.sourceOverflows.size > 0) yield take();
+    if (overflow) {
+      add(overflow, this.overflowLayout);
+      n++;
+    }
+    for (const { series, layout } of this.sourceOverflows.values()) {
+      add(series, layout);
+      n++;
+    }
+    if (n > 0) yield take();
   }
 
   /** One series' samples: the kept text when `cache` has it for this reading, else rendered. */

@@ -85,11 +85,24 @@ class Render {
     // the headers took ~2 ms there, the gzip stream and its pipeline ~5.5,
     // the first pumped chunk ~7. In one turn with the render slice that
     // filled the first 64 KiB, they blocked the loop 11-15 ms; each gets a
-    // turn of its own. Later scrapes pay two setImmediate hops.
+    // turn of its own. Every scrape pays the three setImmediate hops.
     await nextTurn();
-    const headers = this.gzipOk ? { ...this.headers(), 'content-encoding': 'gzip' } : this.headers();
-    for (const sink of this.sinks) sink.start(200, headers);
+    try {
+      const headers = this.gzipOk ? { ...this.headers(), 'content-encoding': 'gzip' } : this.headers();
+      for (const sink of this.sinks) sink.start(200, headers);
+    } catch (error) {
+      // The caller answers the error; the render stops here, which closes its reads of the series tables
+      // (an open read blocks a table's compaction).
+      await source.return?.();
+      throw error;
+    }
     await nextTurn();
+    if (this.sinks.every((s) => s.closed)) {
+      // Every scraper left meanwhile, or asked with HEAD: nothing more to render.
+      await source.return?.();
+      for (const sink of this.sinks) sink.end();
+      return;
+    }
     try {
       const body = this.gzipOk ? gzipped(held, source) : rest(held, source);
       await nextTurn();

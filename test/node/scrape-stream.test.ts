@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsRegistry } from '../../src/api/metrics.js';
 import { type NodeMetrics, createMetrics } from '../../src/node/index.js';
 import { metricsHandler } from '../../src/node/request-handler.js';
-import { STREAM_FROM_BYTES } from '../../src/node/scrape.js';
+import { STREAM_FROM_BYTES, type ScrapeSink, Scraper } from '../../src/node/scrape.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { describeWithTools } from '../support/tools.js';
 import { parseStrict } from '../support/validators.js';
@@ -120,6 +120,60 @@ describe('scrapes larger than STREAM_FROM_BYTES', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
     await expect(get(url)).rejects.toThrow();
     await expect(get(url, { 'accept-encoding': 'gzip' })).rejects.toThrow();
+  });
+});
+
+/** A registry whose exposition is `pieces` parts of ~1 KB, counting what was rendered and whether the render was closed. */
+function counted(pieces: number, responseHeaders: () => Record<string, string> = () => ({})) {
+  const state = { pulled: 0, closed: false };
+  const registry = {
+    async *exposeChunks() {
+      try {
+        for (let i = 0; i < pieces; i++) {
+          state.pulled++;
+          yield `${'x'.repeat(1000)}\n`;
+        }
+      } finally {
+        state.closed = true; // the exposition's reads of the series tables close here
+      }
+    },
+    responseHeaders,
+  } as unknown as MetricsRegistry;
+  return { registry, state };
+}
+
+function sink(closed: boolean): ScrapeSink & { started: boolean } {
+  return {
+    started: false,
+    start() {
+      this.started = true;
+    },
+    write: () => undefined,
+    end() {},
+    abort() {},
+    closed,
+  };
+}
+
+describe('a streamed render stops when nobody can receive it', () => {
+  it('closes the render when the response headers cannot be made, and rejects (the handler answers 500)', async () => {
+    const { registry, state } = counted(1000, () => {
+      throw new Error('header source failed');
+    });
+    await expect(new Scraper(registry, 10).scrape('prometheus', true, sink(false))).rejects.toThrow('header source failed');
+    expect(state.closed).toBe(true);
+    expect(state.pulled).toBeLessThan(1000);
+  });
+
+  it('renders no further than the first 64 KiB when every scraper left or asked with HEAD, gzip or not', async () => {
+    for (const gzip of [false, true]) {
+      const { registry, state } = counted(20_000);
+      const head = sink(true);
+      await new Scraper(registry, 10).scrape('prometheus', gzip, head);
+      expect(head.started).toBe(true); // a HEAD answer still has its status and headers
+      expect(state.closed).toBe(true);
+      expect(state.pulled).toBeLessThanOrEqual(Math.ceil(STREAM_FROM_BYTES / 1000) + 1);
+    }
   });
 });
 
