@@ -10,7 +10,7 @@ import type { Family, FixedLabels } from '../../src/core/families.js';
 import { overflowing } from '../../src/core/merge/overflow.js';
 import { openSeries } from '../../src/core/open-families.js';
 import type { CounterSeries } from '../../src/core/series.js';
-import { labelText } from '../../src/exposition/text.js';
+import { FamilyRenderer, labelText } from '../../src/exposition/text.js';
 import { createMetrics } from '../../src/index.js';
 
 function family() {
@@ -26,7 +26,7 @@ function family() {
   overflowing(f, [['component', 'two']]).inc(8);
   const inner = c as unknown as { table: Table; openTables: Map<string, { table: Table }> };
   const tables = () => [inner.table, ...[...inner.openTables.values()].map((t) => t.table)];
-  return { metrics, readers: () => tables().map((t) => t.ix.readers) };
+  return { metrics, family: f, readers: () => tables().map((t) => t.ix.readers) };
 }
 type Table = { ix: { readers: number } };
 
@@ -51,13 +51,15 @@ describe('the family walk', () => {
     expect(exposed.slice(-2).map((l) => l.match(/component="(\w+)"/)?.[1])).toEqual(['one', 'two']);
   });
 
-  it('closes the read of an open table when an exposition is abandoned inside it', async () => {
-    const { metrics, readers } = family();
-    const parts = metrics.registry.exposeChunks('prometheus')[Symbol.asyncIterator]();
+  it('closes the read of an open table when a render is abandoned inside it', () => {
+    const { family: f, readers } = family();
+    // The family's own pieces (64 series each), not the registry's parts: those end where a time slice does.
+    const pieces = f.renderChunks(new FamilyRenderer(f.head(), 'prometheus'), 64);
     let seen = '';
-    while (!seen.includes('k="o100"')) seen += (await parts.next()).value;
+    while (!seen.includes('k="o0"')) seen += pieces.next().value;
+    expect(seen).not.toContain('k="o899"');
     expect(readers()).toEqual([0, 1, 0]);
-    await parts.return?.();
+    pieces.return(undefined);
     expect(readers()).toEqual([0, 0, 0]);
   });
 });
