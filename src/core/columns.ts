@@ -34,7 +34,7 @@ import {
   type SeriesHome,
   TOUCHED,
 } from './series.js';
-import { roomFor } from './room.js';
+import { grow, roomFor } from './room.js';
 import { KEY_SEPARATOR, type SeriesBase, SeriesTable, type SeriesTableOptions } from './series-table.js';
 
 /** `active` of a row recorded into since the last sweep. */
@@ -77,9 +77,9 @@ export class ValueColumns {
     if (row >= this.rows) this.rows = row + 1;
     if (row < this.active.length) return;
     const size = roomFor(row);
-    this.values = widen(this.values, size * this.stride);
-    this.active = widen(this.active, size);
-    if (this.created) this.created = widen(this.created, size);
+    this.values = grow(this.values, size * this.stride);
+    this.active = grow(this.active, size);
+    if (this.created) this.created = grow(this.created, size);
   }
 
   /** A new series in `row`: zero, created at `createdMs`, active at `nowMs`. */
@@ -159,12 +159,6 @@ export class ValueColumns {
     }
     this.base = Number.isFinite(base) ? base : 0;
   }
-}
-
-function widen<A extends Float64Array | Int32Array>(array: A, length: number): A {
-  const next = new (array.constructor as new (n: number) => A)(length);
-  next.set(array);
-  return next;
 }
 
 /** The series objects of the rows `labels()` handed out (their row's last number holds NaN), by slot. */

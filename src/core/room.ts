@@ -9,3 +9,10 @@
 export function roomFor(row: number): number {
   return row < 4096 ? Math.max(16, (row * 3) >> 1) : row + Math.max(4096, row >> 3);
 }
+
+/** A copy of `array` with room for `length` elements, of the same typed-array type. */
+export function grow<A extends Uint16Array | Int32Array | Float64Array>(array: A, length: number): A {
+  const next = new (array.constructor as new (n: number) => A)(length);
+  next.set(array);
+  return next;
+}

@@ -1,4 +1,4 @@
-import { roomFor } from './room.js';
+import { grow, roomFor } from './room.js';
 
 /**
  * Label values interned per label name: each distinct value gets a small
@@ -206,10 +206,4 @@ export class TupleIndex {
     this.compactions++;
     this.relayout();
   }
-}
-
-function grow<A extends Uint16Array | Int32Array>(array: A, length: number): A {
-  const next = new (array.constructor as new (n: number) => A)(length);
-  next.set(array);
-  return next;
 }
